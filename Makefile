@@ -1,0 +1,44 @@
+# contrat_ville — every task of the project is a make target.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test quality format browser-deps clean
+
+install: $(STAMP)
+
+# Re-installs only when a lock file changed since the last install.
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# axe-core for the accessibility checks of the browser tests (needs npm; skipped without it).
+browser-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent; \
+	else echo "npm absent : les tests d'accessibilité dans le navigateur seront ignorés."; fi
+
+test: install browser-deps
+	$(BIN)/python -m pytest
+
+quality: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) node_modules db.sqlite3 .pytest_cache

@@ -1,0 +1,410 @@
+"""The diagnostic's hierarchy: Diagnostic > Pilier > Theme > SousTheme, its items and provenance.
+
+Items (Difficulte here, Indicateur in the `indicateurs` app) hang from a SousTheme, or
+from a Theme directly when their source row had no sous-thème.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .text import collapse_whitespace, fingerprint, normalize_key
+
+LIBELLE_MAX_LENGTH = 255
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField("date de création", auto_now_add=True)
+    updated_at = models.DateTimeField("date de modification", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class DiagnosticQuerySet(models.QuerySet):
+    def publies(self):
+        return self.filter(statut=Diagnostic.Statut.PUBLIE)
+
+
+class QuartierManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Quartier(TimestampedModel):
+    """A QPV (quartier prioritaire de la politique de la ville), as listed by the State."""
+
+    code = models.CharField(
+        "code QPV",
+        max_length=12,
+        validators=[
+            RegexValidator(r"^QN\d{5}[A-Z]$", "Le code QPV a la forme QN00304M."),
+        ],
+        help_text="Code national du quartier prioritaire, par exemple QN00304M.",
+    )
+    nom = models.CharField("nom", max_length=200)
+    communes = models.CharField(
+        "communes",
+        max_length=500,
+        blank=True,
+        help_text="Communes couvertes par le quartier, séparées par des virgules.",
+    )
+
+    objects = QuartierManager()
+
+    class Meta:
+        verbose_name = "quartier prioritaire"
+        verbose_name_plural = "quartiers prioritaires"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                name="%(app_label)s_%(class)s_unique_code",
+                violation_error_message="Un quartier prioritaire porte déjà ce code.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.nom} ({self.code})"
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Diagnostic(TimestampedModel):
+    class Statut(models.TextChoices):
+        BROUILLON = "brouillon", "Brouillon"
+        PUBLIE = "publie", "Publié"
+
+    titre = models.CharField("titre", max_length=LIBELLE_MAX_LENGTH)
+    slug = models.SlugField("identifiant court", max_length=100)
+    territoire = models.CharField(
+        "territoire",
+        max_length=200,
+        help_text="Commune ou intercommunalité (EPCI) signataire, ex. Montluçon Communauté.",
+    )
+    annee_debut = models.PositiveSmallIntegerField("année de début")
+    annee_fin = models.PositiveSmallIntegerField("année de fin")
+    statut = models.CharField(
+        "statut", max_length=20, choices=Statut.choices, default=Statut.BROUILLON
+    )
+    est_public = models.BooleanField(
+        "consultable sans compte",
+        default=False,
+        help_text="Un diagnostic publié et public est lisible sans se connecter.",
+    )
+    quartiers = models.ManyToManyField(
+        Quartier,
+        verbose_name="quartiers prioritaires concernés",
+        related_name="diagnostics",
+        blank=True,
+    )
+
+    objects = DiagnosticQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "diagnostic"
+        verbose_name_plural = "diagnostics"
+        ordering = ["-annee_debut", "titre"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                name="%(app_label)s_%(class)s_unique_slug",
+                violation_error_message="Un diagnostic porte déjà cet identifiant court.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annee_fin__gte=models.F("annee_debut")),
+                name="%(app_label)s_%(class)s_periode_ordonnee",
+                violation_error_message="L'année de fin précède l'année de début.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.titre
+
+    def get_absolute_url(self):
+        return reverse("diagnostics:diagnostic", kwargs={"slug": self.slug})
+
+    @property
+    def periode(self):
+        return f"{self.annee_debut}–{self.annee_fin}"
+
+
+class Import(models.Model):
+    """One import of a source table into a diagnostic: the provenance of what it created."""
+
+    diagnostic = models.ForeignKey(
+        Diagnostic, verbose_name="diagnostic", on_delete=models.CASCADE, related_name="imports"
+    )
+    nom_fichier = models.CharField("nom du fichier", max_length=255)
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    taille = models.PositiveBigIntegerField("taille (octets)")
+    importe_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("date de l'import", auto_now_add=True)
+    compte_rendu = models.JSONField(
+        "compte rendu",
+        default=dict,
+        blank=True,
+        help_text="Nombres créés et inchangés par niveau, avertissements.",
+    )
+
+    class Meta:
+        verbose_name = "import"
+        verbose_name_plural = "imports"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["diagnostic", "sha256"], name="diag_import_diag_sha_idx")]
+
+    def __str__(self):
+        return f"{self.nom_fichier} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
+class CelluleSource(models.Model):
+    """The original text of one cell of an imported table, with its line number."""
+
+    class Colonne(models.TextChoices):
+        PILIER = "pilier", "Pilier"
+        THEME = "theme", "Thème"
+        SOUS_THEME = "sous_theme", "Sous-thème"
+        DIFFICULTES = "difficultes", "Difficultés prégnantes"
+        INDICATEURS = "indicateurs", "Indicateur"
+
+    import_source = models.ForeignKey(
+        Import, verbose_name="import", on_delete=models.CASCADE, related_name="cellules"
+    )
+    ligne = models.PositiveIntegerField("ligne")
+    colonne = models.CharField("colonne", max_length=20, choices=Colonne.choices)
+    texte = models.TextField("texte d'origine")
+
+    class Meta:
+        verbose_name = "cellule source"
+        verbose_name_plural = "cellules sources"
+        ordering = ["import_source", "ligne", "colonne"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_source", "ligne", "colonne"],
+                name="%(app_label)s_%(class)s_unique_import_ligne_colonne",
+                violation_error_message="Cette cellule de ce fichier est déjà enregistrée.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.import_source.nom_fichier}, ligne {self.ligne}, {self.get_colonne_display()}"
+
+
+class NamedNode(TimestampedModel):
+    """A level of the hierarchy: a libellé, unique within its parent (see `normalize_key`)."""
+
+    libelle = models.CharField("libellé", max_length=LIBELLE_MAX_LENGTH)
+    cle = models.CharField("clé de comparaison", max_length=LIBELLE_MAX_LENGTH, editable=False)
+    source = models.ForeignKey(
+        CelluleSource,
+        verbose_name="source",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.libelle
+
+    def save(self, *args, **kwargs):
+        self.libelle = collapse_whitespace(self.libelle)
+        self.cle = normalize_key(self.libelle)
+        if kwargs.get("update_fields") is not None and "libelle" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "cle"}
+        super().save(*args, **kwargs)
+
+
+def unique_name_within(parent):
+    return models.UniqueConstraint(
+        fields=[parent, "cle"],
+        name=f"%(app_label)s_%(class)s_unique_{parent}_libelle",
+        violation_error_message="Ce libellé existe déjà au même niveau (casse et accents ignorés).",
+    )
+
+
+class Pilier(NamedNode):
+    diagnostic = models.ForeignKey(
+        Diagnostic, verbose_name="diagnostic", on_delete=models.CASCADE, related_name="piliers"
+    )
+    numero = models.PositiveSmallIntegerField("numéro")
+
+    class Meta:
+        verbose_name = "pilier"
+        verbose_name_plural = "piliers"
+        ordering = ["diagnostic", "numero"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["diagnostic", "numero"],
+                name="%(app_label)s_%(class)s_unique_diagnostic_numero",
+                violation_error_message="Ce diagnostic a déjà un pilier portant ce numéro.",
+            ),
+            unique_name_within("diagnostic"),
+        ]
+
+    def __str__(self):
+        return f"{self.numero}. {self.libelle}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "diagnostics:pilier", kwargs={"slug": self.diagnostic.slug, "numero": self.numero}
+        )
+
+
+class Theme(NamedNode):
+    pilier = models.ForeignKey(
+        Pilier, verbose_name="pilier", on_delete=models.CASCADE, related_name="themes"
+    )
+    position = models.PositiveIntegerField("position", default=0)
+
+    class Meta:
+        verbose_name = "thème"
+        verbose_name_plural = "thèmes"
+        ordering = ["pilier", "position", "id"]
+        constraints = [unique_name_within("pilier")]
+
+
+class SousTheme(NamedNode):
+    theme = models.ForeignKey(
+        Theme, verbose_name="thème", on_delete=models.CASCADE, related_name="sous_themes"
+    )
+    position = models.PositiveIntegerField("position", default=0)
+
+    class Meta:
+        verbose_name = "sous-thème"
+        verbose_name_plural = "sous-thèmes"
+        ordering = ["theme", "position", "id"]
+        constraints = [unique_name_within("theme")]
+
+    def get_absolute_url(self):
+        return reverse(
+            "diagnostics:sous_theme",
+            kwargs={"slug": self.theme.pilier.diagnostic.slug, "pk": self.pk},
+        )
+
+
+class ElementQuerySet(models.QuerySet):
+    def du_pilier(self, pilier):
+        return self.filter(Q(sous_theme__theme__pilier=pilier) | Q(theme__pilier=pilier))
+
+    def du_diagnostic(self, diagnostic):
+        return self.filter(
+            Q(sous_theme__theme__pilier__diagnostic=diagnostic)
+            | Q(theme__pilier__diagnostic=diagnostic)
+        )
+
+
+def element_constraints():
+    """Named constraints shared by every kind of item (called in each Meta)."""
+    return [
+        models.CheckConstraint(
+            condition=(
+                Q(theme__isnull=False, sous_theme__isnull=True)
+                | Q(theme__isnull=True, sous_theme__isnull=False)
+            ),
+            name="%(app_label)s_%(class)s_un_seul_parent",
+            violation_error_message=(
+                "Un élément est rattaché soit à un sous-thème, soit directement à un thème."
+            ),
+        ),
+        models.UniqueConstraint(
+            fields=["sous_theme", "cle"],
+            condition=Q(sous_theme__isnull=False),
+            name="%(app_label)s_%(class)s_unique_sous_theme_libelle",
+            violation_error_message="Ce libellé existe déjà dans ce sous-thème.",
+        ),
+        models.UniqueConstraint(
+            fields=["theme", "cle"],
+            condition=Q(theme__isnull=False),
+            name="%(app_label)s_%(class)s_unique_theme_libelle",
+            violation_error_message="Ce libellé existe déjà au niveau de ce thème.",
+        ),
+    ]
+
+
+class Element(TimestampedModel):
+    """An item of a diagnostic line (a difficulté or an indicateur).
+
+    It belongs to exactly one parent: a sous-thème, or a thème directly when the
+    source row had no sous-thème (a check constraint enforces "exactly one").
+    """
+
+    theme = models.ForeignKey(
+        Theme,
+        verbose_name="thème (niveau du thème)",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+    )
+    sous_theme = models.ForeignKey(
+        SousTheme,
+        verbose_name="sous-thème",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+    )
+    libelle = models.TextField("libellé")
+    cle = models.CharField("empreinte du libellé", max_length=64, editable=False)
+    position = models.PositiveIntegerField("position", default=0)
+    quartiers = models.ManyToManyField(
+        Quartier, verbose_name="quartiers concernés", blank=True, related_name="%(class)ss"
+    )
+    source = models.ForeignKey(
+        CelluleSource,
+        verbose_name="cellule source",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+    )
+
+    objects = ElementQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.libelle if len(self.libelle) <= 80 else f"{self.libelle[:79]}…"
+
+    def save(self, *args, **kwargs):
+        self.libelle = self.libelle.strip()
+        self.cle = fingerprint(self.libelle)
+        if kwargs.get("update_fields") is not None and "libelle" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "cle"}
+        super().save(*args, **kwargs)
+
+    @property
+    def parent(self):
+        return self.sous_theme or self.theme
+
+    @property
+    def theme_effectif(self):
+        """The thème this item falls under, whichever level it hangs from."""
+        return self.sous_theme.theme if self.sous_theme_id else self.theme
+
+
+class Difficulte(Element):
+    class Meta(Element.Meta):
+        verbose_name = "difficulté prégnante"
+        verbose_name_plural = "difficultés prégnantes"
+        constraints = element_constraints()
+        indexes = [
+            models.Index(fields=["sous_theme", "position"], name="diag_diff_sous_theme_pos_idx"),
+            models.Index(fields=["theme", "position"], name="diag_diff_theme_pos_idx"),
+        ]

@@ -1,0 +1,105 @@
+"""factory_boy factories: real objects in the real database."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from diagnostics.models import Diagnostic, Pilier, Quartier, SousTheme, Theme
+from indicateurs.models import Indicateur
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"utilisateur{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password("mot-de-passe-de-test")
+
+
+class QuartierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quartier
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"QN{90000 + n:05d}M")
+    nom = factory.Sequence(lambda n: f"Quartier {n}")
+    communes = "Montluçon"
+
+
+class DiagnosticFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Diagnostic
+
+    titre = factory.Sequence(lambda n: f"Contrat de ville n° {n} — diagnostic 2024")
+    slug = factory.Sequence(lambda n: f"diagnostic-{n}")
+    territoire = "Montluçon Communauté"
+    annee_debut = 2024
+    annee_fin = 2030
+    statut = Diagnostic.Statut.PUBLIE
+
+    class Params:
+        brouillon = factory.Trait(statut=Diagnostic.Statut.BROUILLON)
+        public = factory.Trait(est_public=True)
+
+
+class PilierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pilier
+
+    diagnostic = factory.SubFactory(DiagnosticFactory)
+    numero = factory.Sequence(lambda n: n + 1)
+    libelle = factory.Sequence(lambda n: f"Pilier numéro {n}")
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+
+    pilier = factory.SubFactory(PilierFactory)
+    libelle = factory.Sequence(lambda n: f"Thème {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class SousThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SousTheme
+
+    theme = factory.SubFactory(ThemeFactory)
+    libelle = factory.Sequence(lambda n: f"Sous-thème {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class _ElementFactory(factory.django.DjangoModelFactory):
+    """Items hang from a sous-thème; `au_niveau_du_theme=True` hangs them from a thème."""
+
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    sous_theme = factory.SubFactory(SousThemeFactory)
+    theme = None
+    position = factory.Sequence(lambda n: n)
+
+    class Params:
+        au_niveau_du_theme = factory.Trait(sous_theme=None, theme=factory.SubFactory(ThemeFactory))
+
+    @factory.post_generation
+    def quartiers(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.quartiers.set(extracted)
+
+
+class DifficulteFactory(_ElementFactory):
+    class Meta:
+        model = "diagnostics.Difficulte"
+
+    libelle = factory.Sequence(lambda n: f"Difficulté constatée numéro {n}")
+
+
+class IndicateurFactory(_ElementFactory):
+    class Meta:
+        model = Indicateur
+
+    libelle = factory.Sequence(lambda n: f"Nombre de participants à l'action {n}")

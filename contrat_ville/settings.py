@@ -139,9 +139,10 @@ IMPORT_MAX_FILE_SIZE = env_int("IMPORT_MAX_FILE_SIZE", 10 * 1024 * 1024)  # byte
 IMPORT_MAX_CELL_LENGTH = env_int("IMPORT_MAX_CELL_LENGTH", 10_000)  # characters
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 
-# django-import-export: nobody imports or exports without an explicit permission.
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
-IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# django-import-export: these codes ("diagnostics.import_pilier"...) exist only where a
+# model declares them, so no role may import or export through the admin by default.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {

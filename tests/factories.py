@@ -2,9 +2,12 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from diagnostics.models import Diagnostic, Pilier, Quartier, SousTheme, Theme
 from indicateurs.models import Indicateur
+
+PASSWORD = "mot-de-passe-de-test"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -15,7 +18,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"utilisateur{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.django.Password("mot-de-passe-de-test")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        """UserFactory(role=Role.PARTENAIRE) puts the user in that role's group."""
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
 
 
 class QuartierFactory(factory.django.DjangoModelFactory):

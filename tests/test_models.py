@@ -61,3 +61,12 @@ def test_items_of_a_pilier_include_theme_level_ones():
     IndicateurFactory()  # another pilier
     assert set(type(in_sous_theme).objects.du_pilier(pilier)) == {in_sous_theme, at_theme}
     assert at_theme.theme_effectif == sous_theme.theme == in_sous_theme.theme_effectif
+
+
+def test_user_factory_gives_roles():
+    from diagnostics.access import Role, can_edit, roles_of
+    from tests.factories import UserFactory
+
+    assert roles_of(UserFactory(role=Role.PARTENAIRE)) == {Role.PARTENAIRE}
+    assert can_edit(UserFactory(role=Role.EQUIPE_VILLE))
+    assert not can_edit(UserFactory())

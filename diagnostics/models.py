@@ -306,6 +306,13 @@ class ElementQuerySet(models.QuerySet):
             | Q(theme__pilier__diagnostic=diagnostic)
         )
 
+    def des_diagnostics(self, diagnostics):
+        """The items of any of these diagnostics (a queryset, e.g. `visible_diagnostics`)."""
+        return self.filter(
+            Q(sous_theme__theme__pilier__diagnostic__in=diagnostics)
+            | Q(theme__pilier__diagnostic__in=diagnostics)
+        )
+
 
 def element_constraints():
     """Named constraints shared by every kind of item (called in each Meta)."""

@@ -1,1 +1,271 @@
 """Pages of the site. Views stay thin: queries and rules live in the domain modules."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+from django_filters.views import FilterMixin, FilterView
+
+from . import exports, queries, search
+from .access import visible_diagnostics
+from .filters import DifficulteFilterSet, RechercheForm, in_diagnostic_order
+from .mixins import DiagnosticAccessMixin, DiagnosticPartMixin
+from .models import CelluleSource, Difficulte, Pilier, Quartier, SousTheme
+
+# Consultation pages ---------------------------------------------------------------------
+
+
+class HomeView(ListView):
+    """The diagnostics the user may read, with their piliers.
+
+    An anonymous visitor with no public diagnostic to read is sent to the login page.
+    """
+
+    template_name = "diagnostics/home.html"
+    context_object_name = "diagnostics"
+
+    def get_queryset(self):
+        return visible_diagnostics(self.request.user).prefetch_related(
+            Prefetch("piliers", queryset=Pilier.objects.order_by("numero"))
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object_list = list(self.get_queryset())
+        if not self.object_list and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return self.render_to_response(self.get_context_data())
+
+
+class DiagnosticView(DiagnosticAccessMixin, TemplateView):
+    """A diagnostic in summary: its quartiers, its piliers and their thèmes with counts."""
+
+    template_name = "diagnostics/diagnostic.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            piliers=queries.diagnostic_summary(self.diagnostic),
+            quartiers=list(self.diagnostic.quartiers.all()),
+            **kwargs,
+        )
+
+
+class PilierView(DiagnosticPartMixin, DetailView):
+    """Everything of a pilier, in order: thèmes, sous-thèmes, difficultés, indicateurs."""
+
+    model = Pilier
+    diagnostic_path = "diagnostic"
+    url_lookups = {"numero": "numero"}
+    not_found_message = "Ce pilier n'existe pas dans ce diagnostic."
+    context_object_name = "pilier"
+    template_name = "diagnostics/pilier.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(themes=queries.pilier_tree(self.object), **kwargs)
+
+
+class SousThemeView(DiagnosticPartMixin, DetailView):
+    """A sous-thème: its items, the quartiers they concern and where they come from."""
+
+    model = SousTheme
+    diagnostic_path = "theme__pilier__diagnostic"
+    not_found_message = "Ce sous-thème n'existe pas dans ce diagnostic."
+    context_object_name = "sous_theme"
+    template_name = "diagnostics/sous_theme.html"
+
+    def get_queryset(self):
+        return SousTheme.objects.select_related("source__import_source")
+
+    def get_context_data(self, **kwargs):
+        sous_theme = queries.load_sous_theme_contents(self.object)
+        elements = [*sous_theme.loaded_difficultes, *sous_theme.loaded_indicateurs]
+        return super().get_context_data(
+            quartiers=queries.quartiers_of(elements),
+            sources=queries.sources_of(elements),
+            **kwargs,
+        )
+
+
+class SourceView(DiagnosticPartMixin, DetailView):
+    """A cell of an imported table: its original text, its file, what was made from it."""
+
+    model = CelluleSource
+    diagnostic_path = "import_source__diagnostic"
+    not_found_message = "Cette cellule source n'existe pas dans ce diagnostic."
+    context_object_name = "cellule"
+    template_name = "diagnostics/source.html"
+
+    def get_queryset(self):
+        return CelluleSource.objects.select_related("import_source__importe_par")
+
+    def get_context_data(self, **kwargs):
+        difficultes, indicateurs, niveaux, autres_cellules = queries.cell_contents(self.object)
+        return super().get_context_data(
+            difficultes=difficultes,
+            indicateurs=indicateurs,
+            niveaux=niveaux,
+            autres_cellules=autres_cellules,
+            **kwargs,
+        )
+
+
+class AccessibiliteView(TemplateView):
+    """The accessibility statement (RGAA), public."""
+
+    template_name = "accessibilite.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            contact_email=settings.ACCESSIBILITE_CONTACT_EMAIL, **kwargs
+        )
+
+
+# Lists, exports and search --------------------------------------------------------------
+
+
+ELEMENT_RELATED = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+
+
+def query_string_without_page(request):
+    """The list's filters as a query string, to keep them in links (pagination, exports)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+class ElementFilterMixin(FilterMixin):
+    """The filtered items of a list: the access rule and the filters come from the FilterSet.
+
+    An anonymous visitor who may read no diagnostic at all is sent to the login page.
+    """
+
+    model = None
+    filterset_class = None
+
+    def get_queryset(self):
+        return in_diagnostic_order(
+            self.model.objects.select_related(
+                *ELEMENT_RELATED, "source__import_source"
+            ).prefetch_related(Prefetch("quartiers", queryset=Quartier.objects.order_by("code")))
+        )
+
+    def load_filterset(self):
+        """Sets `self.filterset`; returns a redirection to the login page, or None."""
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        if not self.request.user.is_authenticated and not self.filterset.diagnostics_offered:
+            return redirect_to_login(self.request.get_full_path())
+        return None
+
+
+class ElementListView(ElementFilterMixin, FilterView):
+    """A list of items filtered by the URL's parameters, 50 per page.
+
+    Invalid parameters: the form shows its errors and the list is empty. A page number
+    out of range shows the last page.
+    """
+
+    paginate_by = 50
+    context_object_name = "elements"
+    export_url_name = None
+    # Words of the page (see templates/diagnostics/_liste_elements.html).
+    titre = nom = nom_pluriel = aucun = None
+
+    def get(self, request, *args, **kwargs):
+        refusal = self.load_filterset()
+        if refusal is not None:
+            return refusal
+        valid = not self.filterset.is_bound or self.filterset.is_valid()
+        self.object_list = self.filterset.qs if valid else self.filterset.queryset.none()
+        return self.render_to_response(
+            self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        )
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get_context_data(self, **kwargs):
+        query_string = query_string_without_page(self.request)
+        suffix = f"?{query_string}" if query_string else ""
+        exports_urls = {
+            export_format: reverse(self.export_url_name, kwargs={"format": export_format}) + suffix
+            for export_format in exports.FORMATS
+        }
+        return super().get_context_data(
+            query_string=query_string,
+            exports_urls=exports_urls,
+            diagnostic=self.filterset.current_diagnostic,
+            **kwargs,
+        )
+
+
+class ElementExportView(ElementFilterMixin, View):
+    """The whole filtered list (every page) as a spreadsheet or a CSV file.
+
+    Invalid parameters send back to the list, which shows the form's errors.
+    """
+
+    list_url_name = None
+    basename = None
+    sheet_title = None
+
+    def get(self, request, *args, format, **kwargs):
+        refusal = self.load_filterset()
+        if refusal is not None:
+            return refusal
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return redirect(f"{reverse(self.list_url_name)}?{query_string_without_page(request)}")
+        diagnostic = self.filterset.current_diagnostic
+        suffix = diagnostic.slug if diagnostic else timezone.localdate().isoformat()
+        return exports.export_response(
+            self.filterset.qs, format, f"{self.basename}-{suffix}", self.sheet_title
+        )
+
+
+class DifficulteListView(ElementListView):
+    model = Difficulte
+    filterset_class = DifficulteFilterSet
+    template_name = "diagnostics/difficulte_list.html"
+    export_url_name = "diagnostics:difficultes_export"
+    titre = "Difficultés prégnantes"
+    nom, nom_pluriel = "difficulté", "difficultés"
+    aucun = "Aucune difficulté ne correspond à ces filtres."
+
+
+class DifficulteExportView(ElementExportView):
+    model = Difficulte
+    filterset_class = DifficulteFilterSet
+    list_url_name = "diagnostics:difficultes"
+    basename = "difficultes"
+    sheet_title = "Difficultés prégnantes"
+
+
+class RechercheView(TemplateView):
+    """Search in the libellés of the diagnostics the user may see, grouped by pilier."""
+
+    template_name = "diagnostics/recherche.html"
+    paginate_by = 30
+
+    def get(self, request, *args, **kwargs):
+        form = RechercheForm(request.GET or None, user=request.user)
+        if not request.user.is_authenticated and not form.fields["diagnostic"].objects:
+            return redirect_to_login(request.get_full_path())
+        context = {
+            "form": form,
+            "query_string": query_string_without_page(request),
+            "plusieurs_diagnostics": len(form.fields["diagnostic"].objects) > 1,
+        }
+        query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+        if query:
+            context["mots_ignores"] = not search.query_words(query)
+            hits = search.search(request.user, query, form.cleaned_data["diagnostic"])
+            page = Paginator(hits, self.paginate_by).get_page(request.GET.get("page"))
+            context.update(
+                query=query, page_obj=page, groupes=search.group_by_pilier(page.object_list)
+            )
+        return self.render_to_response(self.get_context_data(**context))

@@ -4,7 +4,15 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from diagnostics.models import Diagnostic, Pilier, Quartier, SousTheme, Theme
+from diagnostics.models import (
+    CelluleSource,
+    Diagnostic,
+    Import,
+    Pilier,
+    Quartier,
+    SousTheme,
+    Theme,
+)
 from indicateurs.models import Indicateur
 
 PASSWORD = "mot-de-passe-de-test"
@@ -112,3 +120,27 @@ class IndicateurFactory(_ElementFactory):
         model = Indicateur
 
     libelle = factory.Sequence(lambda n: f"Nombre de participants à l'action {n}")
+
+
+class ImportFactory(factory.django.DjangoModelFactory):
+    """An import of a source table (provenance), without any content."""
+
+    class Meta:
+        model = Import
+
+    diagnostic = factory.SubFactory(DiagnosticFactory)
+    nom_fichier = "diagnostic-montlucon.tsv"
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    taille = 2048
+
+
+class CelluleSourceFactory(factory.django.DjangoModelFactory):
+    """A cell of an imported table: CelluleSourceFactory(import_source=..., ligne=4)."""
+
+    class Meta:
+        model = CelluleSource
+
+    import_source = factory.SubFactory(ImportFactory)
+    ligne = factory.Sequence(lambda n: n + 2)
+    colonne = CelluleSource.Colonne.DIFFICULTES
+    texte = "- Isolement des familles. - Peu d'accès aux loisirs."

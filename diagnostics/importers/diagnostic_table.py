@@ -1,0 +1,255 @@
+"""Import of a source table into a diagnostic, all or nothing (see `import_source_table`)."""
+
+import hashlib
+from dataclasses import dataclass, field
+
+import tablib
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+
+from diagnostics import resources
+from diagnostics.models import Diagnostic, Import
+from diagnostics.text import fingerprint, normalize_key
+
+from .cells import Column
+from .reader import read_table
+
+NOTHING_NEW = "Aucune modification : tout le contenu de ce fichier est déjà présent."
+
+
+@dataclass(frozen=True)
+class Level:
+    key: str
+    plural: str  # "Piliers : 3 créés"
+    singular: str  # "ligne 4 : pilier « … » : …"
+    feminine: bool
+    resource: type
+
+
+LEVELS = (
+    Level("pilier", "Piliers", "pilier", False, resources.PilierResource),
+    Level("theme", "Thèmes", "thème", False, resources.ThemeResource),
+    Level("sous_theme", "Sous-thèmes", "sous-thème", False, resources.SousThemeResource),
+    Level("difficulte", "Difficultés", "difficulté", True, resources.DifficulteResource),
+    Level("indicateur", "Indicateurs", "indicateur", False, resources.IndicateurResource),
+)
+
+
+@dataclass
+class LevelCount:
+    created: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, or refused to do), with its French report."""
+
+    filename: str
+    dry_run: bool = False
+    counts: dict[str, LevelCount] = field(default_factory=dict)  # by Level.key, in order
+    warnings: list[tuple[int | None, str]] = field(default_factory=list)
+    errors: list[tuple[int | None, str]] = field(default_factory=list)
+    import_record: Import | None = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    @property
+    def created(self):
+        return sum(count.created for count in self.counts.values())
+
+    def as_lines(self):
+        """The report in French, one line of text per entry."""
+        lines = [self._status()]
+        for level in LEVELS:
+            if self.ok and level.key in self.counts:
+                count = self.counts[level.key]
+                lines.append(
+                    f"{level.plural} : {_count(count.created, 'créé', level.feminine)}, "
+                    f"{_count(count.unchanged, 'inchangé', level.feminine)}"
+                )
+        for title, messages in (("Avertissements", self.warnings), ("Erreurs", self.errors)):
+            if messages:
+                lines.append(f"{title} :")
+                lines.extend(f"  {_located(line, message)}" for line, message in messages)
+        return lines
+
+    def summary(self):
+        """The counts and warnings as stored in `Import.compte_rendu`."""
+        return {
+            "counts": {key: vars(count) for key, count in self.counts.items()},
+            "warnings": [{"line": line, "message": message} for line, message in self.warnings],
+        }
+
+    def _status(self):
+        if self.errors:
+            return f"Import de « {self.filename} » annulé : rien n'a été enregistré."
+        if self.counts and not self.created:
+            return NOTHING_NEW
+        if self.dry_run:
+            return f"Simulation de l'import de « {self.filename} » : rien n'a été enregistré."
+        return f"Import de « {self.filename} » enregistré."
+
+
+def _count(number, adjective, feminine):
+    return f"{number} {adjective}{'e' if feminine else ''}{'s' if number > 1 else ''}"
+
+
+def _located(line, message):
+    return f"ligne {line} : {message}" if line is not None else message
+
+
+def import_source_table(diagnostic, filename, content, *, user=None, dry_run=False):
+    """Import a source table (.xlsx, .csv, .tsv, .txt) into `diagnostic`; return the report.
+
+    All or nothing, in one transaction: the diagnostic (saved here when new), an `Import`
+    record and the rows of every level. Nothing at all is written on a dry run, on any
+    error, or when the file brings nothing new (a second import of the same file).
+    """
+    report = ImportReport(filename=filename, dry_run=dry_run)
+    is_new = diagnostic.pk is None
+    kept = False
+    try:
+        with transaction.atomic():
+            _import(diagnostic, is_new, content, user, report)
+            kept = report.ok and report.created > 0 and not dry_run
+            if not kept:
+                transaction.set_rollback(True)
+    finally:
+        if not kept:
+            report.import_record = None
+            if is_new:  # the diagnostic saved in the rolled back transaction does not exist
+                diagnostic.pk = None
+                diagnostic._state.adding = True
+    return report
+
+
+def _import(diagnostic, is_new, content, user, report):
+    known_piliers = {}
+    if not is_new:
+        # One import at a time per diagnostic: a concurrent one waits, then finds our rows.
+        Diagnostic.objects.select_for_update().filter(pk=diagnostic.pk).first()
+        known_piliers = dict(diagnostic.piliers.values_list("numero", "libelle"))
+    table = read_table(report.filename, content, known_piliers=known_piliers)
+    report.warnings.extend(table.warnings)
+    report.errors.extend(table.errors)
+    if report.errors:
+        return
+    if is_new:
+        diagnostic.save()
+    record = Import.objects.create(
+        diagnostic=diagnostic,
+        nom_fichier=report.filename[: Import._meta.get_field("nom_fichier").max_length],
+        sha256=hashlib.sha256(content).hexdigest(),
+        taille=len(content),
+        importe_par=user,
+    )
+    datasets = build_datasets(table.rows, diagnostic.pk)
+    for level in LEVELS:
+        result = level.resource(record).import_data(
+            datasets[level.key], dry_run=False, use_transactions=False
+        )
+        report.counts[level.key] = LevelCount(
+            created=result.totals["new"], unchanged=result.totals["skip"]
+        )
+        report.errors.extend(_row_errors(level, datasets[level.key], result))
+        if report.errors:
+            return  # the next levels would only repeat the missing parents
+    record.compte_rendu = report.summary()
+    record.save(update_fields=["compte_rendu"])
+    report.import_record = record
+
+
+def build_datasets(rows, diagnostic_id):
+    """One tablib Dataset per level, each pilier, thème, sous-thème and item once.
+
+    Names are compared by `normalize_key` and items by `fingerprint` within their parent:
+    a repeated row continues what it names, a repeated item is not added twice. The
+    first row naming something gives its line and source cell.
+    """
+    found = {level.key: {} for level in LEVELS}
+
+    def add(level, key, row, column, libelle, cle, **parents):
+        found[level].setdefault(
+            key,
+            {
+                "ligne": row.line,
+                "diagnostic": diagnostic_id,
+                **parents,
+                "libelle": libelle,
+                "cle": cle,
+                "texte": row.cells.get(column, ""),
+            },
+        )
+
+    for row in rows:
+        pilier = row.pilier.numero
+        libelle = row.pilier.libelle
+        add("pilier", pilier, row, Column.PILIER, libelle, normalize_key(libelle), numero=pilier)
+        if row.theme is None:
+            continue
+        theme = normalize_key(row.theme)
+        add("theme", (pilier, theme), row, Column.THEME, row.theme, theme, pilier=pilier)
+        sous_theme = ""
+        if row.sous_theme is not None:
+            sous_theme = normalize_key(row.sous_theme)
+            key = (pilier, theme, sous_theme)
+            add(
+                "sous_theme",
+                key,
+                row,
+                Column.SOUS_THEME,
+                row.sous_theme,
+                sous_theme,
+                pilier=pilier,
+                theme=theme,
+            )
+        parents = {"pilier": pilier, "theme": theme, "sous_theme": sous_theme}
+        for level, items, column in (
+            ("difficulte", row.difficultes, Column.DIFFICULTES),
+            ("indicateur", row.indicateurs, Column.INDICATEURS),
+        ):
+            for item in items:
+                cle = fingerprint(item)
+                add(level, (pilier, theme, sous_theme, cle), row, column, item, cle, **parents)
+    return {
+        level.key: _dataset(level.resource.columns, found[level.key].values()) for level in LEVELS
+    }
+
+
+def _dataset(columns, entries):
+    return tablib.Dataset(
+        *(tuple(entry[column] for column in columns) for entry in entries), headers=list(columns)
+    )
+
+
+def _row_errors(level, dataset, result):
+    """(line, French message) for each row a resource refused, and each general error."""
+    errors = [(None, f"{level.plural} : {error.error}") for error in result.base_errors]
+    rows = dataset.dict
+    for invalid in result.invalid_rows:
+        messages = []
+        for name, field_messages in invalid.error_dict.items():
+            prefix = "" if name == NON_FIELD_ERRORS else f"{_field_name(level, name)} : "
+            messages.extend(f"{prefix}{message}" for message in field_messages)
+        row = rows[invalid.number - 1]
+        errors.append((row["ligne"], _row_message(level, row, messages)))
+    for error_row in result.error_rows:
+        row = rows[error_row.number - 1]
+        messages = [f"erreur inattendue ({error.error})" for error in error_row.errors]
+        errors.append((row["ligne"], _row_message(level, row, messages)))
+    return sorted(errors, key=lambda error: error[0] or 0)
+
+
+def _field_name(level, name):
+    model = level.resource._meta.model
+    # `cle` derives from the libellé: its errors are the libellé's.
+    return str(model._meta.get_field("libelle" if name == "cle" else name).verbose_name)
+
+
+def _row_message(level, row, messages):
+    libelle = row["libelle"] if len(row["libelle"]) <= 60 else f"{row['libelle'][:59]}…"
+    unique = list(dict.fromkeys(messages))
+    return f"{level.singular} « {libelle} » : {' '.join(unique)}"

@@ -1,0 +1,375 @@
+"""French search over the libellés of the diagnostics: piliers, thèmes, sous-thèmes and items.
+
+Accents and case never matter ("sante" finds "Santé"), plurals and simple endings are
+folded ("jeunes" finds "jeune"), and every word of the query must match the beginning of
+a word of the libellé, once both are reduced to their stem.
+
+- PostgreSQL: full-text search with the text search configuration `french_unaccent`
+  (French Snowball stemmer after `unaccent`, created by migration
+  0003_recherche_plein_texte), prefix queries (`'mot':*`) ranked with `ts_rank`. Each
+  searched table has a GIN index on the very expression the queries use, so the search
+  stays indexed.
+- SQLite: the same rule in Python, registered as the SQL function `contrat_ville_rang`
+  on each connection: words normalised with `normalize_key`, the same French stop words
+  dropped, the same Snowball French stemmer (package `snowballstemmer`). Both databases
+  give the same hits on the seed (tests/test_search.py pins them); over every word of
+  the seed, the stems of the two differ for two words only (algorithm versions).
+
+The results page is one SQL query (a UNION over the five kinds of libellés) plus its
+count, whatever the number of hits: `search()` returns a lazy, ordered queryset of rows
+that the view paginates, and `group_by_pilier()` groups one page of it.
+"""
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+
+import snowballstemmer
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorExact,
+)
+from django.db import connections
+from django.db.backends.signals import connection_created
+from django.db.models import CharField, F, FloatField, Func, IntegerField, Value
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import GreaterThan
+from django.dispatch import receiver
+from django.urls import reverse
+
+from indicateurs.models import Indicateur
+
+from .access import visible_diagnostics
+from .models import Difficulte, Pilier, SousTheme, Theme
+from .text import normalize_key
+
+SEARCH_CONFIG = "french_unaccent"
+SQLITE_FUNCTION = "contrat_ville_rang"
+
+# PostgreSQL's French stop words (tsearch_data/french.stop) that can still match once
+# `unaccent` ran first: its accented entries ("été", "à"...) never do, so they are left out
+# to give SQLite the same behaviour.
+_STOP_WORDS_TEXT = """
+    au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me mes
+    moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes
+    toi ton tu un une vos votre vous c d j l m n s t y suis es est sommes sont serai
+    seras sera serons serez seront serais serait serions seriez seraient fus fut furent
+    sois soit soyons soyez soient fusse fusses fussions fussiez fussent ayant ayante
+    ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez
+    auront aurais aurait aurions auriez auraient avais avait avions aviez avaient eut
+    eurent aie aies ait ayons ayez aient eusse eusses eussions eussiez eussent
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+_WORD = re.compile(r"[^\W_]+")
+
+# The Snowball French stemmer, the algorithm of PostgreSQL's `french_stem` dictionary.
+_FRENCH_STEMMER = snowballstemmer.stemmer("french")
+
+
+def words(text):
+    """The words of a text, accents removed and case folded: 'Santé des jeunes' -> [...]."""
+    return _WORD.findall(normalize_key(text))
+
+
+@lru_cache(maxsize=16384)
+def stem(word):
+    """The French stem of a normalised word: 'jeunes' -> 'jeun', 'sante' -> 'sant'.
+
+    The same stems as PostgreSQL, which runs the same Snowball algorithm on the same
+    unaccented words. A query word matches the words of a text whose stem begins with
+    its own: 'educ' finds 'éducation' and 'éducative'.
+    """
+    return _FRENCH_STEMMER.stemWord(word)
+
+
+def query_words(query):
+    """The words of a query that take part in the search (stop words dropped, no repeats)."""
+    return tuple(dict.fromkeys(word for word in words(query or "") if word not in STOP_WORDS))
+
+
+@lru_cache(maxsize=8192)
+def _stems_of(text):
+    return tuple(stem(word) for word in words(text) if word not in STOP_WORDS)
+
+
+def text_rank(text, query):
+    """How well `text` matches `query` (words separated by spaces), 0 when it does not.
+
+    Every query word must begin a word of the text (both stemmed); the rank is the share
+    of the text's words that match, so short libellés about the subject come first.
+    """
+    if not text or not query:
+        return 0.0
+    text_stems = _stems_of(text)
+    matched = 0
+    for query_stem in {stem(word) for word in query.split()}:
+        hits = sum(1 for text_stem in text_stems if text_stem.startswith(query_stem))
+        if not hits:
+            return 0.0
+        matched += hits
+    return matched / len(text_stems)
+
+
+def _register_sqlite_function(connection):
+    connection.connection.create_function(SQLITE_FUNCTION, 2, text_rank, deterministic=True)
+
+
+@receiver(connection_created)
+def _on_connection_created(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        _register_sqlite_function(connection)
+
+
+def _ensure_sqlite_function(alias):
+    """Register the function on a connection opened before this module was imported."""
+    connection = connections[alias]
+    connection.ensure_connection()
+    _register_sqlite_function(connection)
+
+
+def matching(queryset, field_name, query):
+    """`queryset` restricted to the rows whose `field_name` matches `query`, annotated `rang`.
+
+    A query without any searchable word matches nothing.
+    """
+    terms = query_words(query)
+    if not terms:
+        return queryset.annotate(rang=Value(0.0, output_field=FloatField())).none()
+    if connections[queryset.db].vendor == "postgresql":
+        vector = SearchVector(field_name, config=SEARCH_CONFIG)
+        # Words hold letters and digits only: quoting them is enough to keep the raw
+        # tsquery syntax safe. `:*` makes each word a prefix of the text's lexemes.
+        tsquery = SearchQuery(
+            " & ".join(f"'{term}':*" for term in terms), search_type="raw", config=SEARCH_CONFIG
+        )
+        return queryset.filter(SearchVectorExact(vector, tsquery)).annotate(
+            # normalization 2: divided by the length of the libellé, as on SQLite.
+            rang=SearchRank(vector, tsquery, normalization=2)
+        )
+    _ensure_sqlite_function(queryset.db)
+    rank = Func(
+        F(field_name), Value(" ".join(terms)), function=SQLITE_FUNCTION, output_field=FloatField()
+    )
+    return queryset.annotate(rang=rank).filter(GreaterThan(F("rang"), 0))
+
+
+# The search over every level ----------------------------------------------------------
+
+PILIER, THEME, SOUS_THEME, DIFFICULTE, INDICATEUR = (
+    "Pilier",
+    "Thème",
+    "Sous-thème",
+    "Difficulté",
+    "Indicateur",
+)
+KINDS = (PILIER, THEME, SOUS_THEME, DIFFICULTE, INDICATEUR)
+
+COLUMNS = (
+    "hit_kind",
+    "hit_kind_order",
+    "hit_id",
+    "hit_libelle",
+    "hit_diagnostic_slug",
+    "hit_diagnostic_titre",
+    "hit_diagnostic_annee",
+    "hit_pilier_numero",
+    "hit_pilier_libelle",
+    "hit_theme_id",
+    "hit_theme_libelle",
+    "hit_sous_theme_id",
+    "hit_sous_theme_libelle",
+    "rang",
+)
+
+# Typed NULLs: PostgreSQL must know a UNION column's type from its first SELECT.
+_NO_ID = Cast(Value(None), IntegerField())
+_NO_TEXT = Cast(Value(None), CharField())
+
+
+def _columns(kind, *, diagnostic, pilier, theme_id, theme, sous_theme_id, sous_theme):
+    """The annotations of one kind of hit, in the order of COLUMNS (a UNION needs it)."""
+    return {
+        "hit_kind": Value(kind, output_field=CharField()),
+        "hit_kind_order": Value(KINDS.index(kind), output_field=IntegerField()),
+        "hit_id": F("pk"),
+        "hit_libelle": F("libelle"),
+        "hit_diagnostic_slug": F(f"{diagnostic}__slug"),
+        "hit_diagnostic_titre": F(f"{diagnostic}__titre"),
+        "hit_diagnostic_annee": F(f"{diagnostic}__annee_debut"),
+        "hit_pilier_numero": F(f"{pilier}numero"),
+        "hit_pilier_libelle": F(f"{pilier}libelle"),
+        "hit_theme_id": theme_id,
+        "hit_theme_libelle": theme,
+        "hit_sous_theme_id": sous_theme_id,
+        "hit_sous_theme_libelle": sous_theme,
+    }
+
+
+def _element_columns(kind):
+    """Items hang from a sous-thème or from a thème: take the path that exists."""
+
+    def either(path):
+        return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
+
+    return {
+        "hit_kind": Value(kind, output_field=CharField()),
+        "hit_kind_order": Value(KINDS.index(kind), output_field=IntegerField()),
+        "hit_id": F("pk"),
+        "hit_libelle": F("libelle"),
+        "hit_diagnostic_slug": either("pilier__diagnostic__slug"),
+        "hit_diagnostic_titre": either("pilier__diagnostic__titre"),
+        "hit_diagnostic_annee": either("pilier__diagnostic__annee_debut"),
+        "hit_pilier_numero": either("pilier__numero"),
+        "hit_pilier_libelle": either("pilier__libelle"),
+        "hit_theme_id": either("id"),
+        "hit_theme_libelle": either("libelle"),
+        "hit_sous_theme_id": F("sous_theme_id"),
+        "hit_sous_theme_libelle": F("sous_theme__libelle"),
+    }
+
+
+def _searched_querysets(diagnostics):
+    yield (
+        Pilier.objects.filter(diagnostic__in=diagnostics),
+        _columns(
+            PILIER,
+            diagnostic="diagnostic",
+            pilier="",
+            theme_id=_NO_ID,
+            theme=_NO_TEXT,
+            sous_theme_id=_NO_ID,
+            sous_theme=_NO_TEXT,
+        ),
+    )
+    yield (
+        Theme.objects.filter(pilier__diagnostic__in=diagnostics),
+        _columns(
+            THEME,
+            diagnostic="pilier__diagnostic",
+            pilier="pilier__",
+            theme_id=F("pk"),
+            theme=F("libelle"),
+            sous_theme_id=_NO_ID,
+            sous_theme=_NO_TEXT,
+        ),
+    )
+    yield (
+        SousTheme.objects.filter(theme__pilier__diagnostic__in=diagnostics),
+        _columns(
+            SOUS_THEME,
+            diagnostic="theme__pilier__diagnostic",
+            pilier="theme__pilier__",
+            theme_id=F("theme_id"),
+            theme=F("theme__libelle"),
+            sous_theme_id=F("pk"),
+            sous_theme=F("libelle"),
+        ),
+    )
+    yield Difficulte.objects.des_diagnostics(diagnostics), _element_columns(DIFFICULTE)
+    yield Indicateur.objects.des_diagnostics(diagnostics), _element_columns(INDICATEUR)
+
+
+def search(user, query, diagnostic=None):
+    """The hits of `query` in the diagnostics `user` may see (or in `diagnostic` only).
+
+    A lazy queryset of dicts (keys: COLUMNS), ordered by diagnostic, pilier, then rank:
+    paginate it, then give a page to `group_by_pilier`.
+    """
+    diagnostics = visible_diagnostics(user)
+    if diagnostic is not None:
+        diagnostics = diagnostics.filter(pk=diagnostic.pk)
+    parts = [
+        matching(queryset.order_by(), "libelle", query).annotate(**columns).values(*COLUMNS)
+        for queryset, columns in _searched_querysets(diagnostics)
+    ]
+    first, *others = parts
+    return first.union(*others, all=True).order_by(
+        "-hit_diagnostic_annee",
+        "hit_diagnostic_titre",
+        "hit_pilier_numero",
+        "-rang",
+        "hit_kind_order",
+        "hit_id",
+    )
+
+
+# Presenting one page of hits ----------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    kind: str
+    libelle: str
+    path: list
+    url: str
+
+
+@dataclass
+class PilierGroup:
+    diagnostic_titre: str
+    numero: int
+    libelle: str
+    url: str
+    hits: list = field(default_factory=list)
+
+
+def _url_of(row):
+    slug = row["hit_diagnostic_slug"]
+    pilier_url = reverse(
+        "diagnostics:pilier", kwargs={"slug": slug, "numero": row["hit_pilier_numero"]}
+    )
+    kind = row["hit_kind"]
+    if kind == PILIER:
+        return pilier_url
+    if kind == THEME:
+        return f"{pilier_url}#theme-{row['hit_id']}"
+    sous_theme_id = row["hit_sous_theme_id"]
+    if sous_theme_id is None:  # an item at the level of its thème
+        return f"{pilier_url}#theme-{row['hit_theme_id']}"
+    return reverse("diagnostics:sous_theme", kwargs={"slug": slug, "pk": sous_theme_id})
+
+
+def _path_of(row):
+    """The levels above the hit, below its pilier (the pilier is the group's heading)."""
+    levels = {
+        PILIER: [],
+        THEME: [],
+        SOUS_THEME: [row["hit_theme_libelle"]],
+    }.get(row["hit_kind"])
+    if levels is None:
+        levels = [row["hit_theme_libelle"], row["hit_sous_theme_libelle"]]
+    return [level for level in levels if level]
+
+
+def group_by_pilier(rows):
+    """One page of `search()` rows as a list of PilierGroup, in the rows' order."""
+    groups = []
+    # The rows come sorted by diagnostic, then pilier.
+    for _, pilier_rows in groupby(rows, key=itemgetter("hit_diagnostic_slug", "hit_pilier_numero")):
+        pilier_rows = list(pilier_rows)
+        first = pilier_rows[0]
+        group = PilierGroup(
+            diagnostic_titre=first["hit_diagnostic_titre"],
+            numero=first["hit_pilier_numero"],
+            libelle=first["hit_pilier_libelle"],
+            url=reverse(
+                "diagnostics:pilier",
+                kwargs={"slug": first["hit_diagnostic_slug"], "numero": first["hit_pilier_numero"]},
+            ),
+        )
+        group.hits = [
+            Hit(
+                kind=row["hit_kind"],
+                libelle=row["hit_libelle"],
+                path=_path_of(row),
+                url=_url_of(row),
+            )
+            for row in pilier_rows
+        ]
+        groups.append(group)
+    return groups

@@ -1,0 +1,16 @@
+"""Template helpers of the site's layout."""
+
+from django import template
+
+from diagnostics.access import Role, roles_of
+
+register = template.Library()
+
+
+@register.filter
+def roles(user):
+    """The user's roles as the interface names them: "Équipe ville, Administrateur"."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    held = roles_of(user)
+    return ", ".join(role.value for role in Role if role in held)

@@ -1,0 +1,74 @@
+"""Real-browser tests: Chromium driven by Playwright, accessibility checked by axe-core.
+
+Fixtures live in `conftest.py`; the helpers the tests call are here:
+`login`, `assert_accessible`, `screenshot`.
+"""
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+
+# RGAA 4 follows WCAG 2.1 levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def login(page, user, password=PASSWORD):
+    """Sign in through the real login form, as a person would."""
+    page.goto(reverse("login"))
+    form = page.locator("main form").filter(has=page.locator("input[name=password]"))
+    form.locator("input[name=username]").fill(user.get_username())
+    form.locator("input[name=password]").fill(password)
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+    assert "/connexion/" not in page.url, f"La connexion de {user} a échoué : {page.url}"
+
+
+@cache
+def _axe_source():
+    return AXE_PATH.read_text(encoding="utf-8")
+
+
+def assert_accessible(page):
+    """Run axe-core (WCAG 2.1 A and AA) on the page and fail on any violation.
+
+    axe is evaluated through the DevTools protocol rather than a <script> tag, so a
+    strict Content-Security-Policy on the site cannot block it.
+    """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    violations = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})
+            .then(results => results.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                targets: v.nodes.map(n => n.target.join(' ')),
+                summaries: v.nodes.map(n => n.failureSummary),
+            })))""",
+        AXE_TAGS,
+    )
+    if violations:
+        lines = [f"axe-core : {len(violations)} règle(s) non respectée(s) sur {page.url}"]
+        for violation in violations:
+            lines.append(
+                f"- {violation['id']} ({violation['impact']}) : {violation['help']}"
+                f" <{violation['helpUrl']}>"
+            )
+            for target, summary in zip(violation["targets"], violation["summaries"], strict=True):
+                lines.append(f"    {target}")
+                lines.extend(f"      {line}" for line in (summary or "").splitlines())
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def screenshot(page, name):
+    """Save a full-page PNG under tests/screenshots/, named by page type."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    return path

@@ -1,0 +1,195 @@
+"""Who gets what on every URL of the site: roles × URLs × GET/POST.
+
+The table EXPECTED names every URL of the site (enumerated from the resolver: a new URL
+missing from the table fails `test_every_url_of_the_site_is_in_the_access_table`).
+Pages of a diagnostic are checked on three diagnostics: published, published and
+public, draft. An expectation is a status code, or LOGIN (302 to the login page with
+?next=) or HOME (302 to the home page).
+
+To add a URL: add a line to EXPECTED, with `kwargs` building its URL arguments (from
+the diagnostic under test for pages of a diagnostic) and its expectations per role.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from diagnostics.access import Role
+from tests.factories import (
+    CelluleSourceFactory,
+    DiagnosticFactory,
+    DifficulteFactory,
+    ImportFactory,
+    IndicateurFactory,
+    PilierFactory,
+    SousThemeFactory,
+    ThemeFactory,
+    UserFactory,
+)
+from tests.scale import BuiltDiagnostic
+
+ANONYME, PARTENAIRE, EQUIPE, ADMIN = "anonyme", "partenaire", "equipe-ville", "administrateur"
+ROLES = {
+    ANONYME: None,
+    PARTENAIRE: Role.PARTENAIRE,
+    EQUIPE: Role.EQUIPE_VILLE,
+    ADMIN: Role.ADMINISTRATEUR,
+}
+LOGIN = "302 vers la connexion"
+HOME = "302 vers l'accueil"
+
+# The three diagnostics every page of a diagnostic is checked on.
+PUBLIE, PUBLIC, BROUILLON = "publie", "public", "brouillon"
+KINDS = {
+    PUBLIE: {},
+    PUBLIC: {"public": True},
+    BROUILLON: {"brouillon": True},
+}
+
+
+def everyone(get, post=405):
+    return dict.fromkeys(ROLES, (get, post))
+
+
+def signed_in(expected, anonymous):
+    """`expected` (GET, POST) for every signed-in role, `anonymous` for anonymous visitors."""
+    return {**everyone(*expected), ANONYME: anonymous}
+
+
+# Reading a page of a diagnostic: (GET, POST) per kind of diagnostic and role. The access
+# check comes before the method check: a POST is refused like a GET when the user may
+# not read the diagnostic (login or 404), and answered 405 when they may.
+READ = {
+    PUBLIE: signed_in((200, 405), anonymous=(LOGIN, LOGIN)),
+    PUBLIC: everyone(200),
+    BROUILLON: {
+        ANONYME: (LOGIN, LOGIN),
+        PARTENAIRE: (404, 404),
+        EQUIPE: (200, 405),
+        ADMIN: (200, 405),
+    },
+}
+
+
+def no_kwargs(built):
+    return {}
+
+
+# URL name -> (kwargs of its URL, expectations). Expectations are {role: (GET, POST)}
+# for the site's pages, {kind: {role: (GET, POST)}} for pages of a diagnostic.
+EXPECTED = {
+    "home": (no_kwargs, everyone(200)),
+    "accessibilite": (no_kwargs, everyone(200)),
+    # Accounts. An empty POST re-displays a form with its errors (200).
+    "login": (no_kwargs, signed_in((HOME, HOME), anonymous=(200, 200))),
+    "logout": (no_kwargs, everyone(405, HOME)),
+    "password_reset": (no_kwargs, everyone(200, 200)),
+    "password_reset_done": (no_kwargs, everyone(200)),
+    "password_reset_confirm": (
+        lambda built: {"uidb64": "MQ", "token": "lien-invalide"},
+        everyone(200, 200),
+    ),
+    "password_reset_complete": (no_kwargs, everyone(200)),
+    "password_change": (no_kwargs, signed_in((200, 200), anonymous=(LOGIN, LOGIN))),
+    "password_change_done": (
+        no_kwargs,
+        signed_in((200, 405), anonymous=(LOGIN, LOGIN)),
+    ),
+    # Pages of a diagnostic.
+    "diagnostics:diagnostic": (lambda built: {"slug": built.diagnostic.slug}, READ),
+    "diagnostics:pilier": (
+        lambda built: {"slug": built.diagnostic.slug, "numero": built.pilier.numero},
+        READ,
+    ),
+    "diagnostics:sous_theme": (
+        lambda built: {"slug": built.diagnostic.slug, "pk": built.sous_theme.pk},
+        READ,
+    ),
+    "diagnostics:source": (
+        lambda built: {"slug": built.diagnostic.slug, "pk": built.cellule.pk},
+        READ,
+    ),
+    # Lists, exports and search: across the diagnostics the user may read (a public one
+    # exists here, so anonymous visitors read too).
+    "diagnostics:difficultes": (no_kwargs, everyone(200)),
+    "diagnostics:difficultes_export": (lambda built: {"format": "csv"}, everyone(200)),
+    "diagnostics:recherche": (no_kwargs, everyone(200)),
+    "indicateurs:liste": (no_kwargs, everyone(200)),
+    "indicateurs:export": (lambda built: {"format": "xlsx"}, everyone(200)),
+}
+
+
+def url_names(patterns=None, namespace=""):
+    """Every URL name of the site ("namespace:name"); unnamed patterns are reported too."""
+    names = []
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                # Django's admin, see test_the_admin_asks_anonymous_visitors_and_partners_to_sign_in
+                continue
+            prefix = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names += url_names(pattern.url_patterns, prefix)
+        elif isinstance(pattern, URLPattern):
+            names.append(f"{namespace}{pattern.name}" if pattern.name else f"<sans nom> {pattern}")
+    return names
+
+
+def cases():
+    """One case per (URL name, kind of diagnostic, role, method)."""
+    params = []
+    for name, (_, expectations) in EXPECTED.items():
+        per_kind = expectations if set(expectations) == set(KINDS) else {None: expectations}
+        for kind, per_role in per_kind.items():
+            for role, (get, post) in per_role.items():
+                for method, expected in (("get", get), ("post", post)):
+                    case_id = "-".join(filter(None, [name, kind, role, method]))
+                    params.append(pytest.param(name, kind, role, method, expected, id=case_id))
+    return params
+
+
+def build(kind):
+    """A diagnostic of this kind with one of each thing its pages show."""
+    diagnostic = DiagnosticFactory(**KINDS[kind])
+    cellule = CelluleSourceFactory(import_source=ImportFactory(diagnostic=diagnostic))
+    pilier = PilierFactory(diagnostic=diagnostic, numero=1)
+    sous_theme = SousThemeFactory(theme=ThemeFactory(pilier=pilier))
+    DifficulteFactory(sous_theme=sous_theme, source=cellule)
+    IndicateurFactory(sous_theme=sous_theme)
+    return BuiltDiagnostic(diagnostic, pilier, sous_theme, cellule)
+
+
+@pytest.fixture
+def site():
+    """The three kinds of diagnostic, side by side."""
+    return {kind: build(kind) for kind in KINDS}
+
+
+def test_every_url_of_the_site_is_in_the_access_table():
+    assert sorted(url_names()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize(("name", "kind", "role", "method", "expected"), cases())
+def test_access(client, site, name, kind, role, method, expected):
+    if ROLES[role] is not None:
+        client.force_login(UserFactory(role=ROLES[role]))
+    kwargs_of, _ = EXPECTED[name]
+    url = reverse(name, kwargs=kwargs_of(site[kind or PUBLIE]))
+
+    response = getattr(client, method)(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+    elif expected == HOME:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("home")
+    else:
+        assert response.status_code == expected
+
+
+@pytest.mark.parametrize("role", [ANONYME, PARTENAIRE])
+def test_the_admin_asks_anonymous_visitors_and_partners_to_sign_in(client, role):
+    if ROLES[role] is not None:
+        client.force_login(UserFactory(role=ROLES[role]))
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"

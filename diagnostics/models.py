@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .text import collapse_whitespace, fingerprint, normalize_key
 
@@ -18,6 +19,16 @@ LIBELLE_MAX_LENGTH = 255
 class TimestampedModel(models.Model):
     created_at = models.DateTimeField("date de création", auto_now_add=True)
     updated_at = models.DateTimeField("date de modification", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(TimestampedModel):
+    """Optimistic locking: `version` grows by one at each save made through the site's forms,
+    checked in the UPDATE itself so that a save made on a stale version is refused."""
+
+    version = models.PositiveIntegerField("version", default=1, editable=False)
 
     class Meta:
         abstract = True
@@ -103,6 +114,7 @@ class Diagnostic(TimestampedModel):
     )
 
     objects = DiagnosticQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "diagnostic"
@@ -200,7 +212,7 @@ class CelluleSource(models.Model):
         return f"{self.import_source.nom_fichier}, ligne {self.ligne}, {self.get_colonne_display()}"
 
 
-class NamedNode(TimestampedModel):
+class NamedNode(VersionedModel):
     """A level of the hierarchy: a libellé, unique within its parent (see `normalize_key`)."""
 
     libelle = models.CharField("libellé", max_length=LIBELLE_MAX_LENGTH)
@@ -213,6 +225,8 @@ class NamedNode(TimestampedModel):
         blank=True,
         related_name="+",
     )
+
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
@@ -342,7 +356,7 @@ def element_constraints():
     ]
 
 
-class Element(TimestampedModel):
+class Element(VersionedModel):
     """An item of a diagnostic line (a difficulté or an indicateur).
 
     It belongs to exactly one parent: a sous-thème, or a thème directly when the
@@ -381,6 +395,7 @@ class Element(TimestampedModel):
     )
 
     objects = ElementQuerySet.as_manager()
+    history = HistoricalRecords(inherit=True, m2m_fields=["quartiers"])
 
     class Meta:
         abstract = True

@@ -145,8 +145,19 @@ class Diagnostic(TimestampedModel):
 
 
 class Import(models.Model):
-    """One import of a source table into a diagnostic: the provenance of what it created."""
+    """One import of a file into a diagnostic: the provenance of what it created or changed.
 
+    Rows of the change history written by an import carry the change reason
+    `import_change_reason(import)` ("import:<pk>"), which is how an import is undone.
+    """
+
+    class Nature(models.TextChoices):
+        DIAGNOSTIC = "diagnostic", "Tableau du diagnostic"
+        MESURES = "mesures", "Valeurs d'indicateurs"
+
+    nature = models.CharField(
+        "nature", max_length=20, choices=Nature.choices, default=Nature.DIAGNOSTIC
+    )
     diagnostic = models.ForeignKey(
         Diagnostic, verbose_name="diagnostic", on_delete=models.CASCADE, related_name="imports"
     )
@@ -168,6 +179,15 @@ class Import(models.Model):
         blank=True,
         help_text="Nombres créés et inchangés par niveau, avertissements.",
     )
+    annule_le = models.DateTimeField("annulé le", null=True, blank=True)
+    annule_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="annulé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "import"
@@ -177,6 +197,15 @@ class Import(models.Model):
 
     def __str__(self):
         return f"{self.nom_fichier} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def change_reason(self):
+        return import_change_reason(self)
+
+
+def import_change_reason(import_record):
+    """The history change reason of every change an import writes."""
+    return f"import:{import_record.pk}"
 
 
 class CelluleSource(models.Model):

@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 3
 
-.PHONY: install run test quality format browser-deps clean
+.PHONY: install run serve test quality format browser-deps clean
 
 install: $(STAMP)
 
@@ -21,6 +22,17 @@ run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production (README, « Mise en production ») : gunicorn serves the site and, through
+# WhiteNoise, its static files, on $(HOST):$(PORT) (loopback) behind a reverse proxy.
+# Needs SECRET_KEY and ALLOWED_HOSTS in the environment (and DATABASE_URL, REVERSE_PROXY=1).
+serve: export DEBUG = 0
+serve: install
+	$(BIN)/python manage.py check --deploy
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	exec $(BIN)/gunicorn contrat_ville.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1,::1
 
 # axe-core for the accessibility checks of the browser tests (needs npm; skipped without it).
 browser-deps:

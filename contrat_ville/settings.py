@@ -4,12 +4,17 @@ DATABASE_URL  database (default: SQLite file db.sqlite3 beside manage.py)
 SECRET_KEY    required when DEBUG is off
 DEBUG         "1"/"true" to enable (default: on, for development)
 ALLOWED_HOSTS comma-separated host names
+STATIC_ROOT   where collectstatic gathers the static files (default: staticfiles/)
+
+In production (DEBUG off), see the "Security" section below: HTTPS, HSTS, secure cookies,
+REVERSE_PROXY for a reverse proxy that terminates TLS, session inactivity, login throttling.
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,7 +48,8 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that only the Administrateur role may enter.
+    "comptes.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,18 +59,22 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "simple_history",
+    "csp",
+    "comptes",
     "diagnostics",
     "indicateurs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "comptes.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -83,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -112,7 +123,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -135,6 +146,14 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "contrat-ville@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The SMTP server of the password reset emails (production).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # The address given in the accessibility statement (templates/accessibilite.html).
 ACCESSIBILITE_CONTACT_EMAIL = os.environ.get("ACCESSIBILITE_CONTACT_EMAIL", DEFAULT_FROM_EMAIL)
 
@@ -142,6 +161,23 @@ ACCESSIBILITE_CONTACT_EMAIL = os.environ.get("ACCESSIBILITE_CONTACT_EMAIL", DEFA
 IMPORT_MAX_FILE_SIZE = env_int("IMPORT_MAX_FILE_SIZE", 10 * 1024 * 1024)  # bytes
 IMPORT_MAX_CELL_LENGTH = env_int("IMPORT_MAX_CELL_LENGTH", 10_000)  # characters
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# A workbook (.xlsx, a zip of XML) is checked before it is unpacked: its declared
+# uncompressed size (also capped at ten times the file size limit), each part's
+# compression ratio (parts over 1 MB), its number of parts, and for a diagnostic table
+# its rows and the cells its merged ranges cover (openpyxl creates an object for each).
+IMPORT_MAX_XLSX_UNCOMPRESSED_SIZE = env_int("IMPORT_MAX_XLSX_UNCOMPRESSED_SIZE", 200 * 1024 * 1024)
+IMPORT_MAX_XLSX_COMPRESSION_RATIO = env_int("IMPORT_MAX_XLSX_COMPRESSION_RATIO", 100)
+IMPORT_MAX_XLSX_PARTS = env_int("IMPORT_MAX_XLSX_PARTS", 1_000)
+IMPORT_MAX_MERGED_CELLS = env_int("IMPORT_MAX_MERGED_CELLS", 100_000)
+# A file uploaded on the import screens waits this long (seconds) for its confirmation.
+IMPORT_PENDING_TTL = env_int("IMPORT_PENDING_TTL", 60 * 60)
+# Files of indicator values (indicateurs.importers): larger, read faster (bench/README.md).
+IMPORT_MESURES_MAX_FILE_SIZE = env_int("IMPORT_MESURES_MAX_FILE_SIZE", 30 * 1024 * 1024)
+IMPORT_MESURES_MAX_ROWS = env_int("IMPORT_MESURES_MAX_ROWS", 200_000)
+
+# Secret statistique (indicateurs.secret): for an indicator that counts people, a value
+# under this threshold is shown to partners as "< 5", never as the number.
+SECRET_STATISTIQUE_SEUIL = env_int("SECRET_STATISTIQUE_SEUIL", 5)
 
 # django-import-export: these codes ("diagnostics.import_pilier"...) exist only where a
 # model declares them, so no role may import or export through the admin by default.
@@ -155,3 +191,57 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Security -------------------------------------------------------------------------------
+# Every response carries these headers (SecurityMiddleware, XFrameOptionsMiddleware,
+# CSPMiddleware); `manage.py check --deploy` reports nothing with DEBUG off.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# HTTPS, on by default when DEBUG is off. Behind a reverse proxy that terminates TLS
+# (REVERSE_PROXY=1), the proxy must set X-Forwarded-Proto (and X-Forwarded-For, read by
+# the login throttling) and strip them from what clients send.
+REVERSE_PROXY = env_bool("REVERSE_PROXY", False)
+if REVERSE_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)  # one year
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # no script of the site reads the CSRF token
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Content Security Policy (django-csp): only the site's own files, no inline script or
+# style, no eval. An inline script, if one is ever needed, carries nonce="{{ CSP_NONCE }}".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sessions end after this many seconds without activity (comptes.middleware refreshes
+# the expiry of an active session at most every SESSION_ACTIVITY_REFRESH seconds).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 2 * 60 * 60)
+SESSION_ACTIVITY_REFRESH = 5 * 60
+
+# Login throttling (comptes.throttling): after this many failures within the window, for
+# one account or from one address, the login form refuses to check passwords until the
+# failures leave the window or an administrator unlocks ("Débloquer" in the admin).
+# Many city employees may share one public address: its limit is higher.
+LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)  # seconds

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from comptes.forms import LoginForm
 from diagnostics.views import AccessibiliteView, HomeView
 
 urlpatterns = [
@@ -14,7 +15,9 @@ urlpatterns = [
     # Accounts: Django's views with our templates (templates/registration/).
     path(
         "connexion/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),

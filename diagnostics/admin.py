@@ -1,8 +1,16 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from indicateurs.models import Indicateur
 
+from . import editing, resources
+from .forms import MISSING_VERSION
 from .models import (
     CelluleSource,
     Diagnostic,
@@ -42,18 +50,166 @@ def diagnostic_filter(*paths):
     return type("DiagnosticFilter", (DiagnosticFilter,), {"paths": paths})
 
 
+class FlatImportExportAdmin(ImportExportModelAdmin):
+    """Flat imports and exports of a model (CSV, XLSX, JSON), keyed by natural keys
+    (`diagnostics.resources`, "Flat resources of the Django admin").
+
+    Only superusers see them: IMPORT_EXPORT_IMPORT_PERMISSION_CODE and
+    IMPORT_EXPORT_EXPORT_PERMISSION_CODE (settings) ask for "import_<model>" and
+    "export_<model>" permissions that no model declares, so no role holds them. The
+    Administrateur role imports on the site's import screens (preview, confirmation,
+    history, undo) and exports a diagnostic in its source layout there.
+    """
+
+    formats = resources.ADMIN_FORMATS
+
+
+# Editing in the admin: the same rules as on the site (diagnostics.editing) ---------------
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """The admin's change form with the version it was shown at (hidden): a save made on a
+    stale version, or a libellé that already exists at the same level, is a form error."""
+
+    # Not "version": a model field of that name, not editable, may not be in a ModelForm.
+    version_lue = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version_lue"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            if data.get("version_lue") is None:
+                raise ValidationError(MISSING_VERSION)
+            current = (
+                type(self.instance)
+                .objects.filter(pk=self.instance.pk)
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current != data["version_lue"]:
+                raise ValidationError(
+                    "Quelqu'un a modifié cet élément pendant que vous le modifiiez : rien n'a "
+                    "été enregistré. Ouvrez-le à nouveau pour voir sa version actuelle."
+                )
+        return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "libelle" in self.cleaned_data:
+            try:
+                editing.check_unique(self.instance)
+            except ValidationError as error:
+                self.add_error("libelle" if "libelle" in self.fields else None, error.messages)
+
+
+class EditingAdmin(SimpleHistoryAdmin):
+    """History (django-simple-history) and the site's rules for the hierarchy's admins.
+
+    Saves go through `editing.save_versioned` (version checked in the UPDATE) and
+    `editing.create`, deletions through `editing.delete` (what goes with an object is
+    recorded so that restoring it brings it back); each writes the history with the
+    admin user. Reverting from the admin's history is disabled: versions are restored on
+    the site's history pages, which check the version and the parents.
+    """
+
+    form = VersionedAdminForm
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if "version_lue" in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *others = fieldsets
+        return [(name, {**options, "fields": [*options["fields"], "version_lue"]}), *others]
+
+    def save_model(self, request, obj, form, change):
+        quartiers = form.cleaned_data.get("quartiers") if "quartiers" in form.fields else None
+        concrete = {field.name for field in obj._meta.concrete_fields}
+        try:
+            if change:
+                editing.save_versioned(
+                    obj,
+                    form.cleaned_data["version_lue"],
+                    request.user,
+                    fields=[name for name in form.changed_data if name in concrete],
+                    quartiers=quartiers,
+                )
+            else:
+                editing.create(obj, request.user, quartiers=quartiers)
+        except editing.StaleEdit:
+            request._edition_refusee = (
+                "Quelqu'un a modifié cet élément pendant que vous le modifiiez : rien n'a été "
+                "enregistré."
+            )
+        except ValidationError as error:
+            request._edition_refusee = " ".join(error.messages)
+
+    def save_related(self, request, form, formsets, change):
+        if not hasattr(request, "_edition_refusee"):
+            super().save_related(request, form, formsets, change)
+
+    def log_change(self, request, obj, message):
+        if not hasattr(request, "_edition_refusee"):
+            return super().log_change(request, obj, message)
+        return None
+
+    def log_addition(self, request, obj, message):
+        if not hasattr(request, "_edition_refusee"):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        if hasattr(request, "_edition_refusee"):
+            self.message_user(request, request._edition_refusee, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if hasattr(request, "_edition_refusee"):
+            self.message_user(request, request._edition_refusee, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def delete_model(self, request, obj):
+        editing.delete(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            editing.delete(obj, request.user)
+
+
+class ReadOnlyInline:
+    """Inlines show the children; they are changed on their own page (same rules)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 ELEMENT_DIAGNOSTIC_FILTER = diagnostic_filter(
     "sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic"
 )
 
 
 @admin.register(Quartier)
-class QuartierAdmin(admin.ModelAdmin):
+class QuartierAdmin(FlatImportExportAdmin):
+    resource_classes = [resources.QuartierFlatResource]
     list_display = ["code", "nom", "communes"]
     search_fields = ["code", "nom", "communes"]
 
 
-class PilierInline(admin.TabularInline):
+class PilierInline(ReadOnlyInline, admin.TabularInline):
     model = Pilier
     fields = ["numero", "libelle"]
     extra = 0
@@ -61,7 +217,8 @@ class PilierInline(admin.TabularInline):
 
 
 @admin.register(Diagnostic)
-class DiagnosticAdmin(admin.ModelAdmin):
+class DiagnosticAdmin(FlatImportExportAdmin):
+    resource_classes = [resources.DiagnosticFlatResource]
     list_display = ["titre", "territoire", "annee_debut", "annee_fin", "statut", "est_public"]
     list_filter = ["statut", "est_public", "annee_debut"]
     search_fields = ["titre", "territoire", "slug"]
@@ -70,7 +227,7 @@ class DiagnosticAdmin(admin.ModelAdmin):
     inlines = [PilierInline]
 
 
-class ThemeInline(admin.TabularInline):
+class ThemeInline(ReadOnlyInline, admin.TabularInline):
     model = Theme
     fields = ["position", "libelle"]
     extra = 0
@@ -78,7 +235,8 @@ class ThemeInline(admin.TabularInline):
 
 
 @admin.register(Pilier)
-class PilierAdmin(admin.ModelAdmin):
+class PilierAdmin(EditingAdmin, FlatImportExportAdmin):
+    resource_classes = [resources.PilierFlatResource]
     list_display = ["numero", "libelle", "diagnostic", "nombre_themes"]
     list_display_links = ["numero", "libelle"]
     list_filter = [diagnostic_filter("diagnostic")]
@@ -96,14 +254,14 @@ class PilierAdmin(admin.ModelAdmin):
         return obj._nombre_themes
 
 
-class SousThemeInline(admin.TabularInline):
+class SousThemeInline(ReadOnlyInline, admin.TabularInline):
     model = SousTheme
     fields = ["position", "libelle"]
     extra = 0
     show_change_link = True
 
 
-class ElementInline(admin.TabularInline):
+class ElementInline(ReadOnlyInline, admin.TabularInline):
     fields = ["position", "libelle", "quartiers"]
     autocomplete_fields = ["quartiers"]
     extra = 0
@@ -127,7 +285,8 @@ class ThemeLevelIndicateurInline(IndicateurInline):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(EditingAdmin, FlatImportExportAdmin):
+    resource_classes = [resources.ThemeFlatResource]
     list_display = ["libelle", "pilier", "position"]
     list_filter = [diagnostic_filter("pilier__diagnostic")]
     list_select_related = ["pilier__diagnostic"]
@@ -138,7 +297,8 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 @admin.register(SousTheme)
-class SousThemeAdmin(admin.ModelAdmin):
+class SousThemeAdmin(EditingAdmin, FlatImportExportAdmin):
+    resource_classes = [resources.SousThemeFlatResource]
     list_display = ["libelle", "theme", "pilier", "position"]
     list_filter = [diagnostic_filter("theme__pilier__diagnostic")]
     list_select_related = ["theme__pilier__diagnostic"]
@@ -152,7 +312,7 @@ class SousThemeAdmin(admin.ModelAdmin):
         return obj.theme.pilier
 
 
-class ElementAdmin(admin.ModelAdmin):
+class ElementAdmin(EditingAdmin, FlatImportExportAdmin):
     """Shared by Difficulte and Indicateur (indicateurs/admin.py)."""
 
     list_display = ["__str__", "parent_display", "position", "source"]
@@ -180,7 +340,7 @@ class ElementAdmin(admin.ModelAdmin):
 
 @admin.register(Difficulte)
 class DifficulteAdmin(ElementAdmin):
-    pass
+    resource_classes = [resources.DifficulteFlatResource]
 
 
 class CelluleSourceInline(admin.TabularInline):
@@ -211,6 +371,8 @@ class ImportAdmin(admin.ModelAdmin):
         "compte_rendu",
     ]
     inlines = [CelluleSourceInline]
+    # Links to the import screens of the site (upload with preview, history, undo).
+    change_list_template = "diagnostics/imports/admin_change_list.html"
 
     def has_add_permission(self, request):
         return False

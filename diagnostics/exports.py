@@ -61,6 +61,16 @@ def neutralize_formula(value):
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
+def unneutralize_formula(value):
+    """Take off the apostrophe `neutralize_formula` added ("'=1+1" -> "=1+1").
+
+    The importers call it on every cell, so that what the site exports reads back as it was.
+    """
+    if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 class _Echo:
     """A file-like object whose write() returns what it is given (for streaming CSV)."""
 
@@ -91,6 +101,21 @@ def _text_cell(sheet, value, font=None):
     if font is not None:
         cell.font = font
     return cell
+
+
+def workbook_bytes(headers, rows, sheet_title):
+    """An XLSX of a bold header row and rows (frozen header): text cells are written as
+    strings, never as formulas; numbers stay numbers."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=sheet_title[:31])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_text_cell(sheet, str(header), bold) for header in headers])
+    for row in rows:
+        sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def xlsx_response(elements, filename, sheet_title):

@@ -208,6 +208,70 @@ def import_change_reason(import_record):
     return f"import:{import_record.pk}"
 
 
+class ImportEnAttente(models.Model):
+    """A file uploaded on the import screens, kept between its preview and its confirmation.
+
+    Kept in the database (not in a folder of one server), so that any application server
+    answers the confirmation. Only its uploader reaches it, by its token; it expires after
+    IMPORT_PENDING_TTL seconds. See `diagnostics.uploads`.
+    """
+
+    token = models.CharField("jeton", max_length=64, editable=False)
+    depose_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposé par",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    nature = models.CharField("nature", max_length=20, choices=Import.Nature.choices)
+    diagnostic = models.ForeignKey(
+        Diagnostic,
+        verbose_name="diagnostic",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Vide : le diagnostic est créé par l'import (voir « nouveau diagnostic »).",
+    )
+    nouveau_diagnostic = models.JSONField(
+        "nouveau diagnostic",
+        default=dict,
+        blank=True,
+        help_text="Titre, identifiant court, territoire et années du diagnostic à créer.",
+    )
+    nom_fichier = models.CharField("nom du fichier", max_length=255)
+    contenu = models.BinaryField("contenu du fichier")
+    sha256 = models.CharField("empreinte SHA-256", max_length=64)
+    taille = models.PositiveBigIntegerField("taille (octets)")
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    expire_le = models.DateTimeField("expire le")
+    confirme_le = models.DateTimeField("confirmé le", null=True, blank=True)
+    import_enregistre = models.ForeignKey(
+        Import,
+        verbose_name="import enregistré",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "import en attente de confirmation"
+        verbose_name_plural = "imports en attente de confirmation"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token"],
+                name="%(app_label)s_%(class)s_unique_token",
+                violation_error_message="Ce jeton est déjà utilisé.",
+            ),
+        ]
+        indexes = [models.Index(fields=["expire_le"], name="diag_attente_expire_idx")]
+
+    def __str__(self):
+        return f"{self.nom_fichier} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
 class CelluleSource(models.Model):
     """The original text of one cell of an imported table, with its line number."""
 

@@ -7,7 +7,9 @@ on the instances under `loaded_*` attributes, so that templates never query:
 - `theme.loaded_sous_themes`: its sous-thèmes, in order;
 - `node.loaded_difficultes`, `node.loaded_indicateurs` on a thème (its theme-level items
   only) and on a sous-thème;
-- `element.loaded_quartiers`: the quartiers an item concerns, by code.
+- `element.loaded_quartiers`: the quartiers an item concerns, by code;
+- `indicateur.loaded_dernieres_mesures`: the latest measure of each of its series
+  (indicateurs.tableau.attach_dernieres_mesures).
 
 Items are also fetched with their source cell (`element.source`), for the source links.
 """
@@ -19,6 +21,7 @@ from django.db.models import Value as V
 from django.db.models.functions import Coalesce
 
 from indicateurs.models import Indicateur
+from indicateurs.tableau import attach_dernieres_mesures
 
 from .models import CelluleSource, Difficulte, Pilier, Quartier, SousTheme, Theme
 
@@ -56,10 +59,12 @@ def attach_quartiers(difficultes, indicateurs):
 
 
 def load_elements(difficultes, indicateurs):
-    """Evaluates two item querysets with their source cell and quartiers: three queries."""
+    """Evaluates two item querysets with their source cell and quartiers, and the latest
+    value of each series of the indicators: four queries."""
     difficultes = list(difficultes.select_related("source__import_source"))
     indicateurs = list(indicateurs.select_related("source__import_source"))
     attach_quartiers(difficultes, indicateurs)
+    attach_dernieres_mesures(indicateurs)
     return difficultes, indicateurs
 
 
@@ -77,7 +82,7 @@ def _group_by_parent(elements):
 
 
 def pilier_tree(pilier):
-    """The thèmes of a pilier with their sous-thèmes and all items: five queries.
+    """The thèmes of a pilier with their sous-thèmes and all items: six queries.
 
     Each thème carries its theme-level items, each sous-thème its own items.
     """
@@ -105,7 +110,7 @@ def pilier_tree(pilier):
 
 
 def load_sous_theme_contents(sous_theme):
-    """Sets the items of a sous-thème on it: three queries."""
+    """Sets the items of a sous-thème on it: four queries."""
     sous_theme.loaded_difficultes, sous_theme.loaded_indicateurs = load_elements(
         sous_theme.difficultes.all(), sous_theme.indicateurs.all()
     )

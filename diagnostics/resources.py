@@ -12,14 +12,27 @@ error messages), `diagnostic` (pk), the parent keys (`pilier` numéro, `theme` a
 `sous_theme` clés), `libelle`, `cle` and `texte` (the original text of the cell).
 """
 
+import tablib
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Model
 from import_export import fields, resources
+from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
-from import_export.widgets import ForeignKeyWidget
+from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
-from diagnostics.models import CelluleSource, Diagnostic, Difficulte, Pilier, SousTheme, Theme
-from indicateurs.models import Indicateur
+from diagnostics.exports import neutralize_formula, unneutralize_formula, workbook_bytes
+from diagnostics.models import (
+    CelluleSource,
+    Diagnostic,
+    Difficulte,
+    Pilier,
+    Quartier,
+    SousTheme,
+    Theme,
+    import_change_reason,
+)
+from diagnostics.text import fingerprint, normalize_key
+from indicateurs.models import Indicateur, Mesure
 
 
 class ScopedForeignKeyWidget(ForeignKeyWidget):
@@ -161,6 +174,10 @@ class SourceTableResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         # Only new instances get here (existing ones are skipped).
         instance.source = self.source_cell(row)
+        # The history row of the creation names the import (how an import is undone),
+        # and is attributed to the person who imported.
+        instance._change_reason = import_change_reason(self.import_record)
+        instance._history_user = self.import_record.importe_par
         if self.has_position:
             instance.position = self.next_position(instance)
 
@@ -272,3 +289,449 @@ class IndicateurResource(ElementResource):
 
     class Meta(ElementResource.Meta):
         model = Indicateur
+
+
+# Flat resources of the Django admin --------------------------------------------------------
+#
+# One row per object, its parents named by natural keys (diagnostic slug, pilier numéro,
+# libellés compared as the importers compare them: `normalize_key` for names,
+# `fingerprint` for items), never by database ids: an export of one site imports into
+# another. Importing a row updates the object its natural key names, or creates it.
+#
+# Only superusers import and export in the admin: IMPORT_EXPORT_*_PERMISSION_CODE ask for
+# "import_<model>" / "export_<model>" permissions that no model declares, so no role
+# holds them. The Administrateur role imports on the site's import screens (preview,
+# confirmation, history, undo), which these flat imports bypass.
+
+
+class FlatResource(resources.ModelResource):
+    """Base of the flat resources: natural keys, formula prefixes taken off on import."""
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def natural_key(self, row):
+        """The lookups naming the row's object, or None when the row cannot name one."""
+        raise NotImplementedError
+
+    def get_instance(self, instance_loader, row):
+        try:
+            lookups = self.natural_key(row)
+        except ValueError:
+            return None  # a missing parent: the row's own field errors say which
+        if lookups is None:
+            return None
+        return self._meta.model.objects.filter(**lookups).first()
+
+    def before_import(self, dataset, **kwargs):
+        """Take off the apostrophe our CSV exports put before formula-like values."""
+        for index, row in enumerate(list(dataset.dict)):
+            dataset[index] = tuple(
+                unneutralize_formula(value) if isinstance(value, str) else value
+                for value in row.values()
+            )
+
+
+def _text(row, column):
+    value = row.get(column)
+    return "" if value is None else str(value).strip()
+
+
+class _LookupWidget(ForeignKeyWidget):
+    """A parent found from several columns of the row (its natural key); a French message
+    when there is none."""
+
+    not_found = "introuvable"
+
+    def lookups(self, value, row):
+        raise NotImplementedError
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None or str(value).strip() == "":
+            return None
+        found = self.model.objects.filter(**self.lookups(str(value).strip(), row)).first()
+        if found is None:
+            raise ValueError(self.not_found.format(value=value, **{k: _text(row, k) for k in row}))
+        return found
+
+
+class DiagnosticSlugWidget(ForeignKeyWidget):
+    def __init__(self):
+        super().__init__(Diagnostic, "slug")
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except Diagnostic.DoesNotExist as error:
+            raise ValueError(f"Aucun diagnostic n'a l'identifiant court « {value} ».") from error
+
+
+class PilierNumeroWidget(_LookupWidget):
+    not_found = "Le diagnostic « {diagnostic} » n'a pas de pilier n° {value}."
+
+    def __init__(self):
+        super().__init__(Pilier, "numero")
+
+    def lookups(self, value, row):
+        return {"diagnostic__slug": _text(row, "diagnostic"), "numero": value}
+
+    def render(self, value, obj=None, **kwargs):
+        return "" if value is None else value.numero
+
+
+class ThemeLibelleWidget(_LookupWidget):
+    not_found = "Le pilier n° {pilier} du diagnostic « {diagnostic} » n'a pas de thème « {value} »."
+
+    def __init__(self):
+        super().__init__(Theme, "libelle")
+
+    def lookups(self, value, row):
+        return {
+            "pilier__diagnostic__slug": _text(row, "diagnostic"),
+            "pilier__numero": _text(row, "pilier"),
+            "cle": normalize_key(value),
+        }
+
+
+class ItemThemeWidget(ThemeLibelleWidget):
+    """An item's thème: its parent only when the row names no sous-thème."""
+
+    def clean(self, value, row=None, **kwargs):
+        if _text(row, "sous_theme"):
+            return None
+        return super().clean(value, row, **kwargs)
+
+
+class SousThemeLibelleWidget(_LookupWidget):
+    not_found = "Le thème « {theme} » n'a pas de sous-thème « {value} »."
+
+    def __init__(self):
+        super().__init__(SousTheme, "libelle")
+
+    def lookups(self, value, row):
+        return {
+            "theme__pilier__diagnostic__slug": _text(row, "diagnostic"),
+            "theme__pilier__numero": _text(row, "pilier"),
+            "theme__cle": normalize_key(_text(row, "theme")),
+            "cle": normalize_key(value),
+        }
+
+
+class IndicateurLibelleWidget(_LookupWidget):
+    not_found = "Aucun indicateur « {value} » à cet endroit du diagnostic « {diagnostic} »."
+
+    def __init__(self):
+        super().__init__(Indicateur, "libelle")
+
+    def lookups(self, value, row):
+        return {**_element_parent_lookups(row), "cle": fingerprint(value)}
+
+
+def _element_parent_lookups(row):
+    """The lookups of an item's parent: its sous-thème, or its thème directly."""
+    theme = {
+        "pilier__diagnostic__slug": _text(row, "diagnostic"),
+        "pilier__numero": _text(row, "pilier"),
+        "cle": normalize_key(_text(row, "theme")),
+    }
+    sous_theme = _text(row, "sous_theme")
+    if sous_theme:
+        return {
+            **{f"sous_theme__theme__{key}": value for key, value in theme.items()},
+            "sous_theme__cle": normalize_key(sous_theme),
+        }
+    return {f"theme__{key}": value for key, value in theme.items()}
+
+
+class QuartierFlatResource(FlatResource):
+    class Meta(FlatResource.Meta):
+        model = Quartier
+        fields = ("code", "nom", "communes")
+        import_id_fields = ("code",)
+
+    def natural_key(self, row):
+        return {"code": _text(row, "code")}
+
+
+class DiagnosticFlatResource(FlatResource):
+    quartiers = fields.Field(
+        attribute="quartiers",
+        column_name="quartiers",
+        widget=ManyToManyWidget(Quartier, field="code", separator=","),
+    )
+
+    class Meta(FlatResource.Meta):
+        model = Diagnostic
+        fields = (
+            "slug",
+            "titre",
+            "territoire",
+            "annee_debut",
+            "annee_fin",
+            "statut",
+            "est_public",
+            "quartiers",
+        )
+        import_id_fields = ("slug",)
+
+    def natural_key(self, row):
+        return {"slug": _text(row, "slug")}
+
+
+class PilierFlatResource(FlatResource):
+    diagnostic = fields.Field(
+        attribute="diagnostic", column_name="diagnostic", widget=DiagnosticSlugWidget()
+    )
+
+    class Meta(FlatResource.Meta):
+        model = Pilier
+        fields = ("diagnostic", "numero", "libelle")
+        import_id_fields = ("diagnostic", "numero")
+
+    def natural_key(self, row):
+        return {"diagnostic__slug": _text(row, "diagnostic"), "numero": _text(row, "numero")}
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("diagnostic")
+
+
+class ThemeFlatResource(FlatResource):
+    diagnostic = fields.Field(column_name="diagnostic", readonly=True)
+    pilier = fields.Field(attribute="pilier", column_name="pilier", widget=PilierNumeroWidget())
+
+    class Meta(FlatResource.Meta):
+        model = Theme
+        fields = ("diagnostic", "pilier", "libelle", "position")
+        import_id_fields = ("pilier", "libelle")
+
+    def natural_key(self, row):
+        return {
+            "pilier": self.fields["pilier"].clean(row),
+            "cle": normalize_key(_text(row, "libelle")),
+        }
+
+    def dehydrate_diagnostic(self, theme):
+        return theme.pilier.diagnostic.slug
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("pilier__diagnostic")
+
+
+class SousThemeFlatResource(FlatResource):
+    diagnostic = fields.Field(column_name="diagnostic", readonly=True)
+    pilier = fields.Field(column_name="pilier", readonly=True)
+    theme = fields.Field(attribute="theme", column_name="theme", widget=ThemeLibelleWidget())
+
+    class Meta(FlatResource.Meta):
+        model = SousTheme
+        fields = ("diagnostic", "pilier", "theme", "libelle", "position")
+        import_id_fields = ("theme", "libelle")
+
+    def natural_key(self, row):
+        return {
+            "theme": self.fields["theme"].clean(row),
+            "cle": normalize_key(_text(row, "libelle")),
+        }
+
+    def dehydrate_diagnostic(self, sous_theme):
+        return sous_theme.theme.pilier.diagnostic.slug
+
+    def dehydrate_pilier(self, sous_theme):
+        return sous_theme.theme.pilier.numero
+
+    def dehydrate_theme(self, sous_theme):
+        return sous_theme.theme.libelle
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("theme__pilier__diagnostic")
+
+
+ELEMENT_FIELDS = (
+    "diagnostic",
+    "pilier",
+    "theme",
+    "sous_theme",
+    "libelle",
+    "position",
+    "quartiers",
+)
+
+
+class ElementFlatResource(FlatResource):
+    """An item: its thème, and its sous-thème unless it hangs from the thème directly."""
+
+    diagnostic = fields.Field(column_name="diagnostic", readonly=True)
+    pilier = fields.Field(column_name="pilier", readonly=True)
+    theme = fields.Field(attribute="theme", column_name="theme", widget=ItemThemeWidget())
+    sous_theme = fields.Field(
+        attribute="sous_theme", column_name="sous_theme", widget=SousThemeLibelleWidget()
+    )
+    quartiers = fields.Field(
+        attribute="quartiers",
+        column_name="quartiers",
+        widget=ManyToManyWidget(Quartier, field="code", separator=","),
+    )
+
+    class Meta(FlatResource.Meta):
+        import_id_fields = ("theme", "sous_theme", "libelle")
+
+    def natural_key(self, row):
+        return {**_element_parent_lookups(row), "cle": fingerprint(_text(row, "libelle"))}
+
+    def dehydrate_diagnostic(self, element):
+        return element.theme_effectif.pilier.diagnostic.slug
+
+    def dehydrate_pilier(self, element):
+        return element.theme_effectif.pilier.numero
+
+    def dehydrate_theme(self, element):
+        return element.theme_effectif.libelle
+
+    def dehydrate_sous_theme(self, element):
+        return element.sous_theme.libelle if element.sous_theme_id else ""
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+            .prefetch_related("quartiers")
+        )
+
+
+class DifficulteFlatResource(ElementFlatResource):
+    class Meta(ElementFlatResource.Meta):
+        model = Difficulte
+        fields = ELEMENT_FIELDS
+
+
+class IndicateurFlatResource(ElementFlatResource):
+    class Meta(ElementFlatResource.Meta):
+        model = Indicateur
+        fields = (
+            *ELEMENT_FIELDS,
+            "type",
+            "unite",
+            "definition",
+            "mode_calcul",
+            "source_donnees",
+            "periodicite",
+            "sens_souhaite",
+            "valeur_reference",
+            "annee_reference",
+            "valeur_cible",
+            "annee_cible",
+            "compte_des_personnes",
+        )
+
+
+class MesureFlatResource(FlatResource):
+    diagnostic = fields.Field(column_name="diagnostic", readonly=True)
+    pilier = fields.Field(column_name="pilier", readonly=True)
+    theme = fields.Field(column_name="theme", readonly=True)
+    sous_theme = fields.Field(column_name="sous_theme", readonly=True)
+    indicateur = fields.Field(
+        attribute="indicateur", column_name="indicateur", widget=IndicateurLibelleWidget()
+    )
+    quartier = fields.Field(
+        attribute="quartier", column_name="quartier", widget=ForeignKeyWidget(Quartier, "code")
+    )
+
+    class Meta(FlatResource.Meta):
+        model = Mesure
+        fields = (
+            "diagnostic",
+            "pilier",
+            "theme",
+            "sous_theme",
+            "indicateur",
+            "annee",
+            "type_periode",
+            "numero_periode",
+            "quartier",
+            "valeur",
+            "texte",
+            "source",
+            "commentaire",
+        )
+        import_id_fields = ("indicateur", "annee", "type_periode", "numero_periode", "quartier")
+
+    def natural_key(self, row):
+        return {
+            "indicateur": self.fields["indicateur"].clean(row),
+            "annee": _text(row, "annee"),
+            "type_periode": _text(row, "type_periode") or Mesure.TypePeriode.ANNEE,
+            "numero_periode": _text(row, "numero_periode") or 0,
+            "quartier": self.fields["quartier"].clean(row),
+        }
+
+    def dehydrate_diagnostic(self, mesure):
+        return mesure.indicateur.theme_effectif.pilier.diagnostic.slug
+
+    def dehydrate_pilier(self, mesure):
+        return mesure.indicateur.theme_effectif.pilier.numero
+
+    def dehydrate_theme(self, mesure):
+        return mesure.indicateur.theme_effectif.libelle
+
+    def dehydrate_sous_theme(self, mesure):
+        indicateur = mesure.indicateur
+        return indicateur.sous_theme.libelle if indicateur.sous_theme_id else ""
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "quartier",
+                "indicateur__sous_theme__theme__pilier__diagnostic",
+                "indicateur__theme__pilier__diagnostic",
+            )
+        )
+
+
+# Formats of the admin's flat imports and exports -------------------------------------------
+
+
+class SafeCSV(base_formats.CSV):
+    """CSV whose formula-like values get an apostrophe (see `diagnostics.exports`)."""
+
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(_neutralized(dataset), **kwargs)
+
+
+class SafeXLSX(base_formats.XLSX):
+    """XLSX written cell by cell as strings, never formulas; read after the importers'
+    checks against decompression bombs (the XML itself goes through defusedxml)."""
+
+    def create_dataset(self, in_stream):
+        _check_workbook(in_stream)
+        dataset = super().create_dataset(in_stream)
+        # Empty cells read as None: as in a CSV file, they are empty texts.
+        rows = [["" if value is None else value for value in row] for row in dataset]
+        return tablib.Dataset(*rows, headers=dataset.headers)
+
+    def export_data(self, dataset, **kwargs):
+        return workbook_bytes(dataset.headers, dataset, sheet_title="Export")
+
+
+def _check_workbook(content):
+    # Imported here: the importers import this module.
+    from diagnostics.importers.formats import UnreadableFile, _check_archive
+
+    try:
+        _check_archive(content)
+    except UnreadableFile as error:
+        raise ValueError(error.message) from error
+
+
+def _neutralized(dataset):
+    copy = tablib.Dataset(headers=dataset.headers)
+    for row in dataset:
+        copy.append([neutralize_formula(v) if isinstance(v, str) else v for v in row])
+    return copy
+
+
+ADMIN_FORMATS = [SafeCSV, SafeXLSX, base_formats.JSON]

@@ -5,6 +5,7 @@ reference value, a target, a source, method notes, and yearly (or infra-annual) 
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -78,6 +79,15 @@ class Mesure(VersionedModel):
     """One value of an indicator for a period and a quartier (no quartier: the whole territory).
 
     The period is a year, or a quarter (numero 1–4) or a month (numero 1–12) within a year.
+
+    What a measure holds depends on its indicator's type (`clean()`):
+    - quantitatif: a numeric `valeur` (a Decimal) and no `texte`;
+    - qualitatif: a `texte` (the constat) and no `valeur`;
+    - à préciser (the seed's indicators, until staff complete them): either a `valeur` or a
+      `texte`, not both, so that the type, once chosen, fits what was already entered.
+
+    `fictive` marks the demonstration's invented values (command `demo_mesures`): every
+    page that shows one says so.
     """
 
     class TypePeriode(models.TextChoices):
@@ -117,6 +127,12 @@ class Mesure(VersionedModel):
         null=True,
         blank=True,
         related_name="+",
+    )
+    fictive = models.BooleanField(
+        "donnée fictive de démonstration",
+        default=False,
+        editable=False,
+        help_text="Valeur inventée pour la démonstration, jamais chargée en production.",
     )
 
     history = HistoricalRecords()
@@ -165,10 +181,71 @@ class Mesure(VersionedModel):
         lieu = self.quartier.nom if self.quartier_id else "ensemble du territoire"
         return f"{self.indicateur} — {self.periode_libelle} — {lieu}"
 
+    def clean(self):
+        super().clean()
+        if not self.indicateur_id:
+            return
+        type_ = self.indicateur.type
+        a_valeur, a_texte = self.valeur is not None, bool(self.texte.strip())
+        errors = {}
+        if type_ == Indicateur.Type.QUANTITATIF:
+            if not a_valeur:
+                errors["valeur"] = "Un indicateur quantitatif attend une valeur numérique."
+            if a_texte:
+                errors["texte"] = (
+                    "Un indicateur quantitatif n'a pas de constat écrit : "
+                    "mettez ce texte en commentaire."
+                )
+        elif type_ == Indicateur.Type.QUALITATIF:
+            if not a_texte:
+                errors["texte"] = "Un indicateur qualitatif attend un constat écrit."
+            if a_valeur:
+                errors["valeur"] = "Un indicateur qualitatif n'a pas de valeur numérique."
+        elif a_valeur == a_texte:
+            message = (
+                "Pour un indicateur dont le type est à préciser, donnez soit une valeur "
+                "numérique, soit un constat écrit"
+            )
+            errors["valeur"] = f"{message}, pas les deux." if a_valeur else f"{message}."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def periode_cle(self):
+        """Sorts periods in time: (year, last month of the period, annual first)."""
+        return periode_cle(self.annee, self.type_periode, self.numero_periode)
+
     @property
     def periode_libelle(self):
-        if self.type_periode == self.TypePeriode.TRIMESTRE:
-            return f"T{self.numero_periode} {self.annee}"
-        if self.type_periode == self.TypePeriode.MOIS:
-            return f"{self.numero_periode:02d}/{self.annee}"
-        return str(self.annee)
+        return periode_libelle(self.annee, self.type_periode, self.numero_periode)
+
+
+PERIODE_RANG = {
+    Mesure.TypePeriode.ANNEE: 0,
+    Mesure.TypePeriode.TRIMESTRE: 1,
+    Mesure.TypePeriode.MOIS: 2,
+}
+
+
+def periode_cle(annee, type_periode, numero_periode):
+    """The key that orders periods in time: by year, then by the last month each covers.
+
+    When a year and its last quarter or month end together, the year counts as the later
+    one: the figure of the whole year is the reference (see `indicateurs.tableau`).
+    """
+    if type_periode == Mesure.TypePeriode.TRIMESTRE:
+        fin = 3 * numero_periode
+    elif type_periode == Mesure.TypePeriode.MOIS:
+        fin = numero_periode
+    else:
+        fin = 12
+    return (annee, fin, -PERIODE_RANG.get(type_periode, 0))
+
+
+def periode_libelle(annee, type_periode, numero_periode):
+    """ "2024", "T2 2024", "03/2024"."""
+    if type_periode == Mesure.TypePeriode.TRIMESTRE:
+        return f"T{numero_periode} {annee}"
+    if type_periode == Mesure.TypePeriode.MOIS:
+        return f"{numero_periode:02d}/{annee}"
+    return str(annee)

@@ -1,9 +1,37 @@
-"""Pages of the indicateurs: their filtered list and its exports (see diagnostics.views)."""
+"""Pages of the indicateurs: their filtered list and its exports (see diagnostics.views),
+the tableau de bord of a diagnostic, the page of an indicator, and the forms of the
+Équipe ville (information, saisie of a period, change and deletion of a measure).
 
+Pages of an indicator live under /indicateurs/<slug of its diagnostic>/ and follow the
+access rule of the pages of a diagnostic (diagnostics.mixins): anonymous visitors who
+may not read are sent to the login page, signed-in users who may not get a 404. The
+forms are for the Équipe ville and the Administrateur (`can_edit`): anyone else who may
+read the diagnostic gets a 403 (anonymous visitors: the login page).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+
+from diagnostics.access import can_edit, visible_diagnostics
+from diagnostics.filters import in_diagnostic_order
+from diagnostics.mixins import DiagnosticAccessMixin
+from diagnostics.models import Quartier
 from diagnostics.views import ElementExportView, ElementListView
 
-from .filters import IndicateurFilterSet
-from .models import Indicateur
+from . import charts, historique, saisie, tableau
+from .filters import IndicateurFilterSet, TableauFilterSet
+from .forms import IndicateurForm, MesureForm, SaisieForm, SuppressionForm
+from .models import Indicateur, Mesure
+
+# Lists ------------------------------------------------------------------------------------
 
 
 class IndicateurListView(ElementListView):
@@ -22,3 +50,381 @@ class IndicateurExportView(ElementExportView):
     list_url_name = "indicateurs:liste"
     basename = "indicateurs"
     sheet_title = "Indicateurs"
+
+
+# Tableau de bord --------------------------------------------------------------------------
+
+INDICATEUR_PATHS = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+
+
+class TableauMixin(DiagnosticAccessMixin):
+    """The rows of the tableau de bord, filtered by the URL's parameters."""
+
+    def load_rows(self):
+        self.filterset = TableauFilterSet(
+            self.request.GET or None,
+            Indicateur.objects.select_related(*INDICATEUR_PATHS),
+            diagnostic=self.diagnostic,
+            request=self.request,
+        )
+        if not self.filterset.valid:
+            return []
+        self.quartier = self.filterset.choice("quartier")
+        return tableau.lignes(
+            in_diagnostic_order(self.filterset.qs),
+            self.quartier,
+            self.request.user,
+            statut=self.filterset.choice("statut"),
+        )
+
+
+class TableauDeBordView(TableauMixin, TemplateView):
+    """Every indicator of a diagnostic with its latest value, its change and its status."""
+
+    template_name = "indicateurs/tableau_de_bord.html"
+
+    def get_context_data(self, **kwargs):
+        self.quartier = None
+        rows = self.load_rows()
+        query_string = self.request.GET.urlencode()
+        suffix = f"?{query_string}" if query_string else ""
+        exports_urls = {
+            export_format: reverse(
+                "indicateurs:tableau_de_bord_export",
+                kwargs={"slug": self.diagnostic.slug, "format": export_format},
+            )
+            + suffix
+            for export_format in ("xlsx", "csv")
+        }
+        piliers = {}
+        for row in rows:
+            piliers.setdefault(row.indicateur.theme_effectif.pilier, []).append(row)
+        return super().get_context_data(
+            filter=self.filterset,
+            lignes=rows,
+            piliers=list(piliers.items()),
+            statuts=tableau.compter_statuts(rows),
+            serie=tableau.serie_libelle(self.quartier),
+            fictives=any(row.fictive for row in rows),
+            exports_urls=exports_urls,
+            seuil=tableau.secret.seuil(),
+            peut_modifier=can_edit(self.request.user),
+            **kwargs,
+        )
+
+
+class TableauDeBordExportView(TableauMixin, View):
+    """The tableau de bord as filtered, in a spreadsheet or a CSV file (masked values stay
+    masked). Invalid filters send back to the page, which shows their errors."""
+
+    def get(self, request, *args, format, **kwargs):
+        self.quartier = None
+        rows = self.load_rows()
+        page = reverse("indicateurs:tableau_de_bord", kwargs={"slug": self.diagnostic.slug})
+        if not self.filterset.valid:
+            return redirect(f"{page}?{request.GET.urlencode()}")
+        serie = tableau.serie_libelle(self.quartier)
+        basename = f"tableau-de-bord-{self.diagnostic.slug}"
+        if self.quartier is not None:
+            basename += f"-{self.quartier.code}"
+        return tableau.export_response(rows, serie, format, basename)
+
+
+# The page of an indicator -----------------------------------------------------------------
+
+
+class IndicateurAccessMixin(DiagnosticAccessMixin):
+    """Resolves `<slug>` and `<pk>` into `self.object` (an indicator, or a measure with
+    `object_path` "indicateur") and `self.diagnostic`, in one query.
+
+    An object that does not belong to the URL's diagnostic is a 404.
+    """
+
+    model = Indicateur
+    object_path = ""  # from the model to its Indicateur
+    not_found_message = "Cet indicateur n'existe pas dans ce diagnostic."
+    editing = False  # for the Équipe ville only
+
+    def _path(self, lookup):
+        return f"{self.object_path}__{lookup}" if self.object_path else lookup
+
+    def get_object_queryset(self):
+        return self.model.objects.select_related(*(self._path(p) for p in INDICATEUR_PATHS))
+
+    def get_diagnostic(self):
+        slug = self.kwargs[self.slug_url_kwarg]
+        visibles = visible_diagnostics(self.request.user)
+        self.object = (
+            self.get_object_queryset()
+            .filter(
+                Q(**{self._path("sous_theme__theme__pilier__diagnostic__slug"): slug})
+                | Q(**{self._path("theme__pilier__diagnostic__slug"): slug}),
+                Q(**{self._path("sous_theme__theme__pilier__diagnostic__in"): visibles})
+                | Q(**{self._path("theme__pilier__diagnostic__in"): visibles}),
+                pk=self.kwargs["pk"],
+            )
+            .first()
+        )
+        if self.object is None:
+            if super().get_diagnostic() is not None:
+                raise Http404(self.not_found_message)
+            return None
+        self.indicateur = self.object.indicateur if self.object_path else self.object
+        return self.indicateur.theme_effectif.pilier.diagnostic
+
+    def dispatch(self, request, *args, **kwargs):
+        if self.editing:
+            self.diagnostic = self.get_diagnostic()
+            if self.diagnostic is None:
+                return self.refuse()
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can_edit(request.user):
+                raise PermissionDenied("Seule l'équipe ville modifie les indicateurs.")
+            return super(DiagnosticAccessMixin, self).dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.object
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("indicateur", self.indicateur)
+        kwargs.setdefault("peut_modifier", can_edit(self.request.user))
+        return super().get_context_data(**kwargs)
+
+    def indicateur_url(self):
+        return reverse(
+            "indicateurs:detail", kwargs={"slug": self.diagnostic.slug, "pk": self.indicateur.pk}
+        )
+
+
+class IndicateurView(IndicateurAccessMixin, DetailView):
+    """An indicator: its information, the chart of its values with the same numbers in a
+    table, its written constats as a timeline, and its place in the diagnostic."""
+
+    template_name = "indicateurs/indicateur_detail.html"
+    context_object_name = "indicateur"
+
+    def get_context_data(self, **kwargs):
+        mesures = list(
+            self.object.mesures.select_related("quartier", "saisi_par").order_by(
+                "annee", "type_periode", "numero_periode"
+            )
+        )
+        user = self.request.user
+        donnees = charts.donnees(self.object, mesures, user)
+        mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_cle(m.quartier)))
+        for mesure in mesures:
+            mesure.affichee = tableau.secret.display_value(mesure, self.object, user)
+        return super().get_context_data(
+            donnees=donnees,
+            graphique=charts.graphique(donnees, user, ident=f"graphique-{self.object.pk}"),
+            constats=charts.constats(mesures),
+            mesures=mesures,
+            fictives=any(m.fictive for m in mesures),
+            seuil=tableau.secret.seuil(),
+            reference=tableau.secret.display_value(self.object.valeur_reference, self.object, user),
+            cible=tableau.secret.display_value(
+                self.object.valeur_cible, self.object, user, observed=False
+            ),
+            **kwargs,
+        )
+
+
+class HistoriqueView(IndicateurAccessMixin, DetailView):
+    """The changes of an indicator's information and values: who, when, what."""
+
+    template_name = "indicateurs/historique.html"
+    context_object_name = "indicateur"
+    editing = True
+
+    paginate_by = 100
+
+    def get_context_data(self, **kwargs):
+        entrees = historique.historique(self.object)
+        page = Paginator(entrees, self.paginate_by).get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            entrees=page.object_list,
+            page_obj=page,
+            query_string="",
+            fictives=any(e.fictive for e in page.object_list),
+            **kwargs,
+        )
+
+
+# Forms of the Équipe ville ----------------------------------------------------------------
+
+STALE_MESSAGE = (
+    "{objet} a été modifié{accord} par quelqu'un d'autre depuis l'ouverture de cette page : "
+    "vos changements n'ont pas été enregistrés. Rechargez la page pour voir la version "
+    "actuelle, puis recommencez."
+)
+
+
+class IndicateurModifierView(IndicateurAccessMixin, TemplateView):
+    """The information of an indicator: type, unit, definition, source, direction,
+    reference and target, secret statistique."""
+
+    template_name = "indicateurs/indicateur_form.html"
+    editing = True
+
+    def get(self, request, *args, **kwargs):
+        form = IndicateurForm(instance=self.object)
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        form = IndicateurForm(request.POST, instance=self.object)
+        if form.is_valid():
+            try:
+                saisie.modifier_indicateur(
+                    form.instance, form.cleaned_data["version_lue"], user=request.user
+                )
+            except saisie.StaleEdit:
+                form.add_error(None, STALE_MESSAGE.format(objet="Cet indicateur", accord=""))
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Les informations de l'indicateur sont enregistrées.")
+                return redirect(self.indicateur_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class SaisieView(IndicateurAccessMixin, TemplateView):
+    """The values of one period for every series at once: the whole territory and each
+    quartier of the diagnostic (and of the indicator)."""
+
+    template_name = "indicateurs/saisie.html"
+    editing = True
+
+    def get_object_queryset(self):
+        return (
+            super()
+            .get_object_queryset()
+            .prefetch_related(Prefetch("quartiers", queryset=Quartier.objects.order_by("code")))
+        )
+
+    def series(self):
+        quartiers = {q.pk: q for q in self.diagnostic.quartiers.order_by("code")}
+        for quartier in self.object.quartiers.all():
+            quartiers.setdefault(quartier.pk, quartier)
+        return [None, *sorted(quartiers.values(), key=lambda q: q.code)]
+
+    def initial(self):
+        derniere = self.object.mesures.order_by("-annee").values_list("annee", flat=True).first()
+        return {
+            "annee": derniere + 1 if derniere else None,
+            "source": self.object.source_donnees,
+        }
+
+    def form(self, data=None):
+        return SaisieForm(self.object, self.series(), data=data, initial=self.initial())
+
+    def get_context_data(self, **kwargs):
+        mesures = list(self.object.mesures.select_related("quartier"))
+        mesures.sort(key=lambda m: tableau.serie_cle(m.quartier))
+        mesures.sort(key=lambda m: m.periode_cle, reverse=True)  # latest first, stable
+        for mesure in mesures:
+            mesure.affichee = tableau.secret.display_value(mesure, self.object, self.request.user)
+        return super().get_context_data(
+            mesures=mesures,
+            a_preciser=self.object.type == Indicateur.Type.A_PRECISER,
+            **kwargs,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form()))
+
+    def post(self, request, *args, **kwargs):
+        if self.object.type == Indicateur.Type.A_PRECISER:
+            return self.get(request, *args, **kwargs)  # the page says what to do first
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                saisie.enregistrer_mesures(form.mesures, user=request.user)
+            except saisie.MesureDejaSaisie:
+                form.non_field_errors.append(
+                    "Une valeur de cette période vient d'être saisie par quelqu'un d'autre : "
+                    "rien n'a été enregistré. Rechargez la page pour la voir."
+                )
+            else:
+                nombre = len(form.mesures)
+                periode = form.mesures[0].periode_libelle
+                messages.success(
+                    request,
+                    f"{nombre} valeur{'s' if nombre > 1 else ''} enregistrée"
+                    f"{'s' if nombre > 1 else ''} pour {periode}.",
+                )
+                return redirect(self.indicateur_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class MesureMixin(IndicateurAccessMixin):
+    model = Mesure
+    object_path = "indicateur"
+    not_found_message = "Cette mesure n'existe pas dans ce diagnostic."
+    editing = True
+
+    def get_object_queryset(self):
+        return super().get_object_queryset().select_related("quartier")
+
+    def get_diagnostic(self):
+        diagnostic = super().get_diagnostic()
+        if diagnostic is not None:
+            # As stored, before a form changes the object.
+            self.affichee = tableau.secret.display_value(
+                self.object, self.indicateur, self.request.user
+            )
+        return diagnostic
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            mesure=self.object,
+            serie=tableau.serie_libelle(self.object.quartier),
+            affichee=self.affichee,
+            **kwargs,
+        )
+
+
+class MesureModifierView(MesureMixin, TemplateView):
+    template_name = "indicateurs/mesure_form.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=MesureForm(instance=self.object)))
+
+    def post(self, request, *args, **kwargs):
+        form = MesureForm(request.POST, instance=self.object)
+        if form.is_valid():
+            try:
+                saisie.modifier_mesure(
+                    form.instance, form.cleaned_data["version_lue"], user=request.user
+                )
+            except saisie.StaleEdit:
+                form.add_error(None, STALE_MESSAGE.format(objet="Cette valeur", accord="e"))
+            else:
+                periode = form.instance.periode_libelle
+                messages.success(request, f"La valeur de {periode} est modifiée.")
+                return redirect(self.indicateur_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class MesureSupprimerView(MesureMixin, TemplateView):
+    template_name = "indicateurs/mesure_confirm_delete.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.get_context_data(form=SuppressionForm(instance=self.object))
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = SuppressionForm(request.POST, instance=self.object)
+        if form.is_valid():
+            try:
+                saisie.supprimer_mesure(
+                    self.object, form.cleaned_data["version_lue"], user=request.user
+                )
+            except saisie.StaleEdit:
+                form.add_error(None, STALE_MESSAGE.format(objet="Cette valeur", accord="e"))
+            else:
+                messages.success(request, "La valeur est supprimée.")
+                return redirect(self.indicateur_url())
+        return self.render_to_response(self.get_context_data(form=form))

@@ -10,10 +10,14 @@ To add a URL: add a line to EXPECTED, with `kwargs` building its URL arguments (
 the diagnostic under test for pages of a diagnostic) and its expectations per role.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from diagnostics import uploads
 from diagnostics.access import Role
+from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     CelluleSourceFactory,
     DiagnosticFactory,
@@ -70,8 +74,87 @@ READ = {
 }
 
 
+# The forms of the Équipe ville on a page of a diagnostic: other readers get a 403 (404
+# for a draft they may not read), anonymous visitors the login page. An empty POST
+# re-displays the form with its errors (200).
+def edit(get=200, post=200):
+    staff = {ANONYME: (LOGIN, LOGIN), EQUIPE: (get, post), ADMIN: (get, post)}
+    return {
+        PUBLIE: {**staff, PARTENAIRE: (403, 403)},
+        PUBLIC: {**staff, PARTENAIRE: (403, 403)},
+        BROUILLON: {**staff, PARTENAIRE: (404, 404)},
+    }
+
+
 def no_kwargs(built):
     return {}
+
+
+# The edit and history pages of diagnostics.views_edition: the role is checked before
+# anything else (a partner gets a 403 whatever the diagnostic, existing or not, draft or
+# not), anonymous visitors sign in. An empty POST re-displays the form with its errors
+# (200); the order buttons answer a POST without direction with a 400.
+def staff_only(get=200, post=200):
+    staff = {
+        ANONYME: (LOGIN, LOGIN),
+        PARTENAIRE: (403, 403),
+        EQUIPE: (get, post),
+        ADMIN: (get, post),
+    }
+    return dict.fromkeys(KINDS, staff)
+
+
+def of_diagnostic(**kwargs):
+    """URL arguments: the built diagnostic's slug and `kwargs` computed from `built`."""
+    return lambda built: {
+        "slug": built.diagnostic.slug,
+        **{name: value(built) for name, value in kwargs.items()},
+    }
+
+
+def _difficulte(built):
+    return built.sous_theme.difficultes.first().pk
+
+
+def _creation_record(built):
+    return built.sous_theme.difficultes.first().history.earliest().history_id
+
+
+ITEM = of_diagnostic(nature=lambda built: "difficultes", pk=_difficulte)
+THEME = of_diagnostic(pk=lambda built: built.sous_theme.theme_id)
+SOUS_THEME = of_diagnostic(pk=lambda built: built.sous_theme.pk)
+PILIER = of_diagnostic(numero=lambda built: built.pilier.numero)
+
+
+def indicateur_kwargs(built):
+    indicateur = Indicateur.objects.filter(sous_theme=built.sous_theme).first()
+    return {"slug": built.diagnostic.slug, "pk": indicateur.pk}
+
+
+def mesure_kwargs(built):
+    """A value of the diagnostic's indicator (created on first use)."""
+    indicateur = Indicateur.objects.filter(sous_theme=built.sous_theme).first()
+    mesure, _ = Mesure.objects.get_or_create(
+        indicateur=indicateur, annee=2024, quartier=None, defaults={"valeur": Decimal(12)}
+    )
+    return {"slug": built.diagnostic.slug, "pk": mesure.pk}
+
+
+def administrateurs(get, post=405):
+    """Screens of the administrators: the others get a 403, anonymous visitors sign in."""
+    return {ANONYME: (LOGIN, LOGIN), PARTENAIRE: (403, 403), EQUIPE: (403, 403), ADMIN: (get, post)}
+
+
+def someone_elses_upload(built):
+    """A file uploaded by another administrator: only its uploader may see its preview."""
+    pending = uploads.deposit(
+        UserFactory(role=Role.ADMINISTRATEUR),
+        nature="diagnostic",
+        filename="tableau.tsv",
+        content=b"Pilier\tTh\xc3\xa8me\n1 Sant\xc3\xa9\tSoins\n",
+        diagnostic=built.diagnostic,
+    )
+    return {"token": pending.token}
 
 
 # URL name -> (kwargs of its URL, expectations). Expectations are {role: (GET, POST)}
@@ -115,6 +198,69 @@ EXPECTED = {
     "diagnostics:recherche": (no_kwargs, everyone(200)),
     "indicateurs:liste": (no_kwargs, everyone(200)),
     "indicateurs:export": (lambda built: {"format": "xlsx"}, everyone(200)),
+    # Pages of the indicators of a diagnostic.
+    "indicateurs:tableau_de_bord": (lambda built: {"slug": built.diagnostic.slug}, READ),
+    "indicateurs:tableau_de_bord_export": (
+        lambda built: {"slug": built.diagnostic.slug, "format": "csv"},
+        READ,
+    ),
+    "indicateurs:detail": (indicateur_kwargs, READ),
+    "indicateurs:historique": (indicateur_kwargs, edit(post=405)),
+    "indicateurs:modifier": (indicateur_kwargs, edit()),
+    "indicateurs:saisie": (indicateur_kwargs, edit()),
+    "indicateurs:mesure_modifier": (mesure_kwargs, edit()),
+    "indicateurs:mesure_supprimer": (mesure_kwargs, edit()),
+    # Imports and exports of the administrators. An empty upload form re-displays with
+    # its errors (200); undoing the built import succeeds (302 to its page).
+    "diagnostics:imports": (no_kwargs, administrateurs(200)),
+    "diagnostics:import_nouveau": (no_kwargs, administrateurs(200, 200)),
+    "diagnostics:import_apercu": (someone_elses_upload, administrateurs(404, 404)),
+    "diagnostics:import_detail": (
+        lambda built: {"pk": built.cellule.import_source_id},
+        administrateurs(200),
+    ),
+    "diagnostics:import_annuler": (
+        lambda built: {"pk": built.cellule.import_source_id},
+        administrateurs(200, 302),
+    ),
+    "diagnostics:export_source": (
+        lambda built: {"slug": built.diagnostic.slug, "format": "csv"},
+        administrateurs(200),
+    ),
+    # Editing a diagnostic and its history (Équipe ville and Administrateur).
+    "diagnostics:modifications": (of_diagnostic(), staff_only(200, 405)),
+    "diagnostics:restaurer": (
+        of_diagnostic(modele=lambda built: "difficulte", history_id=_creation_record),
+        staff_only(),
+    ),
+    "diagnostics:pilier_modifier": (PILIER, staff_only()),
+    "diagnostics:pilier_historique": (PILIER, staff_only(200, 405)),
+    "diagnostics:theme_ajouter": (PILIER, staff_only()),
+    "diagnostics:theme_modifier": (THEME, staff_only()),
+    "diagnostics:theme_supprimer": (THEME, staff_only()),
+    "diagnostics:theme_ordre": (THEME, staff_only(405, 400)),
+    "diagnostics:theme_historique": (THEME, staff_only(200, 405)),
+    "diagnostics:sous_theme_ajouter": (THEME, staff_only()),
+    "diagnostics:sous_theme_modifier": (SOUS_THEME, staff_only()),
+    "diagnostics:sous_theme_deplacer": (SOUS_THEME, staff_only()),
+    "diagnostics:sous_theme_supprimer": (SOUS_THEME, staff_only()),
+    "diagnostics:sous_theme_ordre": (SOUS_THEME, staff_only(405, 400)),
+    "diagnostics:sous_theme_historique": (SOUS_THEME, staff_only(200, 405)),
+    "diagnostics:element_ajouter": (
+        of_diagnostic(
+            niveau=lambda built: "sous-themes",
+            pk=lambda built: built.sous_theme.pk,
+            nature=lambda built: "difficultes",
+        ),
+        staff_only(),
+    ),
+    "diagnostics:element_modifier": (ITEM, staff_only()),
+    "diagnostics:element_deplacer": (ITEM, staff_only()),
+    "diagnostics:element_scinder": (ITEM, staff_only()),
+    "diagnostics:element_fusionner": (ITEM, staff_only()),
+    "diagnostics:element_supprimer": (ITEM, staff_only()),
+    "diagnostics:element_ordre": (ITEM, staff_only(405, 400)),
+    "diagnostics:element_historique": (ITEM, staff_only(200, 405)),
 }
 
 

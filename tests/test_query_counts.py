@@ -15,12 +15,13 @@ from tests.scale import build_diagnostic
 PAGES = {
     "home": (lambda built: reverse("home"), 5),
     "diagnostic": (lambda built: built.diagnostic.get_absolute_url(), 7),
-    "pilier": (lambda built: reverse("diagnostics:pilier", args=[built.diagnostic.slug, 1]), 9),
+    # Pilier and sous-thème: one query for the latest values of the indicators.
+    "pilier": (lambda built: reverse("diagnostics:pilier", args=[built.diagnostic.slug, 1]), 10),
     "sous_theme": (
         lambda built: reverse(
             "diagnostics:sous_theme", args=[built.diagnostic.slug, built.sous_theme.pk]
         ),
-        7,
+        8,
     ),
     "source": (
         lambda built: reverse("diagnostics:source", args=[built.diagnostic.slug, built.cellule.pk]),

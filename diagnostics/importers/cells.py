@@ -24,6 +24,8 @@ _LEADING_BULLET = re.compile(r"^(?:[•▪◦]|[-*–](?=\s|[^\W\d_]|$))\s*")
 # Inside a line: " - " (unless between two numbers, "11 - 15 ans") or a typographic bullet.
 _INLINE_SEPARATOR = re.compile(r"(?<![\d\s])\s+-\s+|\s+-\s+(?![\d\s])|\s*[•▪◦]\s*")
 _TRAILING_PUNCTUATION = re.compile(r"[\s,;]+$")
+# "• item": a whole item per line (the layout of the site's own exports).
+_WHOLE_ITEM = re.compile(r"^•\s+(?=\S)")
 
 # "1 COHESION SOCIALE", "1. Cohésion sociale", "Pilier 1 : Cohésion", "Axe n° 2 – Emploi".
 _PILIER_LABEL = re.compile(
@@ -68,9 +70,22 @@ def split_items(text):
     except between two numbers ("11 - 15 ans"). En dashes inside a line ("QPV – les
     clubs"), hyphens inside words ("pré-ados", "16-17 ans") and "-->" never split.
     Trailing commas and semicolons are trimmed and empty items dropped.
+
+    A line opening with "• " (the site's exports in the source layout write each item so)
+    is one item, as written: it never splits inside, nothing is trimmed at its end, and
+    the lines after it that open with no bullet continue it (an item on several lines).
     """
     items = []
+    continued = False  # the previous line was a "• " item or its continuation
     for line in clean_cell(text).split("\n"):
+        if _WHOLE_ITEM.match(line):
+            items.append(_WHOLE_ITEM.sub("", line, count=1))
+            continued = True
+            continue
+        if continued and not _LEADING_BULLET.match(line):
+            items[-1] = f"{items[-1]}\n{line}"
+            continue
+        continued = False
         for part in _INLINE_SEPARATOR.split(_LEADING_BULLET.sub("", line, count=1)):
             item = _TRAILING_PUNCTUATION.sub("", part).strip()
             if item:

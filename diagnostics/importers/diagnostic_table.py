@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import transaction
 
 from diagnostics import resources
-from diagnostics.models import Diagnostic, Import
+from diagnostics.models import Diagnostic, Import, import_change_reason
 from diagnostics.text import fingerprint, normalize_key
 
 from .cells import Column
@@ -41,6 +41,21 @@ class LevelCount:
     unchanged: int = 0
 
 
+# What an import does (or would do) to one pilier, thème, sous-thème or item of its file:
+# creates it, continues it (it exists, the file adds under it) or leaves it unchanged.
+CREATED, CONTINUED, UNCHANGED = "created", "continued", "unchanged"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pilier, thème, sous-thème or item of the file and what the import does to it."""
+
+    line: int  # the first line of the file naming it
+    libelle: str
+    parents: tuple[str, ...]  # the names of its pilier, thème and sous-thème
+    status: str  # CREATED, CONTINUED or UNCHANGED
+
+
 @dataclass
 class ImportReport:
     """What an import did (or would do, or refused to do), with its French report."""
@@ -51,10 +66,22 @@ class ImportReport:
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)
     import_record: Import | None = None
+    # By Level.key, when the import found no error: each thing of the file and its status.
+    entries: dict[str, list[Entry]] = field(default_factory=dict)
+    shifted_lines: list[int] = field(default_factory=list)  # rows put back in place
 
     @property
     def ok(self):
         return not self.errors
+
+    def levels(self):
+        """(level, its entries, {status: number}) for each level, in order (for a preview)."""
+        for level in LEVELS:
+            entries = self.entries.get(level.key, [])
+            totals = dict.fromkeys((CREATED, CONTINUED, UNCHANGED), 0)
+            for entry in entries:
+                totals[entry.status] += 1
+            yield level, entries, totals
 
     @property
     def created(self):
@@ -135,9 +162,11 @@ def _import(diagnostic, is_new, content, user, report):
     table = read_table(report.filename, content, known_piliers=known_piliers)
     report.warnings.extend(table.warnings)
     report.errors.extend(table.errors)
+    report.shifted_lines.extend(table.shifted_lines)
     if report.errors:
         return
     if is_new:
+        diagnostic._history_user = user
         diagnostic.save()
     record = Import.objects.create(
         diagnostic=diagnostic,
@@ -146,9 +175,12 @@ def _import(diagnostic, is_new, content, user, report):
         taille=len(content),
         importe_par=user,
     )
+    if is_new:  # its history row names the import that created it, as its contents' do
+        diagnostic.history.update(history_change_reason=import_change_reason(record))
     datasets = build_datasets(table.rows, diagnostic.pk)
+    results = {}
     for level in LEVELS:
-        result = level.resource(record).import_data(
+        results[level.key] = result = level.resource(record).import_data(
             datasets[level.key], dry_run=False, use_transactions=False
         )
         report.counts[level.key] = LevelCount(
@@ -157,9 +189,63 @@ def _import(diagnostic, is_new, content, user, report):
         report.errors.extend(_row_errors(level, datasets[level.key], result))
         if report.errors:
             return  # the next levels would only repeat the missing parents
+    report.entries = _entries(datasets, results)
     record.compte_rendu = report.summary()
     record.save(update_fields=["compte_rendu"])
     report.import_record = record
+
+
+def _natural_key(level_key, row):
+    """The key `build_datasets` gives a row: its parents' keys, then its own."""
+    if level_key == "pilier":
+        return (row["numero"],)
+    if level_key == "theme":
+        return (row["pilier"], row["cle"])
+    if level_key == "sous_theme":
+        return (row["pilier"], row["theme"], row["cle"])
+    return (row["pilier"], row["theme"], row["sous_theme"], row["cle"])
+
+
+def _ancestors(key):
+    """The keys of the pilier, thème and sous-thème (if any) above a key."""
+    return [key[:end] for end in range(1, len(key)) if key[end - 1] != ""]
+
+
+def _entries(datasets, results):
+    """Each row of each level with its status: created, continued (existing, with
+    something created under it) or unchanged."""
+    rows = {level.key: datasets[level.key].dict for level in LEVELS}
+    keys = {
+        level.key: [_natural_key(level.key, row) for row in rows[level.key]] for level in LEVELS
+    }
+    names = {}
+    for level in LEVELS[:3]:
+        for key, row in zip(keys[level.key], rows[level.key], strict=True):
+            names[key] = f"{row['numero']}. {row['libelle']}" if len(key) == 1 else row["libelle"]
+    created = {
+        level.key: [row.import_type == "new" for row in results[level.key].rows] for level in LEVELS
+    }
+    below_created = {
+        ancestor
+        for level in LEVELS
+        for key, is_new in zip(keys[level.key], created[level.key], strict=True)
+        if is_new
+        for ancestor in _ancestors(key)
+    }
+    entries = {}
+    for level in LEVELS:
+        entries[level.key] = [
+            Entry(
+                line=row["ligne"],
+                libelle=row["libelle"],
+                parents=tuple(names[ancestor] for ancestor in _ancestors(key)),
+                status=CREATED if is_new else CONTINUED if key in below_created else UNCHANGED,
+            )
+            for row, key, is_new in zip(
+                rows[level.key], keys[level.key], created[level.key], strict=True
+            )
+        ]
+    return entries
 
 
 def build_datasets(rows, diagnostic_id):

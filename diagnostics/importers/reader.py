@@ -60,6 +60,7 @@ class ReadResult:
     rows: list[SourceRow] = field(default_factory=list)
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)
+    shifted_lines: list[int] = field(default_factory=list)  # rows put back in place
 
 
 def read_table(filename, content, *, known_piliers=None):
@@ -177,6 +178,7 @@ class _TableReader:
             if self._is_shifted(cells):
                 start = self.header.shift_start
                 cells = cells[:start] + cells[start + 1 :] + [""]
+                self.result.shifted_lines.append(line)
                 self.result.warnings.append(
                     (
                         line,

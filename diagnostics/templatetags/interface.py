@@ -2,7 +2,7 @@
 
 from django import template
 
-from diagnostics.access import Role, roles_of
+from diagnostics.access import Role, is_administrateur, roles_of
 
 register = template.Library()
 
@@ -14,3 +14,9 @@ def roles(user):
         return ""
     held = roles_of(user)
     return ", ".join(role.value for role in Role if role in held)
+
+
+@register.filter(name="is_administrateur")
+def is_administrateur_filter(user):
+    """Whether the user may enter the admin (the "Administration" link)."""
+    return getattr(user, "is_authenticated", False) and is_administrateur(user)

@@ -63,6 +63,9 @@ class Command(BaseCommand):
             diagnostic = self.import_diagnostic()
             accounts = self.create_accounts()
         self.stdout.write(self.style.SUCCESS(f"Diagnostic prêt : {diagnostic}"))
+        if settings.DEBUG:
+            # Invented values so that the charts are not empty, labelled as such.
+            call_command("demo_mesures", diagnostic=diagnostic.slug, stdout=self.stdout)
         self.stdout.write("\nComptes de démonstration (identifiant / mot de passe — rôle) :")
         for username, password, role, _ in accounts:
             self.stdout.write(f"  {username} / {password} — {role}")

@@ -1,0 +1,17 @@
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from .middleware import mark_activity
+from .throttling import clear_failures, client_address, record_failure
+
+
+@receiver(user_login_failed, dispatch_uid="comptes_record_failure")
+def _record_failure(sender, credentials, request=None, **kwargs):
+    record_failure(credentials.get("username"), client_address(request))
+
+
+@receiver(user_logged_in, dispatch_uid="comptes_signed_in")
+def _signed_in(sender, request, user, **kwargs):
+    clear_failures(user.get_username())
+    if request is not None and hasattr(request, "session"):
+        mark_activity(request.session)

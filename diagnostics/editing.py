@@ -1,0 +1,835 @@
+"""Changes people make to a diagnostic: the operations behind the edit pages and the admin.
+
+Every operation here:
+- runs in one transaction: all or nothing;
+- writes the change history (django-simple-history) with who made the change and a
+  reason in French ("Modification", "Scission de « … »", "Restauration de la version
+  du …");
+- refuses a change with a `ValidationError` in French keyed by the form field it concerns
+  (a libellé that already exists at the same level, a parent that was deleted...), never
+  with an IntegrityError;
+- adds one to `version` on every row it writes. When the caller knows the version the
+  person started from, the check is part of the UPDATE itself
+  (`UPDATE … SET version = version + 1 WHERE id = … AND version = …`): if another save
+  came first, no row matches and `StaleEdit` is raised with the current values. No lock
+  is held across requests.
+
+Locking: the first statement of each transaction writes (the versioned UPDATE, or a
+no-op UPDATE of the parent whose children are renumbered), so that on PostgreSQL the row
+locks serialise concurrent operations on the same rows, and on SQLite the database's
+write lock is taken before anything is read. Rows are read again after being locked, so
+a concurrent change is never overwritten by an out-of-date copy.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from indicateurs.models import Indicateur, Mesure
+
+from .models import (
+    CelluleSource,
+    Diagnostic,
+    Difficulte,
+    Element,
+    NamedNode,
+    Pilier,
+    Quartier,
+    SousTheme,
+    Theme,
+)
+from .text import collapse_whitespace, fingerprint, normalize_key
+
+REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
+
+
+# Words ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Nom:
+    """How the interface names a kind of object, with its French grammar."""
+
+    singulier: str  # "difficulté"
+    pluriel: str  # "difficultés"
+    le: str  # "la difficulté", "l'indicateur"
+    du: str  # "de la difficulté", "de l'indicateur"
+    ce: str  # "cette difficulté"
+    un: str  # "une difficulté"
+    feminin: bool
+
+    @property
+    def e(self):
+        """The agreement of a past participle: "modifiée" or "modifié"."""
+        return "e" if self.feminin else ""
+
+    def compte(self, nombre):
+        return f"{nombre} {self.singulier if nombre == 1 else self.pluriel}"
+
+
+NOMS = {
+    Pilier: Nom("pilier", "piliers", "le pilier", "du pilier", "ce pilier", "un pilier", False),
+    Theme: Nom("thème", "thèmes", "le thème", "du thème", "ce thème", "un thème", False),
+    SousTheme: Nom(
+        "sous-thème",
+        "sous-thèmes",
+        "le sous-thème",
+        "du sous-thème",
+        "ce sous-thème",
+        "un sous-thème",
+        False,
+    ),
+    Difficulte: Nom(
+        "difficulté",
+        "difficultés",
+        "la difficulté",
+        "de la difficulté",
+        "cette difficulté",
+        "une difficulté",
+        True,
+    ),
+    Indicateur: Nom(
+        "indicateur",
+        "indicateurs",
+        "l'indicateur",
+        "de l'indicateur",
+        "cet indicateur",
+        "un indicateur",
+        False,
+    ),
+    Mesure: Nom(
+        "valeur d'indicateur",
+        "valeurs d'indicateurs",
+        "la valeur",
+        "de la valeur",
+        "cette valeur",
+        "une valeur",
+        True,
+    ),
+}
+
+
+def nom(obj_or_model):
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    return NOMS[model]
+
+
+def short(text, length=60):
+    """A libellé cut to `length` characters for a message or a history reason."""
+    text = collapse_whitespace(text or "")
+    return text if len(text) <= length else f"{text[: length - 1]}…"
+
+
+def reason_text(text):
+    """A history change reason within the column's length."""
+    return short(text, REASON_MAX_LENGTH)
+
+
+# Errors -----------------------------------------------------------------------------------
+
+
+class StaleEdit(Exception):
+    """A save made on a stale version: someone saved or deleted the object meanwhile.
+
+    `current` is the object as it is now in the database, or None if it was deleted.
+    """
+
+    def __init__(self, model, pk, current):
+        self.model, self.pk, self.current = model, pk, current
+        super().__init__(
+            f"{nom(model).le.capitalize()} n° {pk} a été modifié{nom(model).e} entre-temps."
+        )
+
+
+def _integrity_as_validation_error(operation):
+    """A database constraint that still fails (a race the checks could not see) becomes a
+    French ValidationError; the transaction of the operation is rolled back."""
+
+    def wrapper(*args, **kwargs):
+        try:
+            return operation(*args, **kwargs)
+        except IntegrityError as error:
+            raise ValidationError(
+                "Cette modification contredit une règle du diagnostic (un libellé en double "
+                "au même niveau, par exemple) : rien n'a été enregistré. Rechargez la page "
+                "et réessayez."
+            ) from error
+
+    wrapper.__name__ = operation.__name__
+    wrapper.__doc__ = operation.__doc__
+    return wrapper
+
+
+# The hierarchy ----------------------------------------------------------------------------
+
+# model -> (parent model, foreign key attname); an item's parent is its sous-thème or thème.
+PARENTS = {
+    Pilier: (Diagnostic, "diagnostic_id"),
+    Theme: (Pilier, "pilier_id"),
+    SousTheme: (Theme, "theme_id"),
+}
+
+# What goes with a deleted object: model -> [(child model, foreign key attname)].
+CHILDREN = {
+    Theme: [(SousTheme, "theme_id"), (Difficulte, "theme_id"), (Indicateur, "theme_id")],
+    SousTheme: [(Difficulte, "sous_theme_id"), (Indicateur, "sous_theme_id")],
+    Indicateur: [(Mesure, "indicateur_id")],
+}
+
+# Fields a person never sets (the rest is restored from a version).
+TECHNICAL_FIELDS = {"id", "cle", "version", "created_at", "updated_at", "position"}
+
+
+def parent_key(obj):
+    """(parent model, parent pk) of a level or an item."""
+    if isinstance(obj, Element):
+        return (SousTheme, obj.sous_theme_id) if obj.sous_theme_id else (Theme, obj.theme_id)
+    model, attname = PARENTS[type(obj)]
+    return model, getattr(obj, attname)
+
+
+def sibling_filter(obj):
+    """The lookup of the objects ordered together with `obj` (same kind, same parent)."""
+    if isinstance(obj, Element):
+        return {"theme_id": obj.theme_id, "sous_theme_id": obj.sous_theme_id}
+    _, attname = PARENTS[type(obj)]
+    return {attname: getattr(obj, attname)}
+
+
+def siblings(obj):
+    """The objects ordered together with `obj`, in order (piliers by their numéro)."""
+    order = "position" if hasattr(obj, "position") else "numero"
+    return type(obj).objects.filter(**sibling_filter(obj)).order_by(order, "pk")
+
+
+def diagnostic_id_of(obj):
+    """The id of the diagnostic a level or an item belongs to (one query at most)."""
+    if isinstance(obj, Diagnostic):
+        return obj.pk
+    if isinstance(obj, Pilier):
+        return obj.diagnostic_id
+    if isinstance(obj, Theme):
+        path, pk = "pilier__diagnostic_id", obj.pk
+        model = Theme
+    elif isinstance(obj, SousTheme):
+        path, pk, model = "theme__pilier__diagnostic_id", obj.pk, SousTheme
+    else:
+        model, pk = parent_key(obj)
+        path = "pilier__diagnostic_id" if model is Theme else "theme__pilier__diagnostic_id"
+    return model.objects.filter(pk=pk).values_list(path, flat=True).first()
+
+
+def describe_place(obj):
+    """Where an object stands, for a message: "dans le sous-thème « Santé »"."""
+    model, pk = parent_key(obj)
+    if model is Diagnostic:
+        return "dans ce diagnostic"
+    parent = model.objects.filter(pk=pk).first()
+    libelle = short(parent.libelle) if parent else "supprimé"
+    if isinstance(obj, Element) and model is Theme:
+        return f"au niveau du thème « {libelle} »"
+    return f"dans {nom(model).le} « {libelle} »"
+
+
+def libelle_key(obj):
+    """The comparison key the uniqueness constraint of this kind of object uses."""
+    if isinstance(obj, Element):
+        return fingerprint(obj.libelle.strip())
+    return normalize_key(collapse_whitespace(obj.libelle))
+
+
+def check_unique(obj, field="libelle", exclude=()):
+    """ValidationError on `field` when the same libellé exists at the same level."""
+    clash = (
+        siblings(obj)
+        .filter(cle=libelle_key(obj))
+        .exclude(pk__in=[pk for pk in (obj.pk, *exclude) if pk is not None])
+        .exists()
+    )
+    if clash:
+        raise ValidationError(
+            {
+                field: f"{nom(obj).un.capitalize()} portant ce libellé existe déjà "
+                f"{describe_place(obj)} (majuscules et accents ne comptent pas)."
+            }
+        )
+
+
+# Writing ----------------------------------------------------------------------------------
+
+
+def _lock(model, pk):
+    """Take the write lock of one row (no-op UPDATE), first statement of a transaction."""
+    return model.objects.filter(pk=pk).update(updated_at=F("updated_at"))
+
+
+def _fresh(model, pks):
+    """Lock these rows, add one to their version and read them again: {pk: object}."""
+    model.objects.filter(pk__in=pks).update(version=F("version") + 1)
+    return model.objects.in_bulk(pks)
+
+
+def _guard(obj, expected_version):
+    """The versioned UPDATE: the object as now saved, locked, its version + 1.
+
+    Raises StaleEdit when `expected_version` is no longer the current one.
+    """
+    model = type(obj)
+    updated = model.objects.filter(pk=obj.pk, version=expected_version).update(
+        version=F("version") + 1
+    )
+    if not updated:
+        raise StaleEdit(model, obj.pk, model.objects.filter(pk=obj.pk).first())
+    return model.objects.get(pk=obj.pk)
+
+
+def _set_quartiers_quietly(obj, quartiers):
+    """Set the quartiers without history rows of their own: the record of the save that
+    follows (or `_add_quartiers_to_last_record`) carries them."""
+    obj.skip_history_when_saving = True
+    try:
+        obj.quartiers.set(quartiers)
+    finally:
+        del obj.skip_history_when_saving
+
+
+def _add_quartiers_to_last_record(obj):
+    """Copy the quartiers of a just created item into its creation record."""
+    record = obj.history.order_by("-history_id").first()
+    m2m_model = type(record).quartiers.model
+    through = type(obj).quartiers.through
+    attnames = [field.attname for field in through._meta.fields]
+    rows = through.objects.filter(**{type(obj)._meta.model_name: obj})
+    m2m_model.objects.bulk_create(
+        [
+            m2m_model(history=record, **{name: getattr(row, name) for name in attnames})
+            for row in rows
+        ]
+    )
+
+
+def _write(obj, user, reason, *, quartiers=None, insert=False):
+    """Save `obj` and its history record (who, reason); `quartiers` too when given."""
+    obj._history_user = user
+    obj._change_reason = reason_text(reason)
+    if quartiers is not None and not insert:
+        _set_quartiers_quietly(obj, quartiers)
+    obj.save(force_insert=insert)
+    if quartiers is not None and insert:
+        _set_quartiers_quietly(obj, quartiers)
+        if quartiers:
+            _add_quartiers_to_last_record(obj)
+    return obj
+
+
+def _next_position(model, lookup):
+    return (model.objects.filter(**lookup).aggregate(Max("position"))["position__max"] or 0) + 1
+
+
+def _renumber(model, order, positions, user, reasons, default_reason):
+    """Give the objects of `order` (pks) the positions 1, 2, 3…; write only those whose
+    position changes. `positions`: {pk: current position}."""
+    changed = {pk: index for index, pk in enumerate(order, 1) if positions.get(pk) != index}
+    if not changed:
+        return
+    fresh = _fresh(model, list(changed))
+    for pk, position in changed.items():
+        obj = fresh[pk]
+        obj.position = position
+        _write(obj, user, reasons.get(pk, default_reason))
+
+
+# Creating and editing ---------------------------------------------------------------------
+
+
+@_integrity_as_validation_error
+def create(obj, user, *, quartiers=None, reason="Création"):
+    """Save a new level or item at the end of its parent; its quartiers when given."""
+    with transaction.atomic():
+        parent_model, parent_pk = parent_key(obj)
+        if not _lock(parent_model, parent_pk):
+            raise ValidationError(
+                f"{nom(parent_model).le.capitalize()} de cet ajout n'existe plus : "
+                "rien n'a été enregistré."
+            )
+        check_unique(obj)
+        if hasattr(obj, "position"):
+            obj.position = _next_position(type(obj), sibling_filter(obj))
+        obj.version = 1
+        return _write(obj, user, reason, quartiers=quartiers, insert=True)
+
+
+@_integrity_as_validation_error
+def save_versioned(obj, expected_version, user, *, fields, quartiers=None, reason="Modification"):
+    """Save the values of `fields` of `obj` (and its quartiers when given) if the object is
+    still at `expected_version`, the version the person started from.
+
+    The other fields are read again after the lock: a concurrent change to them is kept.
+    Returns the saved object; raises StaleEdit (nothing written) on a stale version,
+    ValidationError on a libellé that already exists at the same level.
+    """
+    with transaction.atomic():
+        fresh = _guard(obj, expected_version)
+        for name in fields:
+            setattr(fresh, name, getattr(obj, name))
+        check_unique(fresh)
+        return _write(fresh, user, reason, quartiers=quartiers)
+
+
+@_integrity_as_validation_error
+def delete(obj, user, expected_version=None):
+    """Delete a level or an item and everything under it, each deletion in the history.
+
+    What goes with it is recorded with the reason "Suppression avec le thème n° 12 « … »",
+    so that restoring the thème brings it back too (`restore_deleted`).
+    """
+    with transaction.atomic():
+        if expected_version is not None:
+            obj = _guard(obj, expected_version)
+        marker = _deleted_with_marker(obj)
+        _delete_tree(obj, user, "Suppression", reason_text(f"{marker} « {short(obj.libelle)} »"))
+
+
+def _deleted_with_marker(obj):
+    return f"Suppression avec {nom(obj).le} n° {obj.pk}"
+
+
+def _delete_tree(obj, user, reason, children_reason):
+    for child_model, attname in CHILDREN.get(type(obj), ()):
+        for child in child_model.objects.filter(**{attname: obj.pk}):
+            _delete_tree(child, user, children_reason, children_reason)
+    obj._history_user = user
+    obj._change_reason = reason_text(reason)
+    obj.delete()
+
+
+@dataclass
+class DeleteSummary:
+    """What goes with a deleted object: [(number, Nom)] of the kinds that are not empty."""
+
+    parts: list
+
+    @property
+    def liste(self):
+        """ "1 sous-thème, 4 difficultés et 2 indicateurs"."""
+        counts = [nom_.compte(number) for number, nom_ in self.parts]
+        if len(counts) < 2:
+            return "".join(counts)
+        return f"{', '.join(counts[:-1])} et {counts[-1]}"
+
+    @property
+    def phrase(self):
+        if not self.parts:
+            return "Rien d'autre ne sera supprimé."
+        return f"Seront aussi supprimés : {self.liste}."
+
+
+def delete_summary(obj):
+    """What deleting `obj` takes with it: sous-thèmes, items, values of indicators."""
+    Q = models.Q
+    if isinstance(obj, Theme):
+        items = Q(theme=obj.pk) | Q(sous_theme__theme=obj.pk)
+        querysets = [
+            SousTheme.objects.filter(theme=obj.pk),
+            Difficulte.objects.filter(items),
+            Indicateur.objects.filter(items),
+            Mesure.objects.filter(
+                Q(indicateur__theme=obj.pk) | Q(indicateur__sous_theme__theme=obj.pk)
+            ),
+        ]
+    elif isinstance(obj, SousTheme):
+        querysets = [
+            Difficulte.objects.filter(sous_theme=obj.pk),
+            Indicateur.objects.filter(sous_theme=obj.pk),
+            Mesure.objects.filter(indicateur__sous_theme=obj.pk),
+        ]
+    elif isinstance(obj, Indicateur):
+        querysets = [Mesure.objects.filter(indicateur=obj.pk)]
+    else:
+        querysets = []
+    parts = []
+    for queryset in querysets:
+        number = queryset.count()
+        if number:
+            parts.append((number, NOMS[queryset.model]))
+    return DeleteSummary(parts)
+
+
+# Order and moves --------------------------------------------------------------------------
+
+
+def move_up(obj, user):
+    """Swap an item, a sous-thème or a thème with the one before it. False at the top."""
+    return _shift(obj, -1, user)
+
+
+def move_down(obj, user):
+    """Swap with the one after it. False at the bottom."""
+    return _shift(obj, 1, user)
+
+
+@_integrity_as_validation_error
+def _shift(obj, step, user):
+    with transaction.atomic():
+        # The parent's lock serialises every change of order among its children.
+        _lock(*parent_key(obj))
+        positions = dict(siblings(obj).values_list("pk", "position"))
+        order = list(positions)
+        if obj.pk not in positions:  # moved elsewhere meanwhile
+            return False
+        index = order.index(obj.pk)
+        target = index + step
+        if not 0 <= target < len(order):
+            return False
+        other = order[target]
+        order[index], order[target] = other, obj.pk
+        direction = "vers le haut" if step < 0 else "vers le bas"
+        _renumber(
+            type(obj),
+            order,
+            positions,
+            user,
+            reasons={obj.pk: f"Déplacement {direction}", other: "Ordre modifié"},
+            default_reason="Ordre modifié",
+        )
+        return True
+
+
+def _same_diagnostic(obj, destination, field):
+    if diagnostic_id_of(obj) != diagnostic_id_of(destination):
+        raise ValidationError({field: "Cette destination n'appartient pas à ce diagnostic."})
+
+
+@_integrity_as_validation_error
+def move_element(element, destination, user, expected_version):
+    """Move an item to a sous-thème, or to a thème's own level, of the same diagnostic;
+    it goes last there."""
+    with transaction.atomic():
+        fresh = _guard(element, expected_version)
+        _same_diagnostic(fresh, destination, "destination")
+        if isinstance(destination, SousTheme):
+            fresh.theme, fresh.sous_theme = None, destination
+        else:
+            fresh.theme, fresh.sous_theme = destination, None
+        if not _lock(type(destination), destination.pk):
+            raise ValidationError({"destination": "Cette destination n'existe plus."})
+        check_unique(fresh, field="destination")
+        fresh.position = _next_position(type(fresh), sibling_filter(fresh))
+        return _write(fresh, user, f"Déplacement vers « {short(destination.libelle)} »")
+
+
+@_integrity_as_validation_error
+def move_sous_theme(sous_theme, theme, user, expected_version):
+    """Move a sous-thème, with its items, to another thème of the same diagnostic."""
+    with transaction.atomic():
+        fresh = _guard(sous_theme, expected_version)
+        _same_diagnostic(fresh, theme, "theme")
+        fresh.theme = theme
+        if not _lock(Theme, theme.pk):
+            raise ValidationError({"theme": "Ce thème n'existe plus."})
+        check_unique(fresh, field="theme")
+        fresh.position = _next_position(SousTheme, sibling_filter(fresh))
+        return _write(fresh, user, f"Déplacement vers « {short(theme.libelle)} »")
+
+
+# Split and merge --------------------------------------------------------------------------
+
+
+# Fields of an item that the parts of a split copy from the original (an indicator's
+# metadata included): everything but identity, libellé and order.
+def _copied_fields(model):
+    return [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.name not in TECHNICAL_FIELDS | {"libelle"}
+    ]
+
+
+def clean_libelles(libelles):
+    """The non-empty libellés, stripped, in order."""
+    return [collapse_whitespace(text) for text in libelles if collapse_whitespace(text)]
+
+
+@_integrity_as_validation_error
+def split_element(element, libelles, user, expected_version):
+    """Split an item into several: it keeps the first libellé, new items take the others
+    right after it. All keep its provenance (`source`), its quartiers and, for an
+    indicator, its metadata; its values (mesures) stay with it.
+    Returns the items in order, the original first.
+    """
+    libelles = clean_libelles(libelles)
+    if len(libelles) < 2:
+        raise ValidationError(
+            {"libelles": "Indiquez au moins deux libellés, un par ligne, pour scinder."}
+        )
+    keys = [fingerprint(text) for text in libelles]
+    if len(set(keys)) < len(keys):
+        raise ValidationError(
+            {"libelles": "Deux lignes portent le même libellé : chaque partie doit différer."}
+        )
+    model = type(element)
+    with transaction.atomic():
+        fresh = _guard(element, expected_version)
+        reason = f"Scission de « {short(fresh.libelle)} »"
+        _lock(*parent_key(fresh))
+        clash = siblings(fresh).exclude(pk=fresh.pk).filter(cle__in=keys).exists()
+        if clash:
+            raise ValidationError(
+                {
+                    "libelles": f"{nom(model).un.capitalize()} portant l'un de ces libellés "
+                    f"existe déjà {describe_place(fresh)} : modifiez cette ligne, ou fusionnez "
+                    "plutôt les deux."
+                }
+            )
+        quartiers = list(fresh.quartiers.all())
+        # The new items follow the original; those after it move down.
+        positions = dict(siblings(fresh).values_list("pk", "position"))
+        order = list(positions)
+        index = order.index(fresh.pk)
+        fresh.libelle = libelles[0]
+        fresh.position = index + 1
+        _write(fresh, user, reason)
+        copied = {name: getattr(fresh, name) for name in _copied_fields(model)}
+        parts = [fresh]
+        for offset, libelle in enumerate(libelles[1:], 2):
+            part = model(**copied, libelle=libelle, position=index + offset, version=1)
+            _write(part, user, reason, quartiers=quartiers, insert=True)
+            parts.append(part)
+        others = order[index + 1 :]
+        order = order[: index + 1] + [part.pk for part in parts[1:]] + others
+        positions.update({part.pk: part.position for part in parts})
+        _renumber(model, order, positions, user, reasons={}, default_reason="Ordre modifié")
+        return parts
+
+
+@_integrity_as_validation_error
+def merge_elements(element, expected_version, others, libelle, user):
+    """Merge items of the same kind and level into `element`, which is kept.
+
+    `others`: {pk: version the person saw} of the items merged into it; each is checked
+    like `element` (StaleEdit if it changed meanwhile). The merged item gets `libelle`
+    (or, when empty, the libellés one after the other in their order), the union of the
+    quartiers, and keeps its provenance, or the first one's when it has none; the other
+    items are deleted, the history of each saying into what ("Fusion dans « … »") and
+    the reason of the merged item naming the source lines of the others.
+    """
+    if not others:
+        raise ValidationError({"autres": "Cochez au moins un élément à fusionner avec celui-ci."})
+    model = type(element)
+    if model is Indicateur and Mesure.objects.filter(indicateur__in=list(others)).exists():
+        raise ValidationError(
+            {
+                "autres": "Un des indicateurs cochés a des valeurs saisies : elles seraient "
+                "perdues. Supprimez-les ou reportez-les d'abord sur cet indicateur."
+            }
+        )
+    with transaction.atomic():
+        fresh = _guard(element, expected_version)
+        merged = []
+        for pk, version in sorted(others.items()):
+            merged.append(_guard(model(pk=pk), version))
+        if any(sibling_filter(item) != sibling_filter(fresh) for item in merged):
+            raise ValidationError(
+                {"autres": "On ne fusionne que des éléments du même niveau : déplacez-les d'abord."}
+            )
+        ordered = sorted([fresh, *merged], key=lambda item: (item.position, item.pk))
+        fresh.libelle = collapse_whitespace(libelle or "") or " ".join(
+            item.libelle for item in ordered
+        )
+        check_unique(fresh, exclude=[item.pk for item in merged])
+        sources = [item.source_id for item in ordered if item.source_id]
+        if fresh.source_id is None and sources:
+            fresh.source_id = sources[0]
+        lignes = sorted(
+            set(
+                CelluleSource.objects.filter(
+                    pk__in=[s for s in sources if s != fresh.source_id]
+                ).values_list("ligne", flat=True)
+            )
+        )
+        quartiers = set(fresh.quartiers.values_list("pk", flat=True))
+        for item in merged:
+            quartiers.update(item.quartiers.values_list("pk", flat=True))
+        into = f"Fusion dans « {short(fresh.libelle)} »"
+        for item in merged:
+            _delete_tree(item, user, into, into)
+        mention = f" (sources : lignes {', '.join(map(str, lignes))})" if lignes else ""
+        return _write(
+            fresh,
+            user,
+            f"Fusion de {len(merged) + 1} éléments{mention}",
+            quartiers=sorted(quartiers),
+        )
+
+
+# Restoring --------------------------------------------------------------------------------
+
+
+def history_model(model):
+    return model.history.model
+
+
+def record_quartier_ids(record):
+    """The quartiers an item had at this version (a deletion record carries none: the
+    tags are removed before the row, so the version before it is read)."""
+    if record.history_type == "-":
+        record = (
+            type(record)
+            .objects.filter(id=record.id, history_id__lt=record.history_id)
+            .exclude(history_type="-")
+            .order_by("-history_id")
+            .first()
+        )
+        if record is None:
+            return []
+    m2m_model = type(record).quartiers.model
+    return list(m2m_model.objects.filter(history=record).values_list("quartier_id", flat=True))
+
+
+def _latest_libelle(model, pk):
+    record = history_model(model).objects.filter(id=pk).order_by("-history_id").first()
+    return short(record.libelle) if record else f"n° {pk}"
+
+
+def _check_references(obj):
+    """Foreign keys of a restored object: a deleted source or author is left empty; a
+    deleted parent refuses the restoration (restore the parent first)."""
+    for field in obj._meta.concrete_fields:
+        if not isinstance(field, models.ForeignKey):
+            continue
+        value = getattr(obj, field.attname)
+        if value is None or field.related_model.objects.filter(pk=value).exists():
+            continue
+        if field.null and field.remote_field.on_delete is models.SET_NULL:
+            setattr(obj, field.attname, None)
+            continue
+        related = field.related_model
+        if related in NOMS:
+            pronoun = "la" if nom(related).feminin else "le"
+            message = (
+                f"{nom(related).le.capitalize()} « {_latest_libelle(related, value)} » a été "
+                f"supprimé{nom(related).e} : restaurez-{pronoun} d'abord."
+            )
+        else:
+            message = (
+                f"{related._meta.verbose_name.capitalize()} n° {value} n'existe plus : "
+                "cette version ne peut pas être restaurée."
+            )
+        raise ValidationError(message)
+
+
+def restore_reason(record):
+    return (
+        f"Restauration de la version du {timezone.localtime(record.history_date):%d/%m/%Y à %H:%M}"
+    )
+
+
+@_integrity_as_validation_error
+def restore_version(record, user, expected_version):
+    """Give an existing object the values of one of its earlier versions (libellé,
+    parent, quartiers, provenance, an indicator's metadata). Its position is kept, or it
+    goes last when the version puts it back under another parent.
+    """
+    model = record.instance_type
+    if record.history_type == "-":
+        raise ValidationError("Cette version est une suppression : restaurez l'élément supprimé.")
+    with transaction.atomic():
+        fresh = _guard(model(pk=record.id), expected_version)
+        old_parent = sibling_filter(fresh)
+        for name in _copied_fields(model) + ["libelle"]:
+            if name in ("numero", "diagnostic_id"):
+                continue
+            setattr(fresh, name, getattr(record, name))
+        _check_references(fresh)
+        if sibling_filter(fresh) != old_parent:
+            _lock(*parent_key(fresh))
+            fresh.position = _next_position(model, sibling_filter(fresh))
+        check_unique(fresh, field="__all__")
+        quartiers = None
+        if issubclass(model, Element):
+            quartiers = list(Quartier.objects.filter(pk__in=record_quartier_ids(record)))
+        return _write(fresh, user, restore_reason(record), quartiers=quartiers)
+
+
+@_integrity_as_validation_error
+def restore_deleted(record, user):
+    """Bring a deleted object back from its deletion record, with its id, its last
+    values, its quartiers, and what was deleted with it (the sous-thèmes and items of a
+    thème, the values of an indicator...). Returns the restored object.
+    """
+    model = record.instance_type
+    if record.history_type != "-":
+        raise ValidationError("Cette version n'est pas une suppression.")
+    with transaction.atomic():
+        if model.objects.filter(pk=record.id).exists():
+            raise ValidationError(
+                f"{nom(model).ce.capitalize()} a déjà été restauré{nom(model).e}."
+            )
+        restored = _restore_one(record, user)
+        _restore_deleted_with(record, user)
+        return restored
+
+
+def _restore_one(record, user):
+    model = record.instance_type
+    obj = record.instance
+    obj.version = (record.version or 0) + 1
+    obj._state.adding = True
+    _check_references(obj)
+    if parent := PARENTS.get(model):
+        _lock(parent[0], getattr(obj, parent[1]))
+    elif issubclass(model, Element):
+        _lock(*parent_key(obj))
+    if isinstance(obj, NamedNode | Element):
+        check_unique(obj, field="__all__")
+    quartiers = None
+    if issubclass(model, Element):
+        quartiers = list(Quartier.objects.filter(pk__in=record_quartier_ids(record)))
+    return _write(obj, user, "Restauration après suppression", quartiers=quartiers, insert=True)
+
+
+def _deleted_with(record):
+    """[(model, history rows)] of what was deleted together with the object of a deletion
+    record (see `delete`): the rows deleted with its marker since its previous version,
+    parents first."""
+    model = record.instance_type
+    if model not in CHILDREN:
+        return []
+    previous = (
+        type(record)
+        .objects.filter(id=record.id, history_id__lt=record.history_id)
+        .order_by("-history_id")
+        .first()
+    )
+    marker = f"{_deleted_with_marker(model(pk=record.id))} «"
+    found = []
+    for child_model in (SousTheme, Difficulte, Indicateur, Mesure):
+        rows = history_model(child_model).objects.filter(
+            history_type="-",
+            history_change_reason__startswith=marker,
+            history_date__lte=record.history_date,
+        )
+        if previous is not None:
+            rows = rows.filter(history_date__gte=previous.history_date)
+        rows = rows.exclude(id__in=child_model.objects.values("pk")).order_by("history_id")
+        found.append((child_model, rows))
+    return found
+
+
+def deleted_with_summary(record):
+    """What comes back with a deleted object when it is restored."""
+    parts = []
+    for model, rows in _deleted_with(record):
+        number = rows.count()
+        if number:
+            parts.append((number, NOMS[model]))
+    return DeleteSummary(parts)
+
+
+def _restore_deleted_with(record, user):
+    for _, rows in _deleted_with(record):
+        for child in rows:
+            _restore_one(child, user)

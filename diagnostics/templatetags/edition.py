@@ -1,0 +1,14 @@
+"""Template helpers of the edit controls (see templates/diagnostics/edition/)."""
+
+from django import template
+
+from diagnostics.access import can_edit
+
+register = template.Library()
+
+
+@register.filter
+def peut_modifier(user):
+    """Whether the edit controls are shown: Équipe ville and Administrateur (no query: the
+    roles are cached on the user by the layout)."""
+    return getattr(user, "is_authenticated", False) and can_edit(user)

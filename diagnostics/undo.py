@@ -1,0 +1,480 @@
+"""What an import created and changed, and how it is undone.
+
+Every history row an import writes carries its change reason, "import:<pk>"
+(`import_change_reason`): the rows of creation ("+") of what it created, the rows of
+change ("~") of what it changed. Undoing an import deletes what it created and puts back
+what it changed as it was just before, in one transaction, and marks the import
+cancelled (`annule_le`, `annule_par`); the history rows of the undo carry the reason
+"annulation:import:<pk>".
+
+The undo is refused while something was edited since: a history row written after the
+import's own on one of its objects (an edit, a deletion, a later import), or something
+added since under what it created (a thème, a sous-thème, an item, a measure, which the
+undo would otherwise delete with its parent). The refusal lists them, with links.
+
+Two queries read all this whatever the size of the import (each a UNION over the
+history tables of the tracked models): `touched_rows` and `added_since`.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DateTimeField,
+    F,
+    IntegerField,
+    Max,
+    Q,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from indicateurs.models import Indicateur, Mesure, periode_libelle
+
+from .models import Difficulte, Import, Pilier, SousTheme, Theme, import_change_reason
+
+# The models an import writes, parents before children (deleted in the reverse order).
+TRACKED = {
+    "pilier": Pilier,
+    "theme": Theme,
+    "sous_theme": SousTheme,
+    "difficulte": Difficulte,
+    "indicateur": Indicateur,
+    "mesure": Mesure,
+}
+KIND_LABELS = {
+    "pilier": ("Pilier", "Piliers"),
+    "theme": ("Thème", "Thèmes"),
+    "sous_theme": ("Sous-thème", "Sous-thèmes"),
+    "difficulte": ("Difficulté", "Difficultés prégnantes"),
+    "indicateur": ("Indicateur", "Indicateurs"),
+    "mesure": ("Valeur", "Valeurs d'indicateurs"),
+}
+CREATED, CHANGED = "created", "changed"
+# Columns common to every part of the UNIONs.
+COLUMNS = (
+    "kind",
+    "id",
+    "history_id",
+    "history_type",
+    "reason",
+    "date",
+    "user",
+    "libelle",
+    "numero",  # of the pilier, for links
+    "theme",  # id of the thème, for links
+    "sous_theme",  # id of the sous-thème, for links
+    "indicateur",  # id of the indicateur, for links
+    "annee",
+    "type_periode",
+    "numero_periode",
+    "quartier",
+)
+
+
+def undo_change_reason(import_record):
+    """The history change reason of what undoing this import writes."""
+    return f"annulation:{import_change_reason(import_record)}"
+
+
+class UndoRefused(Exception):
+    def __init__(self, message, plan=None):
+        super().__init__(message)
+        self.message = message
+        self.plan = plan
+
+
+@dataclass
+class Item:
+    """One object an import touched, or one edited or added since."""
+
+    kind: str
+    id: int
+    label: str
+    url: str | None
+    date: object = None
+    user: str | None = None
+    note: str = ""  # what happened since (conflicts only)
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS[self.kind][0]
+
+
+@dataclass
+class Plan:
+    """What undoing an import would do, or why it cannot."""
+
+    import_record: Import
+    created: list[Item] = field(default_factory=list)
+    changed: list[Item] = field(default_factory=list)
+    conflicts: list[Item] = field(default_factory=list)
+    # (kind, id) -> history_id of the import's first row on it (to restore what it changed)
+    first_rows: dict = field(default_factory=dict)
+
+    @property
+    def already_undone(self):
+        return self.import_record.annule_le is not None
+
+    @property
+    def can_undo(self):
+        return not self.already_undone and not self.conflicts
+
+    def groups(self, items):
+        """(plural label, items) for each kind, in the order of TRACKED."""
+        for kind, (_, plural) in KIND_LABELS.items():
+            of_kind = [item for item in items if item.kind == kind]
+            if of_kind:
+                yield plural, of_kind
+
+    def created_groups(self):
+        return list(self.groups(self.created))
+
+    def changed_groups(self):
+        return list(self.groups(self.changed))
+
+    def groups_of_conflicts(self):
+        return list(self.groups(self.conflicts))
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def _null(output_field):
+    """A typed NULL: PostgreSQL resolves the types of a UNION part by part, and an untyped
+    NULL in the first parts would be taken for text."""
+    return Cast(Value(None), output_field=output_field)
+
+
+def _columns(kind, *, historical):
+    """Expressions of COLUMNS for a model (its history table, or its live table)."""
+    element_numero = Coalesce(F("sous_theme__theme__pilier__numero"), F("theme__pilier__numero"))
+    element_theme = Coalesce(F("sous_theme__theme_id"), F("theme_id"))
+    own = {
+        "pilier": {"libelle": F("libelle"), "numero": F("numero")},
+        "theme": {"libelle": F("libelle"), "numero": F("pilier__numero"), "theme": F("id")},
+        "sous_theme": {
+            "libelle": F("libelle"),
+            "numero": F("theme__pilier__numero"),
+            "theme": F("theme_id"),
+            "sous_theme": F("id"),
+        },
+        "difficulte": {
+            "libelle": F("libelle"),
+            "numero": element_numero,
+            "theme": element_theme,
+            "sous_theme": F("sous_theme_id"),
+        },
+        "indicateur": {
+            "libelle": F("libelle"),
+            "numero": element_numero,
+            "theme": element_theme,
+            "sous_theme": F("sous_theme_id"),
+            "indicateur": F("id"),
+        },
+        "mesure": {
+            "libelle": F("indicateur__libelle"),
+            "numero": Coalesce(
+                F("indicateur__sous_theme__theme__pilier__numero"),
+                F("indicateur__theme__pilier__numero"),
+            ),
+            "theme": Coalesce(F("indicateur__sous_theme__theme_id"), F("indicateur__theme_id")),
+            "sous_theme": F("indicateur__sous_theme_id"),
+            "indicateur": F("indicateur_id"),
+            "annee": F("annee"),
+            "type_periode": F("type_periode"),
+            "numero_periode": F("numero_periode"),
+            "quartier": F("quartier__nom"),
+        },
+    }[kind]
+    history = (
+        {
+            "history_id": F("history_id"),
+            "history_type": F("history_type"),
+            "reason": F("history_change_reason"),
+            "date": F("history_date"),
+            "user": F("history_user__username"),
+        }
+        if historical
+        else {
+            "history_id": _null(BigIntegerField()),
+            "history_type": _null(CharField()),
+            "reason": _null(CharField()),
+            "date": F("created_at"),
+            "user": _null(CharField()),
+        }
+    )
+    defaults = {
+        "kind": Value(kind, output_field=CharField()),
+        "id": F("id"),
+        "libelle": _null(TextField()),
+        "numero": _null(IntegerField()),
+        "theme": _null(BigIntegerField()),
+        "sous_theme": _null(BigIntegerField()),
+        "indicateur": _null(BigIntegerField()),
+        "annee": _null(IntegerField()),
+        "type_periode": _null(CharField()),
+        "numero_periode": _null(IntegerField()),
+        "quartier": _null(CharField()),
+        "date": _null(DateTimeField()),
+    }
+    merged = {**defaults, **history, **own}
+    return {f"u_{name}": merged[name] for name in COLUMNS}
+
+
+def _rows(querysets):
+    """The rows of a UNION ALL of querysets annotated with `_columns`, as dicts."""
+    names = [f"u_{name}" for name in COLUMNS]
+    parts = [queryset.order_by().values_list(*names) for queryset in querysets]
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return [dict(zip(COLUMNS, row, strict=True)) for row in union]
+
+
+def _history(kind):
+    return TRACKED[kind].history.model.objects
+
+
+def _written_by(kind, reason, history_type=None):
+    rows = _history(kind).filter(history_change_reason=reason)
+    if history_type:
+        rows = rows.filter(history_type=history_type)
+    return rows
+
+
+def touched_rows(import_record):
+    """Every history row, from the import's first on, of every object the import touched."""
+    reason = import_change_reason(import_record)
+    querysets = []
+    for kind in TRACKED:
+        own = _written_by(kind, reason)
+        first = own.order_by("history_id").values("history_id")[:1]
+        querysets.append(
+            _history(kind)
+            .filter(id__in=own.values("id"), history_id__gte=first)
+            .annotate(**_columns(kind, historical=True))
+        )
+    return sorted(_rows(querysets), key=lambda row: (row["kind"], row["id"], row["history_id"]))
+
+
+def added_since(import_record):
+    """What was added since (by staff or another import) under what the import created."""
+    reason = import_change_reason(import_record)
+
+    def created(kind):
+        return _written_by(kind, reason, "+").values("id")
+
+    querysets = [
+        Theme.objects.filter(pilier_id__in=created("pilier")).exclude(id__in=created("theme")),
+        SousTheme.objects.filter(theme_id__in=created("theme")).exclude(
+            id__in=created("sous_theme")
+        ),
+        *(
+            TRACKED[kind]
+            .objects.filter(
+                Q(theme_id__in=created("theme")) | Q(sous_theme_id__in=created("sous_theme"))
+            )
+            .exclude(id__in=created(kind))
+            for kind in ("difficulte", "indicateur")
+        ),
+        Mesure.objects.filter(indicateur_id__in=created("indicateur")).exclude(
+            id__in=created("mesure")
+        ),
+    ]
+    kinds = ("theme", "sous_theme", "difficulte", "indicateur", "mesure")
+    annotated = [
+        queryset.annotate(**_columns(kind, historical=False))
+        for kind, queryset in zip(kinds, querysets, strict=True)
+    ]
+    return _rows(annotated)
+
+
+def plan(import_record):
+    """What undoing the import would do: what it created, changed, and the conflicts."""
+    result = Plan(import_record)
+    reason = import_change_reason(import_record)
+    slug = import_record.diagnostic.slug
+    links = not import_record.annule_le  # what an undone import created is gone
+    by_object = {}
+    touched = touched_rows(import_record)
+    cancelled = _cancelled_reasons(row["reason"] for row in touched)
+    for row in touched:
+        by_object.setdefault((row["kind"], row["id"]), []).append(row)
+    for key, rows in by_object.items():
+        own = [row for row in rows if row["reason"] == reason]
+        last_own = own[-1]["history_id"]
+        later = [
+            row for row in rows if row["history_id"] > last_own and row["reason"] not in cancelled
+        ]
+        first = own[0]
+        result.first_rows[key] = first["history_id"]
+        item = _item(first, slug, with_link=links)
+        (result.created if first["history_type"] == "+" else result.changed).append(item)
+        if later and not import_record.annule_le:
+            since = later[0]
+            result.conflicts.append(
+                _item(since, slug, with_link=since["history_type"] != "-", note=_note(since))
+            )
+    if not import_record.annule_le:
+        for row in added_since(import_record):
+            result.conflicts.append(
+                _item(row, slug, with_link=True, note="ajouté depuis, sous un élément de l'import")
+            )
+    order = list(TRACKED)
+    for items in (result.created, result.changed, result.conflicts):
+        items.sort(key=lambda item: (order.index(item.kind), item.id))
+    return result
+
+
+def _cancelled_reasons(reasons):
+    """The change reasons whose changes cancel out: those of a later import since undone,
+    and those of its undo (one query, only when later imports touched the same objects)."""
+    numbers = {
+        int(reason.removeprefix("import:"))
+        for reason in reasons
+        if reason and reason.startswith("import:") and reason[7:].isdigit()
+    }
+    if len(numbers) <= 1:
+        return set()
+    undone = Import.objects.filter(pk__in=numbers, annule_le__isnull=False).values_list(
+        "pk", flat=True
+    )
+    cancelled = set()
+    for number in undone:
+        cancelled.add(f"import:{number}")
+        cancelled.add(f"annulation:import:{number}")
+    return cancelled
+
+
+def _note(row):
+    if row["reason"] and row["reason"].startswith("import:"):
+        action = "supprimé" if row["history_type"] == "-" else "modifié"
+        return f"{action} depuis par l'import n° {row['reason'].removeprefix('import:')}"
+    if row["reason"] and row["reason"].startswith("annulation:"):
+        return "modifié depuis par l'annulation d'un autre import"
+    return "supprimé depuis" if row["history_type"] == "-" else "modifié depuis"
+
+
+def _item(row, slug, *, with_link, note=""):
+    return Item(
+        kind=row["kind"],
+        id=row["id"],
+        label=_label(row),
+        url=_url(row, slug) if with_link else None,
+        date=row["date"],
+        user=row["user"],
+        note=note,
+    )
+
+
+def _label(row):
+    if row["kind"] == "pilier":
+        return f"{row['numero']}. {row['libelle']}"
+    if row["kind"] == "mesure":
+        lieu = row["quartier"] or "ensemble du territoire"
+        periode = periode_libelle(row["annee"], row["type_periode"], row["numero_periode"])
+        return f"{row['libelle'] or 'Indicateur supprimé'} — {periode} — {lieu}"
+    return row["libelle"]
+
+
+def _url(row, slug):
+    """A page showing the object (None when its parents are gone)."""
+    kind, numero = row["kind"], row["numero"]
+    if kind in ("indicateur", "mesure") and row["indicateur"]:
+        try:
+            return reverse("indicateurs:detail", kwargs={"slug": slug, "pk": row["indicateur"]})
+        except NoReverseMatch:
+            pass
+    if row["sous_theme"] and kind != "theme":
+        return reverse("diagnostics:sous_theme", kwargs={"slug": slug, "pk": row["sous_theme"]})
+    if numero is None:
+        return None
+    url = reverse("diagnostics:pilier", kwargs={"slug": slug, "numero": numero})
+    return f"{url}#theme-{row['theme']}" if row["theme"] else url
+
+
+# Undoing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class UndoResult:
+    deleted: int
+    restored: int
+
+
+def undo(import_record, user):
+    """Undo the import, all or nothing; raise `UndoRefused` (French message) when refused."""
+    with transaction.atomic():
+        record = (
+            Import.objects.select_for_update(of=("self",))
+            .select_related("diagnostic")
+            .get(pk=import_record.pk)
+        )
+        if record.annule_le is not None:
+            when = timezone.localtime(record.annule_le)
+            raise UndoRefused(
+                f"Cet import a déjà été annulé le {when:%d/%m/%Y à %H:%M} : "
+                "il n'y a plus rien à annuler."
+            )
+        the_plan = plan(record)
+        if the_plan.conflicts:
+            raise UndoRefused(
+                "Annulation impossible : des éléments de cet import ont été modifiés ou "
+                "complétés depuis. Annulez d'abord ces modifications (ou l'import qui les a "
+                "faites), ou corrigez à la main.",
+                the_plan,
+            )
+        reason = undo_change_reason(record)
+        restored = _restore(the_plan, reason)
+        deleted = _delete_created(the_plan, reason)
+        record.annule_le = timezone.now()
+        record.annule_par = user
+        record.save(update_fields=["annule_le", "annule_par"])
+        import_record.annule_le, import_record.annule_par = record.annule_le, user
+    return UndoResult(deleted=deleted, restored=restored)
+
+
+def _restore(the_plan, reason):
+    """Put back what the import changed as it was just before its first change."""
+    restored = 0
+    for item in the_plan.changed:
+        model = TRACKED[item.kind]
+        before = (
+            model.history.model.objects.filter(
+                id=item.id, history_id__lt=the_plan.first_rows[item.kind, item.id]
+            )
+            .order_by("-history_id")
+            .first()
+        )
+        if before is None:
+            continue
+        instance = before.instance
+        current = model.objects.filter(pk=item.id).values_list("version", flat=True).first()
+        # A save that changes the object: a form opened before the undo is now stale.
+        instance.version = (current or before.version) + 1
+        instance._change_reason = reason
+        instance.save()
+        restored += 1
+    return restored
+
+
+def _delete_created(the_plan, reason):
+    """Delete what the import created, children first; its history rows name the undo."""
+    deleted = 0
+    for kind in reversed(TRACKED):
+        ids = [item.id for item in the_plan.created if item.kind == kind]
+        if not ids:
+            continue
+        model = TRACKED[kind]
+        history = model.history.model.objects
+        last = history.aggregate(last=Max("history_id"))["last"] or 0
+        _, per_model = model.objects.filter(pk__in=ids).delete()
+        deleted += per_model.get(model._meta.label, 0)
+        history.filter(id__in=ids, history_type="-", history_id__gt=last).update(
+            history_change_reason=reason
+        )
+    return deleted

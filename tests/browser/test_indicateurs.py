@@ -1,0 +1,156 @@
+"""The tableau de bord and the page of an indicator in a real browser: the chart and the
+table give the same numbers, small counts stay hidden from partners, axe-core finds
+nothing; the Équipe ville enters the values of a year."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from diagnostics.access import Role
+from indicateurs.models import Indicateur
+from tests.browser import assert_accessible, login, screenshot
+from tests.factories import UserFactory
+from tests.indicateurs_data import BIEN_ASSIS, FONTBOUILLANT, RIVE_GAUCHE, mesure, serie
+
+pytestmark = pytest.mark.browser
+
+LIBELLE = "Nombre de personne sans permis de conduire"
+
+# The SVG points of the chart: {(series, period): value shown}.
+CHART_POINTS = """() => Object.fromEntries(
+    [...document.querySelectorAll('svg.graphique g.graphique-point')].map(point => [
+        point.closest('g.graphique-serie').dataset.serie + ' | ' + point.dataset.periode,
+        point.dataset.valeur,
+    ]))"""
+
+# The table beside the chart: {(series, period): text of the cell}, empty cells left out.
+TABLE_CELLS = """() => {
+    const table = document.querySelector('table.tableau-valeurs');
+    const series = [...table.querySelectorAll('thead th')].slice(1).map(th => th.textContent);
+    const cells = {};
+    for (const row of table.querySelectorAll('tbody tr')) {
+        const periode = row.querySelector('th').textContent;
+        row.querySelectorAll('td').forEach((td, index) => {
+            const shown = [...td.childNodes].filter(n => n.nodeType === Node.TEXT_NODE)
+                .map(n => n.textContent).join('').trim();
+            if (shown) cells[series[index] + ' | ' + periode] = shown;
+        });
+    }
+    return cells;
+}"""
+
+
+@pytest.fixture
+def permis(montlucon):
+    """An indicator of the seed, completed and given values; some are small counts."""
+    indicateur = Indicateur.objects.get(libelle=LIBELLE)
+    indicateur.type = Indicateur.Type.QUANTITATIF
+    indicateur.unite = "personnes"
+    indicateur.compte_des_personnes = True
+    indicateur.sens_souhaite = Indicateur.Sens.BAISSE
+    indicateur.valeur_reference, indicateur.annee_reference = Decimal(420), 2019
+    indicateur.valeur_cible, indicateur.annee_cible = Decimal(300), 2030
+    indicateur.source_donnees = "Ville"
+    indicateur.save()
+    quartiers = {q.code: q for q in montlucon.quartiers.all()}
+    serie(indicateur, {2021: 399, 2022: "388.5", 2023: 371})
+    serie(indicateur, {2021: 158, 2022: 150, 2023: 146}, quartiers[RIVE_GAUCHE])
+    serie(indicateur, {2021: 4, 2023: 6}, quartiers[FONTBOUILLANT])
+    mesure(indicateur, 2022, 3, quartiers[BIEN_ASSIS])
+    return indicateur
+
+
+def test_a_partner_reads_the_dashboard_then_the_chart_and_its_table(
+    page, montlucon, permis, partenaire
+):
+    login(page, partenaire)
+    page.goto(montlucon.get_absolute_url())
+    page.get_by_role("link", name="Tableau de bord des indicateurs").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tableau de bord des indicateurs")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=LIBELLE))
+    expect(row).to_contain_text("371\u00a0personnes")
+    expect(row).to_contain_text("-17,5")
+    expect(row).to_contain_text("En progrès")
+    screenshot(page, "tableau-de-bord")
+    assert_accessible(page)
+
+    page.get_by_label("Valeurs de").select_option(label="Fontbouillant (QN00305M)")
+    page.get_by_role("button", name="Filtrer").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=LIBELLE))
+    expect(row).to_contain_text("6\u00a0personnes")
+    expect(row).to_contain_text("non calculée")  # 6 − 4 would tell the masked 4
+
+    row.get_by_role("link", name=LIBELLE).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(LIBELLE)
+    chart = page.get_by_role("img", name="Graphique en courbes")
+    expect(chart).to_be_visible()
+    points, cells = page.evaluate(CHART_POINTS), page.evaluate(TABLE_CELLS)
+    assert points == {key: value for key, value in cells.items() if value != "< 5"}
+    assert cells == {
+        "Ensemble du territoire | 2021": "399",
+        "Ensemble du territoire | 2022": "388,5",
+        "Ensemble du territoire | 2023": "371",
+        "Rive Gauche | 2021": "158",
+        "Rive Gauche | 2022": "150",
+        "Rive Gauche | 2023": "146",
+        "Fontbouillant | 2021": "< 5",
+        "Fontbouillant | 2023": "6",
+        "Bien-Assis | 2022": "< 5",
+    }
+    expect(page.get_by_role("main")).to_contain_text(
+        "2 valeurs inférieures à 5 ne sont pas représentées (secret statistique)."
+    )
+    screenshot(page, "indicateur")
+    assert_accessible(page)
+
+
+def test_staff_see_every_number_in_the_chart(page, montlucon, permis):
+    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    page.goto(reverse("indicateurs:detail", args=[montlucon.slug, permis.pk]))
+
+    points, cells = page.evaluate(CHART_POINTS), page.evaluate(TABLE_CELLS)
+
+    assert points == cells
+    assert points["Fontbouillant | 2021"] == "4"
+    assert points["Bien-Assis | 2022"] == "3"
+
+
+def test_the_equipe_ville_enters_the_values_of_a_year(page, montlucon, permis):
+    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    page.goto(reverse("indicateurs:detail", args=[montlucon.slug, permis.pk]))
+    page.get_by_role("link", name="Saisir des valeurs").click()
+
+    expect(page.get_by_label("Année")).to_have_value("2024")
+    page.get_by_label("Ensemble du territoire").fill("362")
+    page.get_by_label("Rive Gauche (QN00304M)").fill("douze")
+    page.get_by_role("button", name="Enregistrer les valeurs").click()
+
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Saisissez un nombre, par exemple 12,5.")
+    screenshot(page, "saisie-erreur")
+    assert_accessible(page)
+    summary.get_by_role("link", name="Rive Gauche (QN00304M)").click()
+    expect(page.get_by_label("Rive Gauche (QN00304M)")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("139,5")
+    page.get_by_role("button", name="Enregistrer les valeurs").click()
+
+    expect(page.get_by_role("status")).to_contain_text("2 valeurs enregistrées pour 2024.")
+    points = page.evaluate(CHART_POINTS)
+    assert points["Ensemble du territoire | 2024"] == "362"
+    assert points["Rive Gauche | 2024"] == "139,5"
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("nom", ["modifier", "historique"])
+def test_the_forms_of_the_equipe_ville_pass_axe(page, montlucon, permis, nom):
+    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+
+    response = page.goto(reverse(f"indicateurs:{nom}", args=[montlucon.slug, permis.pk]))
+
+    assert response.status == 200
+    screenshot(page, f"indicateur-{nom}")
+    assert_accessible(page)

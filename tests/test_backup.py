@@ -1,0 +1,327 @@
+"""Backup of a whole diagnostic to one JSON file and its restoration into an empty
+database: the round trip loses nothing (same objects, same texts, same history)."""
+
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from diagnostics import backup as backup_module
+from diagnostics.access import Role
+from diagnostics.backup import BackupError, backed_up_models, backup, dumps, loads, restore
+from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
+from indicateurs.models import Indicateur, Mesure
+from tests.factories import (
+    DiagnosticFactory,
+    DifficulteFactory,
+    ImportFactory,
+    PilierFactory,
+    QuartierFactory,
+    UserFactory,
+)
+
+HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)> ‮gauche 🏘️'
+
+
+def as_json(value):
+    """The value as the JSON file holds it (tuples become lists, and so on)."""
+    return json.loads(dumps(value))
+
+
+@pytest.fixture
+def rich(montlucon):
+    """Montluçon's seed (imports, source cells, import history) and a life after it:
+    quartiers, edits by named people, a deletion, indicator metadata, measures, a
+    cancelled import, hostile texts; and another diagnostic that must stay out of it."""
+    rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche")
+    bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes="Montluçon, Domérat")
+    montlucon.quartiers.set([rive_gauche, bien_assis])
+    claire = UserFactory(
+        username="claire.martin", first_name="Claire", last_name="Martin", role=Role.EQUIPE_VILLE
+    )
+
+    difficulte = Difficulte.objects.du_diagnostic(montlucon).first()
+    difficulte._history_user = claire
+    difficulte.libelle = f"{difficulte.libelle} — précisé {HOSTILE}"
+    difficulte.save()
+    difficulte.quartiers.set([rive_gauche])
+    deleted = Difficulte.objects.du_diagnostic(montlucon).last()
+    deleted._history_user = claire
+    deleted.delete()
+
+    indicateur = Indicateur.objects.du_diagnostic(montlucon).first()
+    indicateur._history_user = claire
+    indicateur.type = Indicateur.Type.QUANTITATIF
+    indicateur.unite = "%"
+    indicateur.definition = "Part des 16-25 ans sans emploi ni formation 📊"
+    indicateur.valeur_reference = Decimal("23.4567")
+    indicateur.annee_reference = 2020
+    indicateur.valeur_cible = Decimal("18")
+    indicateur.annee_cible = 2030
+    indicateur.save()
+    Mesure.objects.create(
+        indicateur=indicateur,
+        annee=2024,
+        quartier=rive_gauche,
+        valeur=Decimal("21.0500"),
+        source="Insee",
+        commentaire=HOSTILE,
+        saisi_par=claire,
+    )
+    Mesure.objects.create(
+        indicateur=indicateur,
+        annee=2024,
+        type_periode=Mesure.TypePeriode.TRIMESTRE,
+        numero_periode=3,
+        valeur=Decimal("19.5"),
+    )
+    qualitatif = Indicateur.objects.du_diagnostic(montlucon).last()
+    Mesure.objects.create(indicateur=qualitatif, annee=2025, texte="Constat : en hausse.")
+
+    gerard = UserFactory(username="gerard.admin", role=Role.ADMINISTRATEUR)
+    ImportFactory(diagnostic=montlucon, importe_par=gerard, annule_par=gerard)
+
+    PilierFactory(diagnostic=DiagnosticFactory(slug="autre"), libelle="Ailleurs")
+    return montlucon
+
+
+def empty_the_database():
+    """What an empty database holds: nothing of the diagnostics, nor any account or QPV
+    (the roles, created by the migrations, stay)."""
+    Diagnostic.objects.all().delete()
+    for model in reversed(backed_up_models()):
+        model.objects.all().delete()
+    Quartier.objects.all().delete()
+    get_user_model().objects.all().delete()
+
+
+def test_the_round_trip_loses_nothing(rich):
+    before = backup(rich)
+    text = dumps(before)
+
+    empty_the_database()
+    report = restore(loads(text))
+    after = backup(report.diagnostic)
+
+    assert as_json(after["objets"]) == as_json(before["objets"])
+    assert after["quartiers"] == before["quartiers"]
+    assert after["comptes"] == before["comptes"]
+
+
+def test_the_backup_holds_everything_of_the_diagnostic_and_nothing_else(rich):
+    document = backup(rich)
+    labels = [objet["model"] for objet in document["objets"]]
+
+    for label in [
+        "diagnostics.diagnostic",
+        "diagnostics.import",
+        "diagnostics.cellulesource",
+        "diagnostics.pilier",
+        "diagnostics.theme",
+        "diagnostics.soustheme",
+        "diagnostics.difficulte",
+        "indicateurs.indicateur",
+        "indicateurs.mesure",
+        "diagnostics.historicaldiagnostic",
+        "diagnostics.historicalpilier",
+        "diagnostics.historicaldifficulte",
+        "diagnostics.historicaldifficulte_quartiers",
+        "indicateurs.historicalindicateur",
+        "indicateurs.historicalmesure",
+    ]:
+        assert label in labels, label
+    assert labels.count("diagnostics.diagnostic") == 1
+    assert "Ailleurs" not in dumps(document)
+    assert [q["code"] for q in document["quartiers"]] == ["QN00304M", "QN00306M"]
+    assert {c["username"] for c in document["comptes"]} == {"claire.martin", "gerard.admin"}
+    assert "password" not in dumps(document["comptes"])
+
+
+def change_reasons(diagnostic):
+    history = Pilier.history.filter(diagnostic_id=diagnostic.pk).order_by("history_id")
+    return list(history.values_list("history_change_reason", flat=True))
+
+
+def test_restored_texts_history_and_measures_are_the_same(rich):
+    edited = Difficulte.objects.du_diagnostic(rich).get(libelle__contains="précisé")
+    deleted_history = Difficulte.history.filter(history_type="-").count()
+    reasons = change_reasons(rich)
+    text = dumps(backup(rich))
+    empty_the_database()
+
+    restore(loads(text))
+
+    restored = Difficulte.objects.get(pk=edited.pk)
+    assert restored.libelle == edited.libelle
+    assert HOSTILE in restored.libelle
+    assert [q.code for q in restored.quartiers.all()] == ["QN00304M"]
+    assert restored.history.first().history_user.username == "claire.martin"
+    assert Difficulte.history.filter(history_type="-").count() == deleted_history == 1
+    assert change_reasons(rich) == reasons
+    assert any(reason.startswith("import:") for reason in reasons)
+    mesure = Mesure.objects.get(quartier__code="QN00304M")
+    assert mesure.valeur == Decimal("21.0500")
+    assert mesure.commentaire == HOSTILE
+    assert mesure.saisi_par.username == "claire.martin"
+    indicateur = mesure.indicateur
+    assert indicateur.valeur_reference == Decimal("23.4567")
+    assert indicateur.definition.endswith("📊")
+
+
+def test_restored_accounts_are_inactive_without_password_nor_role(rich):
+    text = dumps(backup(rich))
+    empty_the_database()
+
+    report = restore(loads(text))
+
+    claire = get_user_model().objects.get(username="claire.martin")
+    assert (claire.first_name, claire.last_name) == ("Claire", "Martin")
+    assert not claire.is_active
+    assert not claire.has_usable_password()
+    assert not claire.groups.exists()
+    assert sorted(report.created_accounts) == ["claire.martin", "gerard.admin"]
+
+
+def test_existing_accounts_and_quartiers_are_kept_as_they_are(rich):
+    text = dumps(backup(rich))
+    Diagnostic.objects.filter(slug=rich.slug).delete()
+    for model in reversed(backed_up_models()):
+        model.objects.filter(pk__in=[o["pk"] for o in loads(text)["objets"]]).delete()
+    Quartier.objects.filter(code="QN00306M").update(nom="Bien-Assis (nom officiel)")
+
+    report = restore(loads(text))
+
+    assert Quartier.objects.get(code="QN00306M").nom == "Bien-Assis (nom officiel)"
+    assert get_user_model().objects.get(username="claire.martin").is_active
+    assert report.created_accounts == [] and report.created_quartiers == []
+
+
+def test_the_restored_diagnostic_reads_and_grows_as_before(rich, client):
+    text = dumps(backup(rich))
+    empty_the_database()
+    restore(loads(text))
+    diagnostic = Diagnostic.objects.get(slug="montlucon")
+
+    # New rows get new numbers (PostgreSQL's sequences were moved past the restored ones).
+    DifficulteFactory(sous_theme__theme__pilier=diagnostic.piliers.first())
+    PilierFactory(diagnostic=diagnostic, numero=9)
+    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    response = client.get(reverse("diagnostics:pilier", args=[diagnostic.slug, 1]))
+    assert response.status_code == 200
+
+
+# Refusals: a clear French message, nothing written ---------------------------------------
+
+
+def counts():
+    return [model.objects.count() for model in [*backed_up_models(), Quartier]]
+
+
+def test_a_diagnostic_that_exists_already_is_not_overwritten(rich):
+    document = loads(dumps(backup(rich)))
+    before = counts()
+
+    with pytest.raises(BackupError, match="Un diagnostic « montlucon » existe déjà"):
+        restore(document)
+
+    assert counts() == before
+
+
+def test_taken_numbers_are_refused_and_nothing_is_written(rich):
+    document = loads(dumps(backup(rich)))
+    Diagnostic.objects.filter(slug="montlucon").update(slug="renomme")
+    before = counts()
+
+    with pytest.raises(BackupError, match="restaurez dans une base vide"):
+        restore(document)
+
+    assert counts() == before
+
+
+def test_a_damaged_object_writes_nothing(rich):
+    document = loads(dumps(backup(rich)))
+    empty_the_database()
+    pilier = next(o for o in document["objets"] if o["model"] == "diagnostics.pilier")
+    pilier["fields"]["numero"] = "premier"
+
+    with pytest.raises(BackupError, match="Sauvegarde illisible ou abîmée"):
+        restore(document)
+
+    assert not Diagnostic.objects.exists()
+    assert not Quartier.objects.exists()
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{pas du json", "n'est pas du JSON lisible"),
+        ('{"format": "autre chose"}', "n'est pas une sauvegarde de diagnostic"),
+        (
+            '{"format": "contrat-ville/sauvegarde-diagnostic", "version": 99}',
+            "que cette version du site ne sait pas lire",
+        ),
+        (
+            '{"format": "contrat-ville/sauvegarde-diagnostic", "version": 1, "diagnostic": {}}',
+            "la partie « comptes » manque",
+        ),
+    ],
+)
+def test_a_file_that_is_not_a_backup_is_refused(text, message):
+    with pytest.raises(BackupError, match=message):
+        loads(text)
+
+
+def test_every_model_of_the_diagnostic_is_in_the_backup():
+    """A new model in diagnostics or indicateurs must be added to diagnostics.backup."""
+    covered = {*backed_up_models(), *backup_module.REFERENCED}
+    models = [
+        *apps.get_app_config("diagnostics").get_models(),
+        *apps.get_app_config("indicateurs").get_models(),
+    ]
+    missing = [
+        model._meta.label
+        for model in models
+        if model not in covered and model._meta.label not in backup_module.LEFT_OUT
+    ]
+    assert not missing, f"Modèles absents de la sauvegarde : {missing}"
+
+
+# The commands -----------------------------------------------------------------------------
+
+
+def test_the_commands_back_up_to_a_file_and_restore_it(rich, tmp_path):
+    path = tmp_path / "sauvegarde.json"
+    out = StringIO()
+    call_command("backup_diagnostic", "montlucon", "--output", str(path), stdout=out)
+    assert "sauvegardé dans" in out.getvalue()
+    before = backup(rich)["objets"]
+
+    empty_the_database()
+    out = StringIO()
+    call_command("restore_diagnostic", str(path), stdout=out)
+
+    assert "Diagnostic « Contrat de ville de Montluçon — diagnostic » (montlucon) restauré." in (
+        out.getvalue()
+    )
+    assert "Comptes recréés, inactifs" in out.getvalue()
+    assert as_json(backup(Diagnostic.objects.get())["objets"]) == as_json(before)
+
+
+def test_the_backup_command_names_the_diagnostics_when_the_slug_is_unknown(rich):
+    with pytest.raises(CommandError, match="Aucun diagnostic « inconnu ».*autre, montlucon"):
+        call_command("backup_diagnostic", "inconnu", "--output", "-")
+
+
+def test_the_restore_command_says_what_is_wrong_with_the_file(tmp_path):
+    with pytest.raises(CommandError, match="Fichier introuvable"):
+        call_command("restore_diagnostic", str(tmp_path / "absent.json"))
+    damaged = tmp_path / "abime.json"
+    damaged.write_bytes(b"\xff\xfe binaire")
+    with pytest.raises(CommandError, match="n'est pas un fichier texte UTF-8"):
+        call_command("restore_diagnostic", str(damaged))

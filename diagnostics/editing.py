@@ -17,8 +17,9 @@ Every operation here:
 Locking: the first statement of each transaction writes (the versioned UPDATE, or a
 no-op UPDATE of the parent whose children are renumbered), so that on PostgreSQL the row
 locks serialise concurrent operations on the same rows, and on SQLite the database's
-write lock is taken before anything is read. Rows are read again after being locked, so
-a concurrent change is never overwritten by an out-of-date copy.
+write lock is taken before anything is read. A parent is always locked before its
+children (no deadlock between two operations on the same list). Rows are read again
+after being locked, so a concurrent change is never overwritten by an out-of-date copy.
 """
 
 from dataclasses import dataclass
@@ -572,9 +573,9 @@ def split_element(element, libelles, user, expected_version):
         )
     model = type(element)
     with transaction.atomic():
+        _lock(*parent_key(element))  # the parent first: its children are renumbered
         fresh = _guard(element, expected_version)
         reason = f"Scission de « {short(fresh.libelle)} »"
-        _lock(*parent_key(fresh))
         clash = siblings(fresh).exclude(pk=fresh.pk).filter(cle__in=keys).exists()
         if clash:
             raise ValidationError(
@@ -627,6 +628,7 @@ def merge_elements(element, expected_version, others, libelle, user):
             }
         )
     with transaction.atomic():
+        _lock(*parent_key(element))  # the parent first, as when its children are reordered
         fresh = _guard(element, expected_version)
         merged = []
         for pk, version in sorted(others.items()):

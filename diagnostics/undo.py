@@ -8,12 +8,14 @@ cancelled (`annule_le`, `annule_par`); the history rows of the undo carry the re
 "annulation:import:<pk>".
 
 The undo is refused while something was edited since: a history row written after the
-import's own on one of its objects (an edit, a deletion, a later import), or something
-added since under what it created (a thème, a sous-thème, an item, a measure, which the
-undo would otherwise delete with its parent). The refusal lists them, with links.
+import's own on one of its objects (an edit, a deletion, a later import that was not
+undone since), a version that moved without a history row, or something added since
+under what it created (a thème, a sous-thème, an item, a measure, which the undo would
+otherwise delete with its parent). The refusal lists them, with links.
 
-Two queries read all this whatever the size of the import (each a UNION over the
-history tables of the tracked models): `touched_rows` and `added_since`.
+Three queries read all this whatever the size of the import, each a UNION over the
+tracked models: `touched_rows` (history), `current_rows` (versions), `added_since`.
+An import's page reads what it created and changed with two (`imported`).
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from django.db import transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
+    Count,
     DateTimeField,
     F,
     IntegerField,
@@ -48,23 +51,24 @@ TRACKED = {
     "mesure": Mesure,
 }
 KIND_LABELS = {
-    "pilier": ("Pilier", "Piliers"),
-    "theme": ("Thème", "Thèmes"),
-    "sous_theme": ("Sous-thème", "Sous-thèmes"),
-    "difficulte": ("Difficulté", "Difficultés prégnantes"),
-    "indicateur": ("Indicateur", "Indicateurs"),
-    "mesure": ("Valeur", "Valeurs d'indicateurs"),
+    "pilier": "Piliers",
+    "theme": "Thèmes",
+    "sous_theme": "Sous-thèmes",
+    "difficulte": "Difficultés prégnantes",
+    "indicateur": "Indicateurs",
+    "mesure": "Valeurs d'indicateurs",
 }
-CREATED, CHANGED = "created", "changed"
 # Columns common to every part of the UNIONs.
 COLUMNS = (
     "kind",
+    "rank",  # of the kind in TRACKED, to sort a UNION
     "id",
     "history_id",
     "history_type",
     "reason",
     "date",
     "user",
+    "version",
     "libelle",
     "numero",  # of the pilier, for links
     "theme",  # id of the thème, for links
@@ -101,10 +105,6 @@ class Item:
     user: str | None = None
     note: str = ""  # what happened since (conflicts only)
 
-    @property
-    def kind_label(self):
-        return KIND_LABELS[self.kind][0]
-
 
 @dataclass
 class Plan:
@@ -125,21 +125,41 @@ class Plan:
     def can_undo(self):
         return not self.already_undone and not self.conflicts
 
-    def groups(self, items):
-        """(plural label, items) for each kind, in the order of TRACKED."""
-        for kind, (_, plural) in KIND_LABELS.items():
-            of_kind = [item for item in items if item.kind == kind]
-            if of_kind:
-                yield plural, of_kind
-
     def created_groups(self):
-        return list(self.groups(self.created))
+        return groups(self.created)
 
     def changed_groups(self):
-        return list(self.groups(self.changed))
+        return groups(self.changed)
 
     def groups_of_conflicts(self):
-        return list(self.groups(self.conflicts))
+        return groups(self.conflicts)
+
+
+# A page lists this many objects of each kind at most (an import of measures may hold
+# a hundred thousand).
+DISPLAY_LIMIT = 500
+
+
+@dataclass
+class Group:
+    label: str  # plural
+    items: list[Item]  # DISPLAY_LIMIT at most
+    total: int
+
+    @property
+    def hidden(self):
+        return self.total - len(self.items)
+
+
+def groups(items, totals=None):
+    """A `Group` for each kind of these items, in the order of TRACKED."""
+    result = []
+    for kind, plural in KIND_LABELS.items():
+        of_kind = [item for item in items if item.kind == kind]
+        total = (totals or {}).get(kind, len(of_kind))
+        if total:
+            result.append(Group(plural, of_kind[:DISPLAY_LIMIT], total))
+    return result
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -151,8 +171,9 @@ def _null(output_field):
     return Cast(Value(None), output_field=output_field)
 
 
-def _columns(kind, *, historical):
-    """Expressions of COLUMNS for a model (its history table, or its live table)."""
+def _columns(kind, *, historical, date="created_at"):
+    """Expressions of COLUMNS for a model (its history table, or its live table, whose
+    `date` column is this field)."""
     element_numero = Coalesce(F("sous_theme__theme__pilier__numero"), F("theme__pilier__numero"))
     element_theme = Coalesce(F("sous_theme__theme_id"), F("theme_id"))
     own = {
@@ -205,13 +226,15 @@ def _columns(kind, *, historical):
             "history_id": _null(BigIntegerField()),
             "history_type": _null(CharField()),
             "reason": _null(CharField()),
-            "date": F("created_at"),
+            "date": F(date),
             "user": _null(CharField()),
         }
     )
     defaults = {
         "kind": Value(kind, output_field=CharField()),
+        "rank": Value(list(TRACKED).index(kind), output_field=IntegerField()),
         "id": F("id"),
+        "version": F("version"),
         "libelle": _null(TextField()),
         "numero": _null(IntegerField()),
         "theme": _null(BigIntegerField()),
@@ -227,11 +250,14 @@ def _columns(kind, *, historical):
     return {f"u_{name}": merged[name] for name in COLUMNS}
 
 
-def _rows(querysets):
-    """The rows of a UNION ALL of querysets annotated with `_columns`, as dicts."""
+def _rows(querysets, limit=None):
+    """The rows of a UNION ALL of querysets annotated with `_columns`, as dicts; with a
+    `limit`, the first rows in the order of TRACKED, then of ids."""
     names = [f"u_{name}" for name in COLUMNS]
-    parts = [queryset.order_by().values_list(*names) for queryset in querysets]
+    parts = [queryset.order_by().values_list(*names) for queryset in list(querysets)]
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    if limit is not None:
+        union = union.order_by("u_rank", "u_id", "u_history_id")[:limit]
     return [dict(zip(COLUMNS, row, strict=True)) for row in union]
 
 
@@ -293,15 +319,78 @@ def added_since(import_record):
     return _rows(annotated)
 
 
+@dataclass
+class Imported:
+    """What an import created and changed, as its page lists them (`DISPLAY_LIMIT`)."""
+
+    created_groups: list[Group]
+    changed_groups: list[Group]
+
+
+def imported(import_record):
+    """What the import created and changed: two queries, whatever its size. The objects
+    listed are the first DISPLAY_LIMIT × 4 (a large import of measures shows the first
+    of its values); the totals count them all."""
+    reason = import_change_reason(import_record)
+    totals = _rows_by_kind(
+        _written_by(kind, reason)
+        .annotate(u_kind=Value(kind, output_field=CharField()))
+        .values("u_kind")
+        .annotate(
+            u_total=Count("id", distinct=True),
+            u_created=Count("id", distinct=True, filter=Q(history_type="+")),
+        )
+        .values_list("u_kind", "u_total", "u_created")
+        .order_by()
+        for kind in TRACKED
+    )
+    rows = _rows(
+        (_written_by(kind, reason).annotate(**_columns(kind, historical=True)) for kind in TRACKED),
+        limit=DISPLAY_LIMIT * 4,
+    )
+    first_rows = {}  # the import's first row on each object
+    for row in rows:
+        first_rows.setdefault((row["kind"], row["id"]), row)
+    slug = import_record.diagnostic.slug
+    undone = import_record.annule_le is not None
+    created, changed = [], []
+    for row in first_rows.values():
+        item = _item(row, slug, with_link=not undone)
+        (created if row["history_type"] == "+" else changed).append(item)
+    return Imported(
+        created_groups=groups(created, {k: t[1] for k, t in totals.items()}),
+        changed_groups=groups(changed, {k: t[0] - t[1] for k, t in totals.items()}),
+    )
+
+
+def _rows_by_kind(querysets):
+    """{kind: (total, created)} from a UNION of per-kind counts."""
+    querysets = list(querysets)
+    union = querysets[0].union(*querysets[1:], all=True)
+    return {kind: (total, created) for kind, total, created in union}
+
+
+def current_rows(import_record):
+    """The live rows of what the import touched (their version, when last saved)."""
+    reason = import_change_reason(import_record)
+    return _rows(
+        TRACKED[kind]
+        .objects.filter(id__in=_written_by(kind, reason).values("id"))
+        .annotate(**_columns(kind, historical=False, date="updated_at"))
+        for kind in TRACKED
+    )
+
+
 def plan(import_record):
     """What undoing the import would do: what it created, changed, and the conflicts."""
     result = Plan(import_record)
     reason = import_change_reason(import_record)
     slug = import_record.diagnostic.slug
-    links = not import_record.annule_le  # what an undone import created is gone
+    undone = import_record.annule_le is not None  # then what it created is gone: no links
     by_object = {}
     touched = touched_rows(import_record)
     cancelled = _cancelled_reasons(row["reason"] for row in touched)
+    current = {} if undone else {(r["kind"], r["id"]): r for r in current_rows(import_record)}
     for row in touched:
         by_object.setdefault((row["kind"], row["id"]), []).append(row)
     for key, rows in by_object.items():
@@ -312,14 +401,22 @@ def plan(import_record):
         ]
         first = own[0]
         result.first_rows[key] = first["history_id"]
-        item = _item(first, slug, with_link=links)
+        item = _item(first, slug, with_link=not undone)
         (result.created if first["history_type"] == "+" else result.changed).append(item)
-        if later and not import_record.annule_le:
+        if undone:
+            continue
+        if later:
             since = later[0]
             result.conflicts.append(
                 _item(since, slug, with_link=since["history_type"] != "-", note=_note(since))
             )
-    if not import_record.annule_le:
+        elif key not in current:  # gone without a trace in the history
+            result.conflicts.append(_item(own[-1], slug, with_link=False, note="supprimé depuis"))
+        elif current[key]["version"] != rows[-1]["version"]:  # saved without a history row
+            result.conflicts.append(
+                _item(current[key], slug, with_link=True, note="modifié depuis")
+            )
+    if not undone:
         for row in added_since(import_record):
             result.conflicts.append(
                 _item(row, slug, with_link=True, note="ajouté depuis, sous un élément de l'import")

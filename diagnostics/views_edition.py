@@ -23,9 +23,9 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from . import editing, forms, history
-from .access import can_edit
+from .access import can_edit, visible_diagnostics
 from .editing import NOMS, short
-from .models import Diagnostic, Pilier, SousTheme, Theme
+from .models import Pilier, SousTheme, Theme
 from .views import query_string_without_page
 
 
@@ -74,9 +74,24 @@ class EditorMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def resolve(self):
-        self.diagnostic = Diagnostic.objects.filter(slug=self.kwargs["slug"]).first()
+        self.diagnostic = (
+            visible_diagnostics(self.request.user).filter(slug=self.kwargs["slug"]).first()
+        )
         if self.diagnostic is None:
             raise Http404("Ce diagnostic n'existe pas.")
+
+    def find(self, queryset, paths, message, **lookups):
+        """The object of the URL within the URL's diagnostic, with its parents up to the
+        diagnostic (one query); Http404 with `message` when there is none. `paths` are
+        the lookups from the model to its diagnostic (an item has two)."""
+        visible = visible_diagnostics(self.request.user)
+        condition = Q()
+        for path in paths:
+            condition |= Q(**{f"{path}__slug": self.kwargs["slug"], f"{path}__in": visible})
+        found = queryset.select_related(*paths).filter(condition, **lookups).first()
+        if found is None:
+            raise Http404(message)
+        return found
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("diagnostic", self.diagnostic)
@@ -122,18 +137,12 @@ class ElementMixin(EditorMixin):
     def resolve(self):
         self.model = history.ELEMENT_NATURES[self.kwargs["nature"]]
         self.nature = self.kwargs["nature"]
-        slug = self.kwargs["slug"]
-        self.object = (
-            self.model.objects.select_related(*ELEMENT_PATHS)
-            .filter(
-                Q(sous_theme__theme__pilier__diagnostic__slug=slug)
-                | Q(theme__pilier__diagnostic__slug=slug),
-                pk=self.kwargs["pk"],
-            )
-            .first()
+        self.object = self.find(
+            self.model.objects,
+            ELEMENT_PATHS,
+            "Cet élément n'existe pas dans ce diagnostic.",
+            pk=self.kwargs["pk"],
         )
-        if self.object is None:
-            raise Http404("Cet élément n'existe pas dans ce diagnostic.")
         self.theme = self.object.theme_effectif
         self.pilier = self.theme.pilier
         self.diagnostic = self.pilier.diagnostic
@@ -167,13 +176,12 @@ class PilierMixin(EditorMixin):
     model = Pilier
 
     def resolve(self):
-        self.object = (
-            Pilier.objects.select_related("diagnostic")
-            .filter(diagnostic__slug=self.kwargs["slug"], numero=self.kwargs["numero"])
-            .first()
+        self.object = self.find(
+            Pilier.objects,
+            ["diagnostic"],
+            "Ce pilier n'existe pas dans ce diagnostic.",
+            numero=self.kwargs["numero"],
         )
-        if self.object is None:
-            raise Http404("Ce pilier n'existe pas dans ce diagnostic.")
         self.pilier = self.object
         self.diagnostic = self.object.diagnostic
         self.nom = NOMS[Pilier]
@@ -189,13 +197,12 @@ class ThemeMixin(EditorMixin):
     model = Theme
 
     def resolve(self):
-        self.object = (
-            Theme.objects.select_related("pilier__diagnostic")
-            .filter(pilier__diagnostic__slug=self.kwargs["slug"], pk=self.kwargs["pk"])
-            .first()
+        self.object = self.find(
+            Theme.objects,
+            ["pilier__diagnostic"],
+            "Ce thème n'existe pas dans ce diagnostic.",
+            pk=self.kwargs["pk"],
         )
-        if self.object is None:
-            raise Http404("Ce thème n'existe pas dans ce diagnostic.")
         self.pilier = self.object.pilier
         self.diagnostic = self.pilier.diagnostic
         self.nom = NOMS[Theme]
@@ -211,13 +218,12 @@ class SousThemeMixin(EditorMixin):
     model = SousTheme
 
     def resolve(self):
-        self.object = (
-            SousTheme.objects.select_related("theme__pilier__diagnostic")
-            .filter(theme__pilier__diagnostic__slug=self.kwargs["slug"], pk=self.kwargs["pk"])
-            .first()
+        self.object = self.find(
+            SousTheme.objects,
+            ["theme__pilier__diagnostic"],
+            "Ce sous-thème n'existe pas dans ce diagnostic.",
+            pk=self.kwargs["pk"],
         )
-        if self.object is None:
-            raise Http404("Ce sous-thème n'existe pas dans ce diagnostic.")
         self.theme = self.object.theme
         self.pilier = self.theme.pilier
         self.diagnostic = self.pilier.diagnostic
@@ -313,18 +319,19 @@ class EditFormView(FormView):
 class ElementCreateView(EditorMixin, EditFormView):
     """Add a difficulté or an indicateur to a sous-thème, or at a thème's own level."""
 
+    bouton = "Ajouter"
+
     def resolve(self):
         self.model = history.ELEMENT_NATURES[self.kwargs["nature"]]
         self.nature = self.kwargs["nature"]
         parent_model = SousTheme if self.kwargs["niveau"] == "sous-themes" else Theme
         path = "theme__pilier" if parent_model is SousTheme else "pilier"
-        self.parent = (
-            parent_model.objects.select_related(f"{path}__diagnostic")
-            .filter(**{f"{path}__diagnostic__slug": self.kwargs["slug"]}, pk=self.kwargs["pk"])
-            .first()
+        self.parent = self.find(
+            parent_model.objects,
+            [f"{path}__diagnostic"],
+            "Cet emplacement n'existe pas dans ce diagnostic.",
+            pk=self.kwargs["pk"],
         )
-        if self.parent is None:
-            raise Http404("Cet emplacement n'existe pas dans ce diagnostic.")
         self.pilier = self.parent.theme.pilier if parent_model is SousTheme else self.parent.pilier
         self.diagnostic = self.pilier.diagnostic
         self.nom = NOMS[self.model]
@@ -355,8 +362,6 @@ class ElementCreateView(EditorMixin, EditFormView):
     def anchor(self):
         prefix = "sous-theme" if isinstance(self.parent, SousTheme) else "theme"
         return f"{prefix}-{self.parent.pk}"
-
-    bouton = "Ajouter"
 
     def perform(self, form):
         element = form.save(commit=False)

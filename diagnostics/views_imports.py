@@ -128,12 +128,6 @@ class UploadForm(forms.Form):
             "valeurs d'indicateurs."
         )
 
-    def clean_fichier(self):
-        fichier = self.cleaned_data["fichier"]
-        if fichier.size == 0:
-            raise ValidationError("Le fichier est vide.")
-        return fichier
-
     def full_clean(self):
         super().full_clean()
         if self.too_large and self.is_bound:
@@ -354,7 +348,6 @@ class ImportRecordMixin(AdministrateurRequiredMixin):
     def get_context_data(self, **kwargs):
         record = self.object
         return super().get_context_data(
-            plan=undo.plan(record),
             resultat=resultat(record),
             avertissements=record.compte_rendu.get("warnings", []),
             **kwargs,
@@ -366,11 +359,17 @@ class ImportDetailView(ImportRecordMixin, DetailView):
 
     template_name = "diagnostics/imports/detail.html"
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(importe=undo.imported(self.object), **kwargs)
+
 
 class ImportAnnulerView(ImportRecordMixin, DetailView):
     """Undo an import: GET shows what would be removed and restored, or why it cannot."""
 
     template_name = "diagnostics/imports/annuler.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(plan=undo.plan(self.object), **kwargs)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()

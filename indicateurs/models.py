@@ -212,7 +212,7 @@ class Mesure(VersionedModel):
 
     @property
     def periode_cle(self):
-        """Sorts periods in time: (year, last month of the period, annual first)."""
+        """The key that sorts periods in time (see `periode_cle`)."""
         return periode_cle(self.annee, self.type_periode, self.numero_periode)
 
     @property

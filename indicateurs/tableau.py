@@ -189,13 +189,15 @@ def serie_libelle(quartier):
 
 def attach_dernieres_mesures(indicateurs):
     """Sets `loaded_dernieres_mesures` on each indicator: the latest measure of each of its
-    series (territory first, then quartiers by code). One query, none without indicators.
+    series (territory first, then quartiers by code), and `loaded_fictives` when one of
+    them is a demonstration value. One query, none without indicators.
     Used by the pages of a pilier and of a sous-thème (diagnostics.queries)."""
     found = dernieres_mesures(
         [indicateur.pk for indicateur in indicateurs], TOUTES_LES_SERIES, nombre=1
     )
     for indicateur in indicateurs:
         indicateur.loaded_dernieres_mesures = found.get(indicateur.pk, [])
+        indicateur.loaded_fictives = any(m.fictive for m in indicateur.loaded_dernieres_mesures)
 
 
 # Rows of the tableau de bord ------------------------------------------------------------

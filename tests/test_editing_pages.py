@@ -7,6 +7,7 @@ the login page for an anonymous visitor (and tests/test_access_matrix.py for eve
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -151,7 +152,7 @@ def test_staff_edit_a_difficulty_its_quartiers_limited_to_the_diagnostics(equipe
     )
 
     assert response.status_code == 302
-    assert response["Location"] == "/diagnostics/montlucon/piliers/1/#difficulte-%d" % item.pk
+    assert response["Location"] == f"/diagnostics/montlucon/piliers/1/#difficulte-{item.pk}"
     item.refresh_from_db()
     assert item.libelle == "Renoncement aux soins pour raisons financières"
     assert list(item.quartiers.all()) == [rive_gauche]
@@ -457,3 +458,12 @@ def test_another_diagnostics_objects_are_404(equipe, diagnostic):
         ).status_code
         == 404
     )
+
+
+def test_a_change_without_the_csrf_token_is_refused(diagnostic, marie):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(marie)
+    item = difficulte("Peu de prévention")
+    response = client.post(element_url("element_supprimer", item), {"version": 1})
+    assert response.status_code == 403
+    assert Difficulte.objects.filter(pk=item.pk).exists()

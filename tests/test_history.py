@@ -314,3 +314,23 @@ def test_the_import_is_named_in_an_items_history(equipe, montlucon):
     assert "<dt>Motif</dt><dd>Import du fichier « diagnostic-montlucon.tsv »</dd>" in page
     assert '<th scope="row">Provenance</th><td class="apres">ligne' in page
     assertNotContains(equipe.get(url), "Restaurer cette version")
+
+
+def test_a_moved_and_renamed_sous_theme_is_restored_to_its_earlier_version(equipe, acces, paul):
+    item = DifficulteFactory(sous_theme=acces)
+    jeunesse = ThemeFactory(pilier=acces.theme.pilier, libelle="Jeunesse")
+    editing.move_sous_theme(acces, jeunesse, paul, 1)
+    acces.refresh_from_db()
+    acces.libelle = "Accès aux droits"
+    editing.save_versioned(acces, 2, paul, fields=["libelle"])
+    first = SousTheme.history.filter(id=acces.pk).earliest()
+    url = reverse("diagnostics:restaurer", args=["montlucon", "sous-theme", first.history_id])
+    page = text(equipe.get(url))
+    assert '<td class="avant">Jeunesse</td><td class="apres">Santé</td>' in page
+    assert '<td class="avant">Accès aux droits</td><td class="apres">Accès aux soins</td>' in page
+
+    assert equipe.post(url, {"version": 3}).status_code == 302
+
+    acces.refresh_from_db()
+    assert (acces.libelle, acces.theme.libelle) == ("Accès aux soins", "Santé")
+    assert acces.difficultes.get() == item

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -113,6 +114,20 @@ def test_an_import_page_links_to_what_it_created(client, admin, montlucon):
     assert reverse("diagnostics:import_annuler", args=[record.pk]) in page
 
 
+def test_a_large_import_lists_its_first_objects_and_counts_them_all(
+    client, admin, montlucon, monkeypatch
+):
+    monkeypatch.setattr(undo, "DISPLAY_LIMIT", 5)
+    record = Import.objects.get(diagnostic=montlucon)
+
+    page = client.get(reverse("diagnostics:import_detail", args=[record.pk])).content.decode()
+
+    assert "Sous-thèmes (27)" in page
+    assert "… et 22 autres, non affichés ici." in page
+    assert "Difficultés prégnantes (50)" in page
+    assert "… et 50 autres, non affichés ici." in page
+
+
 # Undo -------------------------------------------------------------------------------------
 
 
@@ -211,6 +226,19 @@ def test_the_undo_is_refused_while_something_it_created_was_deleted_since(admin,
     assert [(item.kind, item.note, item.url) for item in plan.conflicts] == [
         ("indicateur", "supprimé depuis", None)
     ]
+
+
+def test_the_undo_is_refused_while_something_it_created_was_saved_without_history(admin, montlucon):
+    record = Import.objects.get(diagnostic=montlucon)
+    theme = Theme.objects.get(libelle="Éducation")
+    Theme.objects.filter(pk=theme.pk).update(version=F("version") + 1)
+
+    plan = undo.plan(record)
+
+    assert [(item.kind, item.label, item.note) for item in plan.conflicts] == [
+        ("theme", "Éducation", "modifié depuis")
+    ]
+    assert plan.conflicts[0].url == f"{theme.pilier.get_absolute_url()}#theme-{theme.pk}"
 
 
 # Imports of measures ------------------------------------------------------------------------
@@ -322,7 +350,7 @@ def page_queries(client, url):
 PAGES = {
     "imports": (lambda record: reverse("diagnostics:imports"), 5),
     "import_detail": (lambda record: reverse("diagnostics:import_detail", args=[record.pk]), 6),
-    "import_annuler": (lambda record: reverse("diagnostics:import_annuler", args=[record.pk]), 6),
+    "import_annuler": (lambda record: reverse("diagnostics:import_annuler", args=[record.pk]), 7),
 }
 
 

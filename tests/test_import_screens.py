@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -438,3 +439,18 @@ def test_values_of_indicators_are_previewed_then_imported(client, admin):
     detail = client.get(response["Location"]).content.decode()
     assert "2 valeurs créées, 0 mise à jour" in detail
     assert "Taux de chômage des 15-64 ans — 2022 — Rive Gauche" in detail
+
+
+def test_the_upload_is_protected_against_cross_site_requests(admin):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+
+    response = upload(client, SEED.name, seed())
+
+    assert response.status_code == 403
+    assert not ImportEnAttente.objects.exists()
+    # With the form's token, the same upload goes through.
+    page = client.get(reverse("diagnostics:import_nouveau"))
+    token = page.context["csrf_token"]
+    response = upload(client, SEED.name, seed(), csrfmiddlewaretoken=str(token))
+    assert response.status_code == 302

@@ -94,7 +94,7 @@ def test_every_page_that_shows_them_says_they_are_fictitious(client, demo):
 
     assert BANNER in dashboard.content.decode()
     assert BANNER in detail.content.decode()
-    assert "Donnée fictive</span>" in pilier_page.content.decode()
+    assert "Données fictives de démonstration</span>" in pilier_page.content.decode()
 
 
 def test_pages_without_fictitious_values_have_no_banner(client, montlucon):

@@ -6,17 +6,18 @@ one of two paths that give the same result and the same report (tests pin it):
 
 - the `MesureResource` of django-import-export (`indicateurs.resources`), row by row, for
   small files: the admin's flat import/export uses the same resource;
-- the bulk path, for larger files: one query for the indicators, one for the quartiers, one
-  for the existing measures of the indicators concerned, then `bulk_create_with_history`
-  and `bulk_update_with_history` in batches, every history row carrying the import's change
-  reason and user.
+- the bulk path, for larger files: one query for the indicators, two for the quartiers (all,
+  and the diagnostic's), one for the existing measures of the indicators concerned, then,
+  in batches, `bulk_create_with_history` for new measures and, for changed ones, one UPDATE
+  statement (`update_rows`) and `bulk_update_with_history` for their history rows; every
+  history row carries the import's change reason and user.
 
-Why two paths: measured by bench/import_mesures.py (100,000 rows, this 2-core machine; see
-bench/README.md), the resource path writes about 330 rows/s on SQLite and 270 rows/s on
-PostgreSQL (two statements per row: the measure and its history row), a plain
-django-import-export `ModelResource` with default settings 200-230 rows/s; the bulk path
-about 14,000 rows/s (SQLite) and 12,000 rows/s (PostgreSQL), history included. Under
-`RESOURCE_MAX_ROWS` values the difference is below a second and the resource path is taken.
+Why two paths: measured by bench/import_mesures.py (100,000 rows on this 2-core machine,
+bench/README.md), the resource path writes 430-630 rows per CPU second (an INSERT and a
+history INSERT per row), two or three times a plain django-import-export `ModelResource`
+with default settings (200-230), still far too slow for large files; the bulk path 4,000
+(SQLite) to 6,900 (PostgreSQL) rows per CPU second, history included, for a peak of about
+210 MB. Up to `RESOURCE_MAX_ROWS` values the resource path takes under a second.
 
 Everything happens in one transaction: the file's rows and an `Import` record
 (nature MESURES). Nothing is written on a dry run, on any error (every bad row is reported

@@ -118,8 +118,7 @@ def check_row_count(count, maximum=None):
     maximum = settings.IMPORT_MAX_ROWS if maximum is None else maximum
     if count > maximum:
         raise UnreadableFile(
-            f"Le fichier dépasse la limite de {maximum} lignes : "
-            "découpez-le en plusieurs fichiers."
+            f"Le fichier dépasse la limite de {maximum} lignes : découpez-le en plusieurs fichiers."
         )
 
 

@@ -32,7 +32,7 @@ from diagnostics.models import (
     import_change_reason,
 )
 from diagnostics.text import fingerprint, normalize_key
-from indicateurs.models import Indicateur, Mesure
+from indicateurs.models import INFORMATIONS, Indicateur, Mesure
 
 
 class ScopedForeignKeyWidget(ForeignKeyWidget):
@@ -610,21 +610,7 @@ class DifficulteFlatResource(ElementFlatResource):
 class IndicateurFlatResource(ElementFlatResource):
     class Meta(ElementFlatResource.Meta):
         model = Indicateur
-        fields = (
-            *ELEMENT_FIELDS,
-            "type",
-            "unite",
-            "definition",
-            "mode_calcul",
-            "source_donnees",
-            "periodicite",
-            "sens_souhaite",
-            "valeur_reference",
-            "annee_reference",
-            "valeur_cible",
-            "annee_cible",
-            "compte_des_personnes",
-        )
+        fields = (*ELEMENT_FIELDS, *INFORMATIONS)
 
 
 class MesureFlatResource(FlatResource):

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import format_html
 
-from .models import YEAR_VALIDATORS, Indicateur, Mesure
+from .models import INFORMATIONS, YEAR_VALIDATORS, Indicateur, Mesure
 from .saisie import mesures_incompatibles
 from .tableau import serie_libelle
 
@@ -82,20 +82,7 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
 
     class Meta:
         model = Indicateur
-        fields = [
-            "type",
-            "unite",
-            "definition",
-            "mode_calcul",
-            "source_donnees",
-            "periodicite",
-            "sens_souhaite",
-            "valeur_reference",
-            "annee_reference",
-            "valeur_cible",
-            "annee_cible",
-            "compte_des_personnes",
-        ]
+        fields = INFORMATIONS
         widgets = {
             "definition": forms.Textarea(attrs={"rows": 3}),
             "mode_calcul": forms.Textarea(attrs={"rows": 3}),

@@ -14,25 +14,11 @@ from diagnostics.history import describe_reason, load_imports, record_author
 from diagnostics.models import Quartier
 
 from . import secret
-from .models import Indicateur, Mesure, periode_libelle
+from .models import INFORMATIONS, Indicateur, Mesure, periode_libelle
 
 ACTIONS = {"+": "Création", "~": "Modification", "-": "Suppression"}
 
-CHAMPS_INDICATEUR = (
-    "libelle",
-    "type",
-    "unite",
-    "definition",
-    "mode_calcul",
-    "source_donnees",
-    "periodicite",
-    "sens_souhaite",
-    "valeur_reference",
-    "annee_reference",
-    "valeur_cible",
-    "annee_cible",
-    "compte_des_personnes",
-)
+CHAMPS_INDICATEUR = ("libelle", *INFORMATIONS)
 CHAMPS_MESURE = ("valeur", "texte", "source", "commentaire")
 
 

@@ -75,6 +75,23 @@ class Indicateur(Element):
         ]
 
 
+# The information of an indicator that staff complete (its form, history, exports).
+INFORMATIONS = (
+    "type",
+    "unite",
+    "definition",
+    "mode_calcul",
+    "source_donnees",
+    "periodicite",
+    "sens_souhaite",
+    "valeur_reference",
+    "annee_reference",
+    "valeur_cible",
+    "annee_cible",
+    "compte_des_personnes",
+)
+
+
 class Mesure(VersionedModel):
     """One value of an indicator for a period and a quartier (no quartier: the whole territory).
 

@@ -16,23 +16,7 @@ from django.db.models import F
 
 from diagnostics.editing import StaleEdit, reason_text, save_versioned
 
-from .models import Indicateur, Mesure
-
-# The fields of IndicateurForm: the information of an indicator.
-INFORMATIONS = (
-    "type",
-    "unite",
-    "definition",
-    "mode_calcul",
-    "source_donnees",
-    "periodicite",
-    "sens_souhaite",
-    "valeur_reference",
-    "annee_reference",
-    "valeur_cible",
-    "annee_cible",
-    "compte_des_personnes",
-)
+from .models import INFORMATIONS, Indicateur, Mesure
 
 
 class MesureDejaSaisie(Exception):

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 HEADERS = ("Diagnostic", "Pilier", "Thème", "Sous-thème", "Libellé", "Quartiers", "Source")
 COLUMN_WIDTHS = (30, 30, 30, 30, 80, 30, 35)
@@ -83,60 +84,59 @@ def _attachment(response, filename):
     return response
 
 
-def csv_response(elements, filename):
-    """A streamed CSV file of the items."""
+def csv_table_response(headers, rows, filename, cell=neutralize_formula):
+    """A streamed CSV download (UTF-8 with BOM, ";" as French Excel expects); each value
+    goes through `cell`, which neutralizes what a spreadsheet would read as a formula."""
     writer = csv.writer(_Echo(), delimiter=";")
 
     def lines():
-        yield "\ufeff" + writer.writerow(HEADERS)
-        for row in element_rows(elements):
-            yield writer.writerow([neutralize_formula(value) for value in row])
+        yield "\ufeff" + writer.writerow(headers)
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
 
     return _attachment(StreamingHttpResponse(lines(), content_type=CSV_CONTENT_TYPE), filename)
 
 
-def _text_cell(sheet, value, font=None):
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # a string, even when it starts with "="
+def _cell(sheet, value, font=None):
+    """A write-only cell: text is written as a string, even when it starts with "="
+    (never a formula); numbers, dates and empty values keep their type."""
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"
+    else:
+        cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
         cell.font = font
     return cell
 
 
-def workbook_bytes(headers, rows, sheet_title):
-    """An XLSX of a bold header row and rows (frozen header): text cells are written as
-    strings, never as formulas; numbers stay numbers."""
+def workbook_bytes(headers, rows, sheet_title, column_widths=()):
+    """An XLSX of a bold, frozen header row and rows."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
+    for index, width in enumerate(column_widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
-    sheet.append([_text_cell(sheet, str(header), bold) for header in headers])
+    sheet.append([_cell(sheet, str(header), bold) for header in headers])
     for row in rows:
-        sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
+        sheet.append([_cell(sheet, value) for value in row])
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def xlsx_response(elements, filename, sheet_title):
-    """A spreadsheet of the items, one row each under a header row."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    for index, width in enumerate(COLUMN_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_text_cell(sheet, header, bold) for header in HEADERS])
-    for row in element_rows(elements):
-        sheet.append([_text_cell(sheet, value) for value in row])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return _attachment(HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE), filename)
+def xlsx_table_response(headers, rows, filename, sheet_title, column_widths=()):
+    """An XLSX download (see `workbook_bytes`)."""
+    content = workbook_bytes(headers, rows, sheet_title, column_widths)
+    return _attachment(HttpResponse(content, content_type=XLSX_CONTENT_TYPE), filename)
 
 
 def export_response(elements, export_format, basename, sheet_title):
     """The response of an export in `export_format` ("xlsx" or "csv")."""
     filename = f"{basename}.{export_format}"
     if export_format == "xlsx":
-        return xlsx_response(elements, filename, sheet_title)
-    return csv_response(elements, filename)
+        return xlsx_table_response(
+            HEADERS, element_rows(elements), filename, sheet_title, COLUMN_WIDTHS
+        )
+    return csv_table_response(HEADERS, element_rows(elements), filename)

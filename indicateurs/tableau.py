@@ -31,24 +31,15 @@ measures: `dernieres_mesures` fetches only the latest measures of each indicator
 series), with a window function.
 """
 
-import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from io import BytesIO
 
 from django.db import models
 from django.db.models import Case, F, IntegerField, Value, When, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.http import content_disposition_header
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from diagnostics.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, neutralize_formula
+from diagnostics.exports import csv_table_response, neutralize_formula, xlsx_table_response
 
 from . import secret
 from .models import Indicateur, Mesure
@@ -364,52 +355,13 @@ def _csv_cell(value):
     return value if NOMBRE_CSV.match(value) else neutralize_formula(value)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _attachment(response, filename):
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
 def export_response(rows, serie, export_format, basename):
     """The tableau de bord as a spreadsheet ("xlsx") or a CSV file, as the user sees it:
     values masked by the secret statistique stay masked. Text never becomes a formula
     (see diagnostics.exports)."""
     filename = f"{basename}.{export_format}"
     if export_format == "csv":
-        writer = csv.writer(_Echo(), delimiter=";")
-
-        def lines():
-            yield "\ufeff" + writer.writerow(HEADERS)
-            for cells in export_rows(rows, serie, for_csv=True):
-                yield writer.writerow([_csv_cell(value) for value in cells])
-
-        response = StreamingHttpResponse(lines(), content_type=CSV_CONTENT_TYPE)
-        return _attachment(response, filename)
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="Tableau de bord")
-    for index, width in enumerate(COLUMN_WIDTHS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_xlsx_cell(sheet, header, bold) for header in HEADERS])
-    for cells in export_rows(rows, serie, for_csv=False):
-        sheet.append([_xlsx_cell(sheet, value) for value in cells])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return _attachment(HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE), filename)
-
-
-def _xlsx_cell(sheet, value, font=None):
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, value=value)
-    else:
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-        cell.data_type = "s"  # a string, even when it starts with "="
-    if font is not None:
-        cell.font = font
-    return cell
+        cells = export_rows(rows, serie, for_csv=True)
+        return csv_table_response(HEADERS, cells, filename, cell=_csv_cell)
+    cells = export_rows(rows, serie, for_csv=False)
+    return xlsx_table_response(HEADERS, cells, filename, "Tableau de bord", COLUMN_WIDTHS)

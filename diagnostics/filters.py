@@ -253,26 +253,33 @@ class ElementFilterSet(django_filters.FilterSet):
     def filter_text(self, queryset, name, text):
         return search.matching(queryset, "libelle", text)
 
-    @staticmethod
-    def filter_parent_has(model, queryset, answer):
+
+def parent_has_filter(model, word, help_text):
+    """A "with / without" filter: a `model` item under the same parent (sous-thème, or
+    thème for theme-level items)."""
+
+    def filter_parent_has(queryset, name, answer):
         has = parent_has(model)
         return queryset.filter(has if answer == "oui" else ~has)
 
+    return django_filters.ChoiceFilter(
+        label=word.capitalize(),
+        choices=(("oui", f"Avec {word}"), ("non", f"Sans {word}")),
+        method=filter_parent_has,
+        empty_label=f"Avec ou sans {word}",
+        help_text=help_text,
+    )
+
 
 class DifficulteFilterSet(ElementFilterSet):
-    avec_indicateur = django_filters.ChoiceFilter(
-        label="Indicateur",
-        choices=(("oui", "Avec indicateur"), ("non", "Sans indicateur")),
-        method="filter_avec_indicateur",
-        empty_label="Avec ou sans indicateur",
-        help_text="Un indicateur est rattaché au même sous-thème (ou au même thème).",
+    avec_indicateur = parent_has_filter(
+        Indicateur,
+        "indicateur",
+        "Un indicateur est rattaché au même sous-thème (ou au même thème).",
     )
 
     class Meta(ElementFilterSet.Meta):
         model = Difficulte
-
-    def filter_avec_indicateur(self, queryset, name, answer):
-        return self.filter_parent_has(Indicateur, queryset, answer)
 
 
 class RechercheForm(forms.Form):

@@ -4,7 +4,7 @@ difficulté") and of the tableau de bord of a diagnostic."""
 import django_filters
 from django.db.models import Q
 
-from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter
+from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter, parent_has_filter
 from diagnostics.models import Difficulte, Pilier, Quartier, Theme
 
 from .models import Indicateur
@@ -12,19 +12,14 @@ from .tableau import TERRITOIRE, Statut
 
 
 class IndicateurFilterSet(ElementFilterSet):
-    avec_difficulte = django_filters.ChoiceFilter(
-        label="Difficulté",
-        choices=(("oui", "Avec difficulté"), ("non", "Sans difficulté")),
-        method="filter_avec_difficulte",
-        empty_label="Avec ou sans difficulté",
-        help_text="Une difficulté est rattachée au même sous-thème (ou au même thème).",
+    avec_difficulte = parent_has_filter(
+        Difficulte,
+        "difficulté",
+        "Une difficulté est rattachée au même sous-thème (ou au même thème).",
     )
 
     class Meta(ElementFilterSet.Meta):
         model = Indicateur
-
-    def filter_avec_difficulte(self, queryset, name, answer):
-        return self.filter_parent_has(Difficulte, queryset, answer)
 
 
 class TableauFilterSet(django_filters.FilterSet):

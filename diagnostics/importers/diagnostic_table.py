@@ -13,6 +13,7 @@ from diagnostics.text import fingerprint, normalize_key
 
 from .cells import Column
 from .reader import read_table
+from .report import message_lines, status_line
 
 NOTHING_NEW = "Aucune modification : tout le contenu de ce fichier est déjà présent."
 
@@ -97,10 +98,7 @@ class ImportReport:
                     f"{level.plural} : {_count(count.created, 'créé', level.feminine)}, "
                     f"{_count(count.unchanged, 'inchangé', level.feminine)}"
                 )
-        for title, messages in (("Avertissements", self.warnings), ("Erreurs", self.errors)):
-            if messages:
-                lines.append(f"{title} :")
-                lines.extend(f"  {_located(line, message)}" for line, message in messages)
+        lines.extend(message_lines(self.warnings, self.errors))
         return lines
 
     def summary(self):
@@ -111,21 +109,17 @@ class ImportReport:
         }
 
     def _status(self):
-        if self.errors:
-            return f"Import de « {self.filename} » annulé : rien n'a été enregistré."
-        if self.counts and not self.created:
-            return NOTHING_NEW
-        if self.dry_run:
-            return f"Simulation de l'import de « {self.filename} » : rien n'a été enregistré."
-        return f"Import de « {self.filename} » enregistré."
+        return status_line(
+            self.filename,
+            ok=self.ok,
+            nothing_new=bool(self.counts) and not self.created,
+            dry_run=self.dry_run,
+            nothing_new_message=NOTHING_NEW,
+        )
 
 
 def _count(number, adjective, feminine):
     return f"{number} {adjective}{'e' if feminine else ''}{'s' if number > 1 else ''}"
-
-
-def _located(line, message):
-    return f"ligne {line} : {message}" if line is not None else message
 
 
 def import_source_table(diagnostic, filename, content, *, user=None, dry_run=False):

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from diagnostics.importers.report import message_lines, status_line
 from diagnostics.models import Diagnostic, Import, import_change_reason
 from indicateurs.models import Mesure
 
@@ -107,10 +108,7 @@ class MeasuresImportReport:
                 f"{_count(self.updated, 'mise à jour', 'mises à jour')}, "
                 f"{_count(self.unchanged, 'inchangée', 'inchangées')}"
             )
-        for title, messages in (("Avertissements", self.warnings), ("Erreurs", self.errors)):
-            if messages:
-                lines.append(f"{title} :")
-                lines.extend(f"  {_located(line, message)}" for line, message in messages)
+        lines.extend(message_lines(self.warnings, self.errors))
         hidden = self.error_count - len(self.errors)
         if hidden:
             lines.append(f"  … et {_count(hidden, 'autre erreur', 'autres erreurs')}.")
@@ -129,21 +127,17 @@ class MeasuresImportReport:
         }
 
     def _status(self):
-        if not self.ok:
-            return f"Import de « {self.filename} » annulé : rien n'a été enregistré."
-        if self.layout is not None and not self.changed:
-            return NOTHING_NEW
-        if self.dry_run:
-            return f"Simulation de l'import de « {self.filename} » : rien n'a été enregistré."
-        return f"Import de « {self.filename} » enregistré."
+        return status_line(
+            self.filename,
+            ok=self.ok,
+            nothing_new=self.layout is not None and not self.changed,
+            dry_run=self.dry_run,
+            nothing_new_message=NOTHING_NEW,
+        )
 
 
 def _count(number, singular, plural):
     return f"{number} {plural if number > 1 else singular}"
-
-
-def _located(line, message):
-    return f"ligne {line} : {message}" if line is not None else message
 
 
 class CleanMeasure(NamedTuple):

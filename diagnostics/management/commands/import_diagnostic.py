@@ -6,7 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from diagnostics.importers import import_source_table
-from diagnostics.importers.formats import UnreadableFile, check_size
+from diagnostics.importers.report import read_command_file, write_report
 from diagnostics.models import Diagnostic
 
 # The current generation of contrats de ville ("Quartiers 2030") runs from 2024 to 2030.
@@ -58,8 +58,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fichier, diagnostic, dry_run, **options):
-        path = Path(fichier)
-        content = read_file(path)
+        content = read_command_file(fichier)
         existing = Diagnostic.objects.filter(slug=diagnostic).first()
         if existing is None:
             target = new_diagnostic(diagnostic, options)
@@ -72,30 +71,10 @@ class Command(BaseCommand):
                     f"Le diagnostic « {diagnostic} » existe déjà ; "
                     f"options de création ignorées : {names}."
                 )
-        report = import_source_table(target, path.name, content, dry_run=dry_run)
-        if not report.ok:
-            raise CommandError("\n".join(report.as_lines()))
-        if existing is None and report.import_record is not None:
+        report = import_source_table(target, Path(fichier).name, content, dry_run=dry_run)
+        if report.ok and existing is None and report.import_record is not None:
             self.stdout.write(f"Diagnostic « {target.titre} » ({target.slug}) créé.")
-        for line in report.as_lines():
-            self.stdout.write(line)
-
-
-def read_file(path):
-    """The bytes of the file, its size checked before reading."""
-    try:
-        if not path.is_file():
-            raise CommandError(
-                f"Fichier introuvable : {path}"
-                if not path.exists()
-                else f"{path} n'est pas un fichier."
-            )
-        check_size(path.stat().st_size)
-        return path.read_bytes()
-    except UnreadableFile as error:
-        raise CommandError(error.message) from error
-    except OSError as error:
-        raise CommandError(f"Lecture impossible de {path} : {error.strerror}.") from error
+        write_report(self, report)
 
 
 def new_diagnostic(slug, options):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnostics.importers.formats import UnreadableFile, check_size
+from diagnostics.importers.report import read_command_file, write_report
 from diagnostics.models import Diagnostic
 from indicateurs.importers import import_measures
 
@@ -48,27 +48,6 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=utilisateur).first()
             if user is None:
                 raise CommandError(f"Aucun compte ne porte le nom « {utilisateur} ».")
-        path = Path(fichier)
-        content = read_file(path)
-        report = import_measures(target, path.name, content, user=user, dry_run=dry_run)
-        if not report.ok:
-            raise CommandError("\n".join(report.as_lines()))
-        for line in report.as_lines():
-            self.stdout.write(line)
-
-
-def read_file(path):
-    """The bytes of the file, its size checked (IMPORT_MESURES_MAX_FILE_SIZE) before reading."""
-    try:
-        if not path.is_file():
-            raise CommandError(
-                f"Fichier introuvable : {path}"
-                if not path.exists()
-                else f"{path} n'est pas un fichier."
-            )
-        check_size(path.stat().st_size, settings.IMPORT_MESURES_MAX_FILE_SIZE)
-        return path.read_bytes()
-    except UnreadableFile as error:
-        raise CommandError(error.message) from error
-    except OSError as error:
-        raise CommandError(f"Lecture impossible de {path} : {error.strerror}.") from error
+        content = read_command_file(fichier, settings.IMPORT_MESURES_MAX_FILE_SIZE)
+        report = import_measures(target, Path(fichier).name, content, user=user, dry_run=dry_run)
+        write_report(self, report)

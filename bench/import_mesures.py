@@ -8,12 +8,14 @@ by default, or, given a PostgreSQL URL, a database `bench_mesures_<pid>` created
 server (the URL's own database is only used to connect) and dropped at the end.
 
 It builds a diagnostic with 100 indicators and 3 quartiers, writes the rows as CSV
-(Windows-1252, `;`, French numbers) and XLSX, then measures each case in its own
-subprocess, so that peak memories (ru_maxrss) do not mix:
+(Windows-1252, `;`, French numbers) and XLSX (bench/imports.py's files, whose cases of the
+peer and of COPY it shares), then measures each case in its own subprocess, so that peak
+memories (ru_maxrss) do not mix:
 
 - ours: `import_measures` on the CSV and the XLSX (first import: every row created), a
   second import of the CSV (every row unchanged) and a CSV with every value changed
-  (every row updated), each with its history rows;
+  (every row updated), each with its history rows (the copy path on PostgreSQL, the bulk
+  path elsewhere);
 - ours through the MesureResource alone (the path small files take), on the sample;
 - the peer: a plain django-import-export `ModelResource` with default settings, on the
   sample (`--sample` rows: at its speed 100,000 rows take minutes); its rows/s are
@@ -31,7 +33,6 @@ server's own work, on PostgreSQL, is only in the wall-clock time).
 """
 
 import argparse
-import contextlib
 import datetime
 import io
 import json
@@ -43,17 +44,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
-INDICATORS = 100
-QUARTIERS = [("QN00304M", "Rive Gauche"), ("QN00305M", "Fontbouillant"), ("QN00306M", "Bien-Assis")]
-# Where each row is: a quartier by code, by name, or the whole territory.
-PLACES = ["QN00304M", "Fontbouillant", "Bien-Assis", "Ensemble du territoire"]
-HEADER = ["Indicateur", "Quartier", "Période", "Valeur", "Source", "Commentaire"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common, imports  # noqa: E402
+
+RESULTS = common.RESULTS
 
 
 # Parent: database, files, one subprocess per case ---------------------------------------------
@@ -71,35 +70,16 @@ def main():
         return run_child(args.child, Path(args.workdir), args.rows, args.sample)
     workdir = Path(tempfile.mkdtemp(prefix="bench-mesures-"))
     try:
-        with throwaway_database(args.database_url, workdir) as url:
+        name = f"bench_mesures_{os.getpid()}"
+        with common.throwaway_database(args.database_url, workdir, name) as url:
             return run_all(url, workdir, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def throwaway_database(url, workdir):
-    if not url or url.startswith("sqlite"):
-        yield f"sqlite:///{workdir / 'bench.sqlite3'}"
-        return
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"bench_mesures_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run_all(url, workdir, args):
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "contrat_ville.settings"}
-    env["DEBUG"] = "1"
-    engine = "postgresql" if url.startswith("postgres") else "sqlite"
+    env = common.django_env(url, debug=False)
+    engine = common.engine_of(url)
     print(f"Base jetable : {engine} ({url.rsplit('/', 1)[-1]}) ; {args.rows} lignes.", flush=True)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -175,7 +155,6 @@ def format_row(result):
 
 
 def run_child(case, workdir, rows, sample):
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -229,89 +208,7 @@ def _cpu_seconds():
 
 def setup(workdir, rows, sample):
     """The diagnostic, its indicators and quartiers; the files of every case."""
-    from diagnostics.models import Diagnostic, Pilier, Quartier, SousTheme, Theme
-    from indicateurs.models import Indicateur
-
-    quartiers = [Quartier.objects.create(code=code, nom=nom) for code, nom in QUARTIERS]
-    diagnostic = Diagnostic.objects.create(
-        titre="Banc d'essai",
-        slug="banc",
-        territoire="Montluçon Communauté",
-        annee_debut=2024,
-        annee_fin=2030,
-    )
-    diagnostic.quartiers.set(quartiers)
-    pilier = Pilier.objects.create(diagnostic=diagnostic, numero=1, libelle="Cohésion sociale")
-    theme = Theme.objects.create(pilier=pilier, libelle="Éducation")
-    indicators = []
-    for number in range(INDICATORS):
-        if number % 10 == 0:
-            sous_theme = SousTheme.objects.create(theme=theme, libelle=f"Sous-thème n° {number}")
-        indicators.append(
-            Indicateur.objects.create(
-                sous_theme=sous_theme,
-                libelle=f"Nombre de jeunes accompagnés vers l'emploi, action n° {number}",
-                type=Indicateur.Type.QUANTITATIF,
-            )
-        )
-    pk_of_place = {"QN00304M": quartiers[0].pk, "Fontbouillant": quartiers[1].pk}
-    pk_of_place |= {"Bien-Assis": quartiers[2].pk, "Ensemble du territoire": None}
-    long_rows, id_rows, changed_rows = [], [], []
-    combinations = INDICATORS * len(PLACES)
-    for index in range(rows):
-        indicator = indicators[index % INDICATORS]
-        place = PLACES[(index // INDICATORS) % len(PLACES)]
-        period = index // combinations  # one month after another from January 2000
-        annee, mois = 2000 + period // 12, period % 12 + 1
-        value = Decimal(index % 99_991) + Decimal(index % 7) / 4
-        french = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-        long_rows.append([indicator.libelle, place, f"{mois:02d}/{annee}", french, "Insee", ""])
-        changed = f"{value + 1:,.2f}".replace(",", " ").replace(".", ",")
-        changed_rows.append([indicator.libelle, place, f"{annee}-{mois:02d}", changed, "Insee", ""])
-        id_rows.append(
-            (indicator.pk, pk_of_place[place], annee, "mois", mois, f"{value:.2f}", "Insee")
-        )
-    _write_csv(workdir / "mesures.csv", long_rows)
-    _write_csv(workdir / "mesures-modifiees.csv", changed_rows)
-    _write_csv(workdir / "echantillon.csv", long_rows[:sample])
-    _write_xlsx(workdir / "mesures.xlsx", long_rows)
-    with (workdir / "ids.tsv").open("w") as file:
-        for row in id_rows:
-            file.write("\t".join("\\N" if cell is None else str(cell) for cell in row) + "\n")
-    (workdir / "diagnostic").write_text(str(diagnostic.pk))
-
-
-def _write_csv(path, rows):
-    lines = [";".join(HEADER)] + [";".join(row) for row in rows]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-
-
-def _write_xlsx(path, rows):
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Mesures")
-    sheet.append(HEADER)
-    for indicator, place, period, value, source, comment in rows:
-        number = float(value.replace(" ", "").replace(",", "."))
-        sheet.append([indicator, place, period, number, source, comment])
-    workbook.save(path)
-
-
-def _diagnostic(workdir):
-    from diagnostics.models import Diagnostic
-
-    return Diagnostic.objects.get(pk=int((workdir / "diagnostic").read_text()))
-
-
-def _reset_measures():
-    """No measure, no history, no import of measures: the state of a first import."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM indicateurs_historicalmesure")
-        cursor.execute("DELETE FROM indicateurs_mesure")
-        cursor.execute("DELETE FROM diagnostics_import WHERE nature = 'mesures'")
+    imports.measures_diagnostic(workdir, rows, sample)
 
 
 def _ours(filename, reset=False, expect=None, engine=None, count_rows=None):
@@ -319,9 +216,9 @@ def _ours(filename, reset=False, expect=None, engine=None, count_rows=None):
         from indicateurs.importers import import_measures
 
         if reset:
-            _reset_measures()
+            imports.reset_measures()
         content = (workdir / filename).read_bytes()
-        diagnostic = _diagnostic(workdir)
+        diagnostic = imports.measures_diagnostic_of(workdir)
         seconds, report = _timed(
             lambda: import_measures(diagnostic, filename, content, engine=engine)
         )
@@ -365,84 +262,18 @@ def readers(mode):
     return case
 
 
-def peer_sample(workdir, rows, sample):
-    """A plain ModelResource, default settings, on the same rows (foreign keys as ids)."""
-    import tablib
-    from import_export import resources
+def _shared(case):
+    """A case of bench/imports.py (the peer, COPY), run as this script's cases are."""
 
-    from indicateurs.models import Mesure
+    def run(workdir, rows, sample):
+        seconds, cpu, count, note = case(workdir, argparse.Namespace(rows=rows, sample=sample))
+        CPU["seconds"] = cpu
+        return seconds, count, note
 
-    _reset_measures()
-
-    class PlainMesureResource(resources.ModelResource):
-        class Meta:
-            model = Mesure
-            fields = (
-                "indicateur",
-                "quartier",
-                "annee",
-                "type_periode",
-                "numero_periode",
-                "valeur",
-                "source",
-            )
-            import_id_fields = ("indicateur", "quartier", "annee", "type_periode", "numero_periode")
-
-    headers = list(PlainMesureResource._meta.fields)
-    lines = (workdir / "ids.tsv").read_text().splitlines()[:sample]
-    data = [[None if cell == "\\N" else cell for cell in line.split("\t")] for line in lines]
-
-    def run():
-        dataset = tablib.Dataset(*data, headers=headers)
-        return PlainMesureResource().import_data(dataset)
-
-    seconds, result = _timed(run)
-    assert not result.has_errors() and not result.has_validation_errors(), result.totals
-    assert result.totals["new"] == sample, result.totals
-    return seconds, sample, f"échantillon de {sample} lignes, lignes/s extrapolées"
+    return run
 
 
-def copy_case(target):
-    def case(workdir, rows, sample):
-        from django.db import connection, transaction
-
-        _reset_measures()
-        data = (workdir / "ids.tsv").read_text()
-        columns = "indicateur_id, quartier_id, annee, type_periode, numero_periode, valeur, source"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS bench_mesure_nue (indicateur_id bigint, quartier_id "
-                "bigint, annee smallint, type_periode varchar(10), numero_periode smallint, "
-                "valeur numeric(16, 4), source varchar(200))"
-            )
-            cursor.execute("TRUNCATE bench_mesure_nue")
-        if target == "bare":
-            table, sql_columns = "bench_mesure_nue", columns
-            lines = data
-        else:
-            table = "indicateurs_mesure"
-            sql_columns = f"{columns}, texte, commentaire, version, fictive, created_at, updated_at"
-            now = datetime.datetime.now(datetime.UTC).isoformat()
-            suffix = f"\t\t\t1\tf\t{now}\t{now}\n"
-            lines = "".join(line + suffix for line in data.splitlines())
-
-        def run():
-            with (
-                transaction.atomic(),
-                connection.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({sql_columns}) FROM STDIN") as copy,
-            ):
-                copy.write(lines)
-
-        seconds, _ = _timed(run)
-        note = (
-            "table nue, sans contrainte"
-            if target == "bare"
-            else "table des mesures, sans historique"
-        )
-        return seconds, rows, note
-
-    return case
+peer_sample = _shared(imports.peer_case)
 
 
 CASES = {
@@ -458,8 +289,8 @@ CASES = {
         "echantillon.csv", reset=True, engine="resource", expect=lambda n: (n, 0, 0)
     ),
     "peer_sample": peer_sample,
-    "copy_bare_table": copy_case("bare"),
-    "copy_measures_table": copy_case("measures"),
+    "copy_bare_table": _shared(imports.copy_case("bare")),
+    "copy_measures_table": _shared(imports.copy_case("measures")),
 }
 
 

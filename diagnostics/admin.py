@@ -50,7 +50,7 @@ def diagnostic_filter(*paths):
     return type("DiagnosticFilter", (DiagnosticFilter,), {"paths": paths})
 
 
-class FlatImportExportAdmin(ImportExportModelAdmin):
+class FlatImportExportAdmin(resources.StreamedExportAdminMixin, ImportExportModelAdmin):
     """Flat imports and exports of a model (CSV, XLSX, JSON), keyed by natural keys
     (`diagnostics.resources`, "Flat resources of the Django admin").
 
@@ -59,6 +59,9 @@ class FlatImportExportAdmin(ImportExportModelAdmin):
     "export_<model>" permissions that no model declares, so no role holds them. The
     Administrateur role imports on the site's import screens (preview, confirmation,
     history, undo) and exports a diagnostic in its source layout there.
+
+    CSV and XLSX exports are streamed (`resources.StreamedExportAdminMixin`): 100,000
+    measures never sit in memory at once.
     """
 
     formats = resources.ADMIN_FORMATS

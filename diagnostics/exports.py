@@ -98,11 +98,20 @@ def csv_table_response(headers, rows, filename, cell=neutralize_formula):
 
 
 def _cell(sheet, value, font=None):
-    """A write-only cell: text is written as a string, even when it starts with "="
-    (never a formula); numbers, dates and empty values keep their type."""
+    """A value of a write-only row: text is written as a string, even when it starts with
+    "=" (never a formula) or reads as an error code ("#N/A"); numbers, dates and empty
+    values keep their type.
+
+    Plain values go as they are (openpyxl reuses one cell object for them): a cell object
+    is made only for a style or a text that openpyxl would not take as a string.
+    """
     if isinstance(value, str):
+        if font is None and value[:1] not in ("=", "#") and not ILLEGAL_CHARACTERS_RE.search(value):
+            return value
         cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
         cell.data_type = "s"
+    elif font is None:
+        return value
     else:
         cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
@@ -112,6 +121,17 @@ def _cell(sheet, value, font=None):
 
 def workbook_bytes(headers, rows, sheet_title, column_widths=()):
     """An XLSX of a bold, frozen header row and rows."""
+    buffer = BytesIO()
+    write_workbook(buffer, headers, rows, sheet_title, column_widths)
+    return buffer.getvalue()
+
+
+def write_workbook(target, headers, rows, sheet_title, column_widths=()):
+    """Write to `target` (a path or a binary file) the XLSX of `workbook_bytes`.
+
+    openpyxl's write-only mode keeps each row in a temporary file as it is appended: memory
+    stays flat however many rows come (they may come from a database cursor).
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31])
     for index, width in enumerate(column_widths, start=1):
@@ -121,9 +141,7 @@ def workbook_bytes(headers, rows, sheet_title, column_widths=()):
     sheet.append([_cell(sheet, str(header), bold) for header in headers])
     for row in rows:
         sheet.append([_cell(sheet, value) for value in row])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(target)
 
 
 def xlsx_table_response(headers, rows, filename, sheet_title, column_widths=()):

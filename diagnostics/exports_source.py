@@ -22,11 +22,12 @@ import io
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db.models import Prefetch
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 
 from .exports import neutralize_formula
 from .importers.cells import clean_label, split_items
@@ -56,13 +57,13 @@ class Row:
         return (self.pilier, self.theme, self.sous_theme, self.difficultes, self.indicateurs)
 
 
-def pilier_label(pilier):
+def pilier_label(numero, libelle):
     """ "1 Cohésion sociale": the number first, as the importer reads it."""
-    return f"{pilier.numero} {protect(pilier.libelle)}"
+    return f"{numero} {protect(libelle)}"
 
 
-def items_cell(elements):
-    return "\n".join(f"{BULLET}{protect(element.libelle, item=True)}" for element in elements)
+def items_cell(libelles):
+    return "\n".join(f"{BULLET}{protect(libelle, item=True)}" for libelle in libelles)
 
 
 def protect(text, *, item=False):
@@ -82,59 +83,79 @@ def _reads_back(cell, item, expected=None):
 
 
 def source_rows(diagnostic):
-    """The rows of the diagnostic in the source layout (five queries)."""
+    """The rows of the diagnostic in the source layout (five queries).
+
+    Values only, grouped in Python: for a diagnostic of 20,000 rows, model instances and
+    their prefetched relations took 250 MB and 10 s (Django's prefetch machinery creating a
+    related manager per object); tuples take a fraction of both (bench/exports.py).
+    """
     from indicateurs.models import Indicateur  # the indicateurs app imports diagnostics
 
-    ordered = {
-        "difficultes": Difficulte.objects.order_by("position", "id"),
-        "indicateurs": Indicateur.objects.order_by("position", "id"),
-    }
-    piliers = Pilier.objects.filter(diagnostic=diagnostic).order_by("numero")
+    piliers = (
+        Pilier.objects.filter(diagnostic=diagnostic)
+        .order_by("numero")
+        .values_list("pk", "numero", "libelle")
+    )
     themes = (
         Theme.objects.filter(pilier__diagnostic=diagnostic)
         .order_by("pilier__numero", "position", "id")
-        .prefetch_related(
-            Prefetch("sous_themes", queryset=SousTheme.objects.order_by("position", "id")),
-            Prefetch("sous_themes__difficultes", queryset=ordered["difficultes"]),
-            Prefetch("sous_themes__indicateurs", queryset=ordered["indicateurs"]),
-            Prefetch("difficultes", queryset=ordered["difficultes"]),
-            Prefetch("indicateurs", queryset=ordered["indicateurs"]),
-        )
+        .values_list("pk", "pilier_id", "libelle")
     )
+    sous_themes = (
+        SousTheme.objects.filter(theme__pilier__diagnostic=diagnostic)
+        .order_by("position", "id")
+        .values_list("pk", "theme_id", "libelle")
+    )
+    items = {}  # ("theme" or "sous_theme", pk) -> {"difficultes": [...], "indicateurs": [...]}
+    for name, model in (("difficultes", Difficulte), ("indicateurs", Indicateur)):
+        rows = (
+            model.objects.du_diagnostic(diagnostic)
+            .order_by("position", "id")
+            .values_list("theme_id", "sous_theme_id", "libelle")
+        )
+        for theme_id, sous_theme_id, libelle in rows.iterator(chunk_size=5_000):
+            parent = ("sous_theme", sous_theme_id) if sous_theme_id else ("theme", theme_id)
+            items.setdefault(parent, {"difficultes": [], "indicateurs": []})[name].append(libelle)
     themes_by_pilier = {
-        pilier_id: list(group) for pilier_id, group in groupby(themes, lambda t: t.pilier_id)
+        pilier_id: list(group) for pilier_id, group in groupby(themes, lambda theme: theme[1])
     }
+    sous_themes_by_theme = {}
+    for sous_theme in sous_themes:
+        sous_themes_by_theme.setdefault(sous_theme[1], []).append(sous_theme)
+    none = {"difficultes": (), "indicateurs": ()}
     rows = []
-    for pilier in piliers:
-        label = pilier_label(pilier)
-        pilier_themes = themes_by_pilier.get(pilier.pk, [])
+    for pilier_pk, numero, libelle in piliers:
+        label = pilier_label(numero, libelle)
+        pilier_themes = themes_by_pilier.get(pilier_pk, [])
         if not pilier_themes:
-            rows.append(Row(label, "", "", "", "", pilier.pk, None))
-        for theme in pilier_themes:
-            sous_themes = list(theme.sous_themes.all())
-            difficultes, indicateurs = list(theme.difficultes.all()), list(theme.indicateurs.all())
-            if difficultes or indicateurs or not sous_themes:
+            rows.append(Row(label, "", "", "", "", pilier_pk, None))
+        for theme_pk, _, theme_libelle in pilier_themes:
+            theme_items = items.get(("theme", theme_pk), none)
+            theme_sous_themes = sous_themes_by_theme.get(theme_pk, [])
+            cells = (theme_items["difficultes"], theme_items["indicateurs"])
+            if any(cells) or not theme_sous_themes:
                 rows.append(
                     Row(
                         label,
-                        protect(theme.libelle),
+                        protect(theme_libelle),
                         "",
-                        items_cell(difficultes),
-                        items_cell(indicateurs),
-                        pilier.pk,
-                        theme.pk,
+                        items_cell(cells[0]),
+                        items_cell(cells[1]),
+                        pilier_pk,
+                        theme_pk,
                     )
                 )
-            for sous_theme in sous_themes:
+            for sous_theme_pk, _, sous_theme_libelle in theme_sous_themes:
+                sous_theme_items = items.get(("sous_theme", sous_theme_pk), none)
                 rows.append(
                     Row(
                         label,
-                        protect(theme.libelle),
-                        protect(sous_theme.libelle),
-                        items_cell(sous_theme.difficultes.all()),
-                        items_cell(sous_theme.indicateurs.all()),
-                        pilier.pk,
-                        theme.pk,
+                        protect(theme_libelle),
+                        protect(sous_theme_libelle),
+                        items_cell(sous_theme_items["difficultes"]),
+                        items_cell(sous_theme_items["indicateurs"]),
+                        pilier_pk,
+                        theme_pk,
                     )
                 )
     return rows
@@ -151,43 +172,56 @@ def text_table(diagnostic, delimiter):
 
 
 def workbook(diagnostic):
-    """The diagnostic as the bytes of an XLSX workbook."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = sheet_title(diagnostic.titre)
-    wrapped = Alignment(wrap_text=True, vertical="top")
-    bold = Font(bold=True)
-    for column, header in enumerate(HEADERS, start=1):
-        _write(sheet, 1, column, header, wrapped, bold)
-        sheet.column_dimensions[get_column_letter(column)].width = COLUMN_WIDTHS[column - 1]
+    """The diagnostic as the bytes of an XLSX workbook.
+
+    Written in openpyxl's write-only mode, row by row: a diagnostic of 20,000 rows does not
+    build a cell object per cell in memory. The pilier and thème cells of a group of rows
+    are written on its first row only and merged down the group (the other cells left out,
+    as openpyxl leaves merged cells).
+    """
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_title(diagnostic.titre))
+    for column, width in enumerate(COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
-    rows = source_rows(diagnostic)
-    for line, row in enumerate(rows, start=2):
-        for column, value in enumerate(row.cells(), start=1):
-            _write(sheet, line, column, value, wrapped)
-    # Pilier and thème cells merged down their rows (the merged cells are left empty).
-    spans = ((1, lambda row: row.pilier_id), (2, lambda row: (row.pilier_id, row.theme_id)))
-    for column, key in spans:
-        line = 2
-        for _, group in groupby(rows, key):
-            count = len(list(group))
-            if count > 1:
-                sheet.merge_cells(
-                    start_row=line, start_column=column, end_row=line + count - 1, end_column=column
-                )
-            line += count
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    sheet.append([_cell(sheet, header, wrapped, Font(bold=True)) for header in HEADERS])
+    # Pilier and thème cells merged down their rows: [column, key of the group, first line].
+    spans = [[1, None, None], [2, None, None]]
+    line = 1
+    for line, row in enumerate(source_rows(diagnostic), start=2):
+        cells = [_cell(sheet, value, wrapped) for value in row.cells()]
+        for span, key in zip(spans, (row.pilier_id, (row.pilier_id, row.theme_id)), strict=True):
+            if key == span[1]:
+                cells[span[0] - 1] = None  # inside the merged range of the group
+                continue
+            _merge(sheet, span, line - 1)
+            span[1:] = [key, line]
+        sheet.append(cells)
+    for span in spans:
+        _merge(sheet, span, line)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _write(sheet, line, column, value, alignment, font=None):
-    cell = sheet.cell(line, column)
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell.data_type = "s"  # a string, even when it starts with "="
+def _merge(sheet, span, last_line):
+    """Merge the cells of a group, from its first line to `last_line`, when it has several."""
+    column, _, first_line = span
+    if first_line is not None and last_line > first_line:
+        sheet.merged_cells.add(
+            CellRange(min_col=column, min_row=first_line, max_col=column, max_row=last_line)
+        )
+
+
+def _cell(sheet, value, alignment, font=None):
+    """A cell written as a string, even when it starts with "=" (never a formula)."""
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
     cell.alignment = alignment
     if font is not None:
         cell.font = font
+    return cell
 
 
 def sheet_title(title):

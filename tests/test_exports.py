@@ -3,13 +3,14 @@
 import csv
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from diagnostics.access import Role
-from diagnostics.exports import HEADERS, neutralize_formula
+from diagnostics.exports import HEADERS, neutralize_formula, workbook_bytes
 from tests.factories import (
     CelluleSourceFactory,
     DiagnosticFactory,
@@ -230,3 +231,27 @@ def test_an_anonymous_visitor_without_public_diagnostic_is_asked_to_sign_in(clie
     response = client.get(export_url("csv"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+def test_the_workbook_writer_keeps_each_value_as_it_is_meant():
+    """Text stays text (formula-like, error-like, control characters taken out), numbers and
+    empty cells keep their kind, the header is bold."""
+    values = ["=1+1", "#N/A", "#DIV/0!", "texte\x01ordinaire", "+33", 12, Decimal("1.5"), None]
+
+    content = workbook_bytes([f"colonne {n}" for n in range(len(values))], [values], "Feuille")
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    header, row = list(sheet.iter_rows())
+    assert all(cell.font.bold for cell in header)
+    assert [cell.value for cell in row] == [
+        "=1+1",
+        "#N/A",
+        "#DIV/0!",
+        "texteordinaire",
+        "+33",
+        12,
+        1.5,
+        None,
+    ]
+    assert [cell.data_type for cell in row[:5]] == ["s"] * 5
+    assert [cell.data_type for cell in row[5:7]] == ["n", "n"]

@@ -154,6 +154,21 @@ def test_parse_pilier_label(label, parsed):
         ("Commentaire", None),
         ("Thème principal", None),
         ("", None),
+        # Long cells (looked at by their beginning first): the same answers.
+        (
+            "Difficultés prégnantes identifiées lors des ateliers avec les partenaires",
+            Column.DIFFICULTES,
+        ),
+        (
+            "Indicateurs de suivi et d'évaluation retenus par le comité de pilotage",
+            Column.INDICATEURS,
+        ),
+        ("Pilier" + " " * 60, Column.PILIER),
+        (" " * 45 + "Thématiques :", Column.THEME),
+        ("Sous" + "-" * 50 + "thème", Column.SOUS_THEME),
+        ("PILIER" + "." * 50, Column.PILIER),
+        ("- Difficulté à coordonner l'accompagnement de l'enfant avec sa famille", None),
+        ("Pilier de la cohésion sociale et de la vie des quartiers prioritaires", None),
     ],
 )
 def test_header_column(label, column):

@@ -3,6 +3,7 @@
 These functions know nothing of files or of the database; the reader applies them.
 """
 
+import functools
 import html
 import re
 
@@ -43,10 +44,18 @@ _HEADER_LABELS = {
     Column.INDICATEURS: re.compile(rf"indicateur{_PLURAL}(?:\s.*)?"),
 }
 _HEADER_TRAILING_PUNCTUATION = re.compile(r"[\s:.*]+$")
+# The words a header label's key starts with (one per pattern above), and the length from
+# which a cell is first looked at by its beginning only (see `header_column`).
+_HEADER_WORDS = ("pilier", "axe", "theme", "thematique", "sous", "difficult", "indicateur")
+_HEADER_HEAD = 40
 
 
+@functools.lru_cache(maxsize=1024)
 def clean_cell(text):
     """The text of a cell without HTML, one line per line break, white space collapsed.
+
+    Remembered: the reader looks at each cell of a row several times (blank row, shifted
+    row, names, items); a table of 20,000 rows gave 350,000 calls for 100,000 cells.
 
     `<li>`, `<br>`, `<p>` and `<div>` (opening or closing) become line breaks, other tags
     are removed, entities are decoded, `1 ^{er}` becomes `1er`; empty lines are dropped.
@@ -121,7 +130,19 @@ def parse_pilier_label(label):
 
 
 def header_column(text):
-    """The column a header cell names ("Thématiques", "DIFFICULTES :"), or None."""
+    """The column a header cell names ("Thématiques", "DIFFICULTES :"), or None.
+
+    Every cell of every row is asked (a header repeated after a page break is skipped): a
+    long cell is first looked at by its beginning. Its key starts with the key of its first
+    characters, and a header label's key starts with one of _HEADER_WORDS: when neither
+    starts the other, the cell names no column, whatever follows.
+    """
+    if len(text) > _HEADER_HEAD:
+        head = normalize_key(text[:_HEADER_HEAD])
+        if head and not any(
+            head.startswith(word) or word.startswith(head) for word in _HEADER_WORDS
+        ):
+            return None
     key = _HEADER_TRAILING_PUNCTUATION.sub("", normalize_key(text))
     for column, pattern in _HEADER_LABELS.items():
         if pattern.fullmatch(key):

@@ -2,22 +2,31 @@
 
 `import_measures(diagnostic, filename, content, user=..., dry_run=...)` reads the file
 (`reader.read_measures`), resolves each row (`keys.Resolver`, `values`), then writes through
-one of two paths that give the same result and the same report (tests pin it):
+one of three paths that give the same result and the same report (tests pin it):
 
-- the `MesureResource` of django-import-export (`indicateurs.resources`), row by row, for
-  small files: the admin's flat import/export uses the same resource;
-- the bulk path, for larger files: one query for the indicators, two for the quartiers (all,
-  and the diagnostic's), one for the existing measures of the indicators concerned, then,
-  in batches, `bulk_create_with_history` for new measures and, for changed ones, one UPDATE
-  statement (`update_rows`) and `bulk_update_with_history` for their history rows; every
-  history row carries the import's change reason and user.
+- "resource": the `MesureResource` of django-import-export (`indicateurs.resources`), row
+  by row, for small files: the admin's flat import/export uses the same resource;
+- "bulk" (SQLite, or any database): one query for the indicators, two for the quartiers
+  (all, and the diagnostic's), one for the existing measures of the indicators concerned,
+  then, in batches, `bulk_create_with_history` for new measures and, for changed ones, one
+  UPDATE statement (`update_rows`) and `bulk_update_with_history` for their history rows;
+- "copy" (PostgreSQL): the same reading and comparison, then the rows to write go by COPY
+  into a temporary table, and the server writes the measures and their history rows from
+  it, in two statements (INSERT … SELECT and UPDATE … FROM, each feeding the history's
+  INSERT through RETURNING): no model instance, no per-row work in Python or Django.
 
-Why two paths: measured by bench/import_mesures.py (100,000 rows on this 2-core machine,
-bench/README.md), the resource path writes 430-630 rows per CPU second (an INSERT and a
-history INSERT per row), two or three times a plain django-import-export `ModelResource`
-with default settings (200-230), still far too slow for large files; the bulk path 4,000
-(SQLite) to 6,900 (PostgreSQL) rows per CPU second, history included, for a peak of about
-210 MB. Up to `RESOURCE_MAX_ROWS` values the resource path takes under a second.
+Every history row carries the import's change reason, user and date, whichever the path.
+
+Why three paths: measured by bench/import_mesures.py and bench/imports.py (100,000 rows on
+a 2-core machine, bench/README.md), the resource path writes 430-630 rows per CPU second
+(an INSERT and a history INSERT per row), two or three times a plain django-import-export
+`ModelResource` with default settings (200-230), still far too slow for large files; the
+bulk path 4,000 (SQLite) to 6,900 (PostgreSQL) rows per CPU second, about 75 % of it in
+Django's per-object work (`bulk_create` of the measure and of its history row); the copy
+path leaves Python only the reading and the comparison: 100,000 rows of CSV in 2 CPU seconds
+instead of 12, and 2.5 times the time of a plain COPY of the same rows into the measures
+table (which writes no history), measured in the same run. Up to `RESOURCE_MAX_ROWS` values
+the resource path takes under a second.
 
 Everything happens in one transaction: the file's rows and an `Import` record
 (nature MESURES). Nothing is written on a dry run, on any error (every bad row is reported
@@ -172,8 +181,10 @@ def duplicate_message(first_line):
 def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, engine=None):
     """Import a file of measures (.xlsx, .csv, .tsv, .txt) into `diagnostic`.
 
-    Returns a `MeasuresImportReport`. `engine` forces a path ("resource" or "bulk");
-    by default the resource path takes files of up to RESOURCE_MAX_ROWS values.
+    Returns a `MeasuresImportReport`. `engine` forces a path ("resource", "bulk", or
+    "copy" on PostgreSQL); by default the resource path takes files of up to
+    RESOURCE_MAX_ROWS values, and larger ones the copy path on PostgreSQL, the bulk path
+    elsewhere.
     """
     report = MeasuresImportReport(filename=filename, dry_run=dry_run)
     table = read_measures(filename, content)
@@ -184,7 +195,9 @@ def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, 
     if not report.ok:
         report.layout = None
         return report
-    report.engine = engine or ("resource" if len(table.rows) <= RESOURCE_MAX_ROWS else "bulk")
+    report.engine = engine or default_engine(len(table.rows))
+    if report.engine == "copy" and connection.vendor != "postgresql":
+        raise ValueError("Le chemin « copy » demande PostgreSQL.")
     kept = False
     try:
         with transaction.atomic():
@@ -195,7 +208,7 @@ def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, 
             if report.engine == "resource":
                 _import_with_resource(table, resolver, context)
             else:
-                _import_in_bulk(table, resolver, context)
+                _import_in_bulk(table, resolver, context, copy=report.engine == "copy")
             kept = report.ok and report.changed > 0 and not dry_run
             if not kept:
                 transaction.set_rollback(True)
@@ -205,6 +218,13 @@ def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, 
     if not report.ok:
         report.layout = None
     return report
+
+
+def default_engine(row_count):
+    """The path a file of `row_count` values takes (see the module's documentation)."""
+    if row_count <= RESOURCE_MAX_ROWS:
+        return "resource"
+    return "copy" if connection.vendor == "postgresql" else "bulk"
 
 
 @dataclass
@@ -372,7 +392,7 @@ class _Existing(NamedTuple):
     fictive: bool
 
 
-def _import_in_bulk(table, resolver, context):
+def _import_in_bulk(table, resolver, context, copy=False):
     report = context.report
     measures = []
     first_rows = {}  # key -> (row index, line) of the first row naming it
@@ -407,8 +427,15 @@ def _import_in_bulk(table, resolver, context):
     record = context.create_import_record()
     reason = import_change_reason(record)
     now = timezone.now()
+    write = _write_by_copy if copy else _write_by_batches
+    write(to_create, to_update, context.user, reason, now)
+    context.finish(record)
+
+
+def _write_by_batches(to_create, to_update, user, reason, now):
+    """The ORM's bulk operations, BATCH_SIZE measures at a time (any database)."""
+    user_id = user.pk if user is not None else None
     for start in range(0, len(to_create), BATCH_SIZE):
-        user_id = context.user.pk if context.user is not None else None
         batch = [
             new_measure(measure, user_id, now) for measure in to_create[start : start + BATCH_SIZE]
         ]
@@ -416,7 +443,7 @@ def _import_in_bulk(table, resolver, context):
             batch,
             Mesure,
             batch_size=BATCH_SIZE,
-            default_user=context.user,
+            default_user=user,
             default_change_reason=reason,
             default_date=now,
         )
@@ -424,7 +451,7 @@ def _import_in_bulk(table, resolver, context):
         changes = dict(to_update[start : start + BATCH_SIZE])
         batch = list(Mesure.objects.in_bulk(list(changes)).values())
         for instance in batch:
-            apply_change(instance, changes[instance.pk], context.user)
+            apply_change(instance, changes[instance.pk], user)
             instance.updated_at = now
         update_rows(batch, UPDATED_FIELDS)
         # With no fields, bulk_update_with_history writes the history rows only.
@@ -433,11 +460,88 @@ def _import_in_bulk(table, resolver, context):
             Mesure,
             fields=[],
             batch_size=BATCH_SIZE,
-            default_user=context.user,
+            default_user=user,
             default_change_reason=reason,
             default_date=now,
         )
-    context.finish(record)
+
+
+# The copy path (PostgreSQL) ----------------------------------------------------------------
+
+STAGING_TABLE = "import_mesures_lignes"
+# The columns of the staging table: a CleanMeasure, the pk of the measure it changes (NULL
+# for a new one) and its rank in the file (new measures get their ids in the file's order).
+STAGED = ("rang", "mesure_id", *CleanMeasure._fields[1:])
+
+
+def _write_by_copy(to_create, to_update, user, reason, now):
+    """Send the rows to write by COPY to a temporary table, then let the server write the
+    measures and their history rows from it: what `_write_by_batches` writes, column for
+    column (new measures: version 1, not fictive; changed ones: version + 1, the file's
+    source and commentaire only when it has such a column), with ids from the sequences."""
+    history = Mesure.history.model
+    quote = connection.ops.quote_name
+    table, history_table = quote(Mesure._meta.db_table), quote(history._meta.db_table)
+    tracked = [quote(field.column) for field in history.tracked_fields]
+    columns = ", ".join(tracked)
+    user_id = user.pk if user is not None else None
+    # As simple_history's bulk functions: the user given, else the request's (middleware).
+    history_user = user or history.get_default_history_user(Mesure())
+    history_values = {
+        "now": now,
+        "reason": reason,
+        "history_user": getattr(history_user, "pk", None),
+    }
+    history_insert = (
+        f"INSERT INTO {history_table} ({columns}, history_date, history_change_reason, "
+        f"history_type, history_user_id) SELECT {columns}, %(now)s, %(reason)s, %(type)s, "
+        "%(history_user)s FROM written ORDER BY id"
+    )
+    # Only the columns the model defines are written: version and fictive as the model's
+    # defaults give them to a new measure (see `new_measure`).
+    defaults = {name: Mesure._meta.get_field(name).get_default() for name in ("version", "fictive")}
+    with connection.cursor() as cursor:
+        _stage(cursor, to_create, to_update)
+        if to_create:
+            cursor.execute(
+                f"WITH written AS (INSERT INTO {table} (created_at, updated_at, version, "
+                "indicateur_id, quartier_id, annee, type_periode, numero_periode, valeur, "
+                "texte, source, commentaire, saisi_par_id, fictive) "
+                "SELECT %(now)s, %(now)s, %(version)s, indicateur_id, quartier_id, annee, "
+                "type_periode, numero_periode, valeur, texte, COALESCE(source, ''), "
+                "COALESCE(commentaire, ''), %(user)s, %(fictive)s "
+                f"FROM {STAGING_TABLE} WHERE mesure_id IS NULL ORDER BY rang "
+                f"RETURNING {columns}) {history_insert}",
+                {**history_values, **defaults, "user": user_id, "type": "+"},
+            )
+        if to_update:
+            changed = ", ".join(f"m.{column}" for column in tracked)
+            cursor.execute(
+                f"WITH written AS (UPDATE {table} AS m SET valeur = s.valeur, texte = s.texte, "
+                "source = COALESCE(s.source, m.source), "
+                "commentaire = COALESCE(s.commentaire, m.commentaire), fictive = false, "
+                "version = m.version + 1, saisi_par_id = %(user)s, updated_at = %(now)s "
+                f"FROM {STAGING_TABLE} AS s WHERE m.id = s.mesure_id RETURNING {changed}) "
+                f"{history_insert}",
+                {**history_values, "user": user_id, "type": "~"},
+            )
+        cursor.execute(f"DROP TABLE {STAGING_TABLE}")
+
+
+def _stage(cursor, to_create, to_update):
+    """A temporary table of the rows to write, filled by COPY."""
+    fields = {name: Mesure._meta.get_field(name) for name in CleanMeasure._fields[1:]}
+    types = [f"{name} {field.db_type(connection)}" for name, field in fields.items()]
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGING_TABLE} (rang integer, mesure_id bigint, "
+        f"{', '.join(types)}) ON COMMIT DROP"
+    )
+    names = ", ".join(STAGED)
+    with cursor.copy(f"COPY {STAGING_TABLE} ({names}) FROM STDIN") as copy:
+        for rank, measure in enumerate(to_create):
+            copy.write_row((rank, None, *measure[1:]))
+        for pk, measure in to_update:
+            copy.write_row((None, pk, *measure[1:]))
 
 
 def update_rows(instances, names):

@@ -5,6 +5,7 @@ French message naming the cell; both import paths (the `MesureResource` and the 
 call them, so that a cell gets the same answer whichever path reads it.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -109,8 +110,13 @@ def _plausible(pattern, key):
     return match is not None and ("mois" not in match.groupdict() or match["mois"] in MONTHS)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_period(text):
-    """The `Period` a cell names: "2023", "T1 2024", "2024-T1", "03/2024", "mars 2024"…"""
+    """The `Period` a cell names: "2023", "T1 2024", "2024-T1", "03/2024", "mars 2024"…
+
+    Remembered (a Period is immutable): a file names few distinct periods, and their
+    reading was a fifth of the import's time in Python for 100,000 rows.
+    """
     key = normalize_key(text)
     if not key:
         raise ValueError("période manquante.")

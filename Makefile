@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: install run serve test quality format browser-deps clean
+.PHONY: install run serve test bench quality format browser-deps clean
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/python -m pytest
+
+# Benchmarks (README, « Performances ») : on PostgreSQL when DATABASE_URL is set, else
+# SQLite, always in throwaway databases. Options: BENCH_ARGS="--echelle 1 --parties pages".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 quality: install
 	$(BIN)/ruff check .

@@ -119,7 +119,8 @@ def _gunicorn(url, workers, threads, port, static_root):
         "--log-level",
         "warning",
     ]
-    env = django_env(url, debug=False, STATIC_ROOT=static_root)
+    # Connections kept 60 s, as README's production settings advise.
+    env = django_env(url, debug=False, STATIC_ROOT=static_root, CONN_MAX_AGE=60)
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

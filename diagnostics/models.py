@@ -7,7 +7,8 @@ from a Theme directly when their source row had no sous-thème.
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -403,22 +404,90 @@ class SousTheme(NamedNode):
         )
 
 
+class InFewIds(models.Expression):
+    """`column IN (subquery)` for a subquery of a few ids, answered from an index even
+    inside an OR on PostgreSQL.
+
+    PostgreSQL plans an OR of `IN (subquery)` as a scan of the whole table with a hashed
+    subplan tested on every row. Written `column = ANY(ARRAY(subquery))`, the subquery
+    runs once (an InitPlan) and each side of the OR becomes an index scan (BitmapOr):
+    the right plan for the few sous-thèmes and thèmes of a pilier or of a diagnostic,
+    the wrong one for thousands of ids (the array is searched for every row). Other
+    databases get the plain `IN (subquery)` (SQLite answers it from its indexes).
+    """
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column, queryset):
+        super().__init__()
+        self.column = models.F(column)
+        self.subquery = models.Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, expressions):
+        self.column, self.subquery = expressions
+
+    def _compile(self, compiler):
+        column, column_params = compiler.compile(self.column)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        return column, subquery, (*column_params, *subquery_params)
+
+    def as_sql(self, compiler, connection):
+        column, subquery, params = self._compile(compiler)
+        return f"{column} IN {subquery}", params
+
+    def as_postgresql(self, compiler, connection):
+        column, subquery, params = self._compile(compiler)
+        return f"{column} = ANY(ARRAY{subquery})", params
+
+
 class ElementQuerySet(models.QuerySet):
+    """Items by the place they hang from: a sous-thème, or a thème directly.
+
+    Within a thème, a pilier or a diagnostic, the filter is "its sous-thème is one of
+    these OR its thème is one of these", on the items' own indexed columns: an OR over
+    joins to the levels above would make the database read every item (see InFewIds).
+    """
+
+    def _under(self, sous_themes, themes):
+        sous_themes = sous_themes.order_by().values("pk")
+        themes = themes.order_by().values("pk")
+        return self.filter(InFewIds("sous_theme_id", sous_themes) | InFewIds("theme_id", themes))
+
+    def du_theme(self, theme):
+        """The items of a thème (an instance or its id), at its level or in its sous-thèmes."""
+        pk = getattr(theme, "pk", theme)
+        return self._under(SousTheme.objects.filter(theme=pk), Theme.objects.filter(pk=pk))
+
     def du_pilier(self, pilier):
-        return self.filter(Q(sous_theme__theme__pilier=pilier) | Q(theme__pilier=pilier))
+        return self._under(
+            SousTheme.objects.filter(theme__pilier=pilier), Theme.objects.filter(pilier=pilier)
+        )
 
     def du_diagnostic(self, diagnostic):
-        return self.filter(
-            Q(sous_theme__theme__pilier__diagnostic=diagnostic)
-            | Q(theme__pilier__diagnostic=diagnostic)
+        """The items of a diagnostic (an instance or its id)."""
+        return self._under(
+            SousTheme.objects.filter(theme__pilier__diagnostic=diagnostic),
+            Theme.objects.filter(pilier__diagnostic=diagnostic),
         )
 
     def des_diagnostics(self, diagnostics):
-        """The items of any of these diagnostics (a queryset, e.g. `visible_diagnostics`)."""
-        return self.filter(
-            Q(sous_theme__theme__pilier__diagnostic__in=diagnostics)
-            | Q(theme__pilier__diagnostic__in=diagnostics)
-        )
+        """The items of any of these diagnostics (a queryset, e.g. `visible_diagnostics`).
+
+        Possibly every diagnostic: the diagnostic of each item, reached by either path
+        (the joins the lists make anyway to show an item's place), is looked up in the
+        hashed list of these diagnostics' ids. The ids of all their sous-thèmes and
+        thèmes (InFewIds), or an EXISTS per item, would cost far more, and the latter
+        is estimated so high that PostgreSQL compiles the query (JIT), for 0.3 s.
+        """
+        return self.alias(
+            diagnostic_de_l_element=Coalesce(
+                F("sous_theme__theme__pilier__diagnostic_id"), F("theme__pilier__diagnostic_id")
+            )
+        ).filter(diagnostic_de_l_element__in=diagnostics.order_by().values("pk"))
 
 
 def element_constraints():

@@ -8,10 +8,12 @@ on the instances under `loaded_*` attributes, so that templates never query:
 - `node.loaded_difficultes`, `node.loaded_indicateurs` on a thème (its theme-level items
   only) and on a sous-thème;
 - `element.loaded_quartiers`: the quartiers an item concerns, by code;
-- `indicateur.loaded_dernieres_mesures`: the latest measure of each of its series
-  (indicateurs.tableau.attach_dernieres_mesures).
+- `indicateur.loaded_valeurs`: the latest value of each of its series, as the user may
+  see it (indicateurs.tableau.attach_dernieres_mesures);
+- `element.url_source`, `element.source_ligne`, `indicateur.url`: the links of an item
+  (`load_elements`).
 
-Items are also fetched with their source cell (`element.source`), for the source links.
+On the page of a sous-thème, items also come with their source cell (`element.source`).
 """
 
 from collections import defaultdict
@@ -19,6 +21,7 @@ from collections import defaultdict
 from django.db.models import CharField, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from indicateurs.models import Indicateur
 from indicateurs.tableau import attach_dernieres_mesures
@@ -58,13 +61,67 @@ def attach_quartiers(difficultes, indicateurs):
             element.loaded_quartiers = sorted(tags[kind, element.pk], key=lambda q: q.code)
 
 
-def load_elements(difficultes, indicateurs):
-    """Evaluates two item querysets with their source cell and quartiers, and the latest
-    value of each series of the indicators: four queries."""
-    difficultes = list(difficultes.select_related("source__import_source"))
-    indicateurs = list(indicateurs.select_related("source__import_source"))
+def url_maker(name, slug):
+    """`pk -> reverse(name, args=[slug, pk])` at the cost of one reverse, for the links of
+    a page's hundred items: the pk is the URL's last argument, written as digits."""
+    marker = 987654321
+    before, after = reverse(name, args=[slug, marker]).rsplit(str(marker), 1)
+    return lambda pk: f"{before}{pk}{after}"
+
+
+def attach_links(elements):
+    """Sets on each item of a list the links of its place: `url_pilier`, `url_sous_theme`
+    and `url_source` ("" when it has no sous-thème or no source cell). Items come with
+    the columns of their place (diagnostics.views.LIST_COLUMNS); one reverse per
+    diagnostic and kind of link."""
+    makers = {}
+
+    def url(name, slug, arg):
+        if (name, slug) not in makers:
+            makers[name, slug] = url_maker(name, slug)
+        return makers[name, slug](arg)
+
+    for element in elements:
+        slug = element.place_diagnostic_slug
+        element.url_pilier = url("diagnostics:pilier", slug, element.place_pilier_numero)
+        element.url_sous_theme = (
+            url("diagnostics:sous_theme", slug, element.sous_theme_id)
+            if element.sous_theme_id
+            else ""
+        )
+        element.url_source = (
+            url("diagnostics:source", slug, element.source_id) if element.source_id else ""
+        )
+
+
+def load_elements(difficultes, indicateurs, diagnostic, user, sources=False):
+    """Evaluates two item querysets (of `diagnostic`) with their quartiers, the links to
+    their source cell and to each indicator's page, and the latest value of each series
+    of the indicators as `user` may see them: four queries.
+
+    Each item gets `source_ligne` and `url_source` (its cell's line and page), each
+    indicator `url`; with `sources`, each item also its cell and the cell's import
+    (`element.source`, see `sources_of`). What the pages never show of an item and its
+    cell stays in the database: dates to parse, an import's report to decode.
+    """
+
+    def load(items):
+        items = items.defer("created_at", "updated_at").annotate(source_ligne=F("source__ligne"))
+        if sources:
+            items = items.select_related("source__import_source").defer(
+                "source__texte", "source__import_source__compte_rendu"
+            )
+        return list(items)
+
+    difficultes, indicateurs = load(difficultes), load(indicateurs)
     attach_quartiers(difficultes, indicateurs)
-    attach_dernieres_mesures(indicateurs)
+    attach_dernieres_mesures(indicateurs, user)
+    source_url = url_maker("diagnostics:source", diagnostic.slug)
+    for element in (*difficultes, *indicateurs):
+        element.url_source = source_url(element.source_id) if element.source_id else ""
+    indicateur_url = url_maker("indicateurs:detail", diagnostic.slug)
+    for indicateur in indicateurs:
+        indicateur.url = indicateur_url(indicateur.pk)
     return difficultes, indicateurs
 
 
@@ -81,7 +138,7 @@ def _group_by_parent(elements):
     return groups
 
 
-def pilier_tree(pilier):
+def pilier_tree(pilier, user):
     """The thèmes of a pilier with their sous-thèmes and all items: six queries.
 
     Each thème carries its theme-level items, each sous-thème its own items.
@@ -96,7 +153,10 @@ def pilier_tree(pilier):
         ).order_by("position", "id")
     )
     difficultes, indicateurs = load_elements(
-        Difficulte.objects.du_pilier(pilier), Indicateur.objects.du_pilier(pilier)
+        Difficulte.objects.du_pilier(pilier),
+        Indicateur.objects.du_pilier(pilier),
+        pilier.diagnostic,
+        user,
     )
     difficultes_by_parent = _group_by_parent(difficultes)
     indicateurs_by_parent = _group_by_parent(indicateurs)
@@ -109,10 +169,10 @@ def pilier_tree(pilier):
     return themes
 
 
-def load_sous_theme_contents(sous_theme):
-    """Sets the items of a sous-thème on it: four queries."""
+def load_sous_theme_contents(sous_theme, diagnostic, user):
+    """Sets the items of a sous-thème on it, with their source cells: four queries."""
     sous_theme.loaded_difficultes, sous_theme.loaded_indicateurs = load_elements(
-        sous_theme.difficultes.all(), sous_theme.indicateurs.all()
+        sous_theme.difficultes.all(), sous_theme.indicateurs.all(), diagnostic, user, sources=True
     )
     return sous_theme
 

@@ -7,17 +7,19 @@ a word of the libellé, once both are reduced to their stem.
 - PostgreSQL: full-text search with the text search configuration `french_unaccent`
   (French Snowball stemmer after `unaccent`, created by migration
   0003_recherche_plein_texte), prefix queries (`'mot':*`) ranked with `ts_rank`. Each
-  searched table has a GIN index on the very expression the queries use, so the search
-  stays indexed.
+  searched table keeps its libellé's search vector in a generated column with a GIN
+  index (migration 0007_recherche_vecteur_stocke): the hits come from the index and are
+  ranked without computing their vector again.
 - SQLite: the same rule in Python, registered as the SQL function `contrat_ville_rang`
   on each connection: words normalised with `normalize_key`, the same French stop words
   dropped, the same Snowball French stemmer (package `snowballstemmer`). Both databases
   give the same hits on the seed (tests/test_search.py pins them); over every word of
   the seed, the stems of the two differ for two words only (algorithm versions).
 
-The results page is one SQL query (a UNION over the five kinds of libellés) plus its
-count, whatever the number of hits: `search()` returns a lazy, ordered queryset of rows
-that the view paginates, and `group_by_pilier()` groups one page of it.
+The results page is one SQL query (a UNION over the five kinds of libellés, its page of
+rows carrying the number of hits), whatever the number of hits: `search()` returns a
+lazy, ordered queryset of rows, `page_of_hits()` reads one page of it and the count
+together, and `group_by_pilier()` groups that page.
 """
 
 import re
@@ -32,10 +34,13 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
     SearchVectorExact,
+    SearchVectorField,
 )
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.backends.signals import connection_created
-from django.db.models import CharField, F, FloatField, Func, IntegerField, Value
+from django.db.models import CharField, Expression, F, FloatField, Func, IntegerField, Value
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import GreaterThan
 from django.dispatch import receiver
@@ -43,11 +48,15 @@ from django.urls import reverse
 
 from indicateurs.models import Indicateur
 
-from .access import visible_diagnostics
+from .access import can_view, visible_diagnostics
 from .models import Difficulte, Pilier, SousTheme, Theme
 from .text import normalize_key
 
+# The tables whose rows hold their libellé's search vector (migration 0007).
+SEARCHED_MODELS = (Pilier, Theme, SousTheme, Difficulte, Indicateur)
+
 SEARCH_CONFIG = "french_unaccent"
+SEARCH_COLUMN = "recherche"
 SQLITE_FUNCTION = "contrat_ville_rang"
 
 # PostgreSQL's French stop words (tsearch_data/french.stop) that can still match once
@@ -132,6 +141,22 @@ def _ensure_sqlite_function(alias):
     _register_sqlite_function(connection)
 
 
+class StoredSearchVector(Expression):
+    """The search vector of the libellé of the queried table's rows, stored by PostgreSQL.
+
+    Migration 0007 keeps `to_tsvector('french_unaccent', COALESCE(libelle, ''))` in a
+    generated column, `recherche`, with the GIN index on it: the hits are found from the
+    index and ranked without computing each one's vector again. A column of the database
+    only, not of the models (SQLite has none).
+    """
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
+        return f"{table}.{connection.ops.quote_name(SEARCH_COLUMN)}", []
+
+
 def matching(queryset, field_name, query):
     """`queryset` restricted to the rows whose `field_name` matches `query`, annotated `rang`.
 
@@ -141,7 +166,10 @@ def matching(queryset, field_name, query):
     if not terms:
         return queryset.annotate(rang=Value(0.0, output_field=FloatField())).none()
     if connections[queryset.db].vendor == "postgresql":
-        vector = SearchVector(field_name, config=SEARCH_CONFIG)
+        if field_name == "libelle" and queryset.model in SEARCHED_MODELS:
+            vector = StoredSearchVector()
+        else:
+            vector = SearchVector(field_name, config=SEARCH_CONFIG)
         # Words hold letters and digits only: quoting them is enough to keep the raw
         # tsquery syntax safe. `:*` makes each word a prefix of the text's lexemes.
         tsquery = SearchQuery(
@@ -210,12 +238,14 @@ def _columns(kind, *, diagnostic, pilier, theme_id, theme, sous_theme_id, sous_t
     }
 
 
-def _element_columns(kind):
+def _either(path):
     """Items hang from a sous-thème or from a thème: take the path that exists."""
+    return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
 
-    def either(path):
-        return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
 
+def _element_columns(kind):
+    """The annotations of the hits of one kind of item (see `_columns`)."""
+    either = _either
     return {
         "hit_kind": Value(kind, output_field=CharField()),
         "hit_kind_order": Value(KINDS.index(kind), output_field=IntegerField()),
@@ -233,7 +263,9 @@ def _element_columns(kind):
     }
 
 
-def _searched_querysets(diagnostics):
+def _searched_querysets(diagnostics, diagnostic):
+    """(queryset, columns) of each kind of libellé, in `diagnostics` (those the user may
+    see), or in `diagnostic` only (one of them) when it is given."""
     yield (
         Pilier.objects.filter(diagnostic__in=diagnostics),
         _columns(
@@ -270,8 +302,18 @@ def _searched_querysets(diagnostics):
             sous_theme=F("libelle"),
         ),
     )
-    yield Difficulte.objects.des_diagnostics(diagnostics), _element_columns(DIFFICULTE)
-    yield Indicateur.objects.des_diagnostics(diagnostics), _element_columns(INDICATEUR)
+    for model, kind in ((Difficulte, DIFFICULTE), (Indicateur, INDICATEUR)):
+        if diagnostic is not None:
+            # From the indexes of the diagnostic's sous-thèmes and thèmes, combined
+            # with the full-text index's hits (BitmapAnd).
+            items = model.objects.du_diagnostic(diagnostic)
+        else:
+            # Checked on the diagnostic the hit's columns are read from (the same joins):
+            # a hashed list of the diagnostics' ids.
+            items = model.objects.alias(hit_diagnostic_id=_either("pilier__diagnostic_id")).filter(
+                hit_diagnostic_id__in=diagnostics.values("pk")
+            )
+        yield items, _element_columns(kind)
 
 
 def search(user, query, diagnostic=None):
@@ -282,20 +324,95 @@ def search(user, query, diagnostic=None):
     """
     diagnostics = visible_diagnostics(user)
     if diagnostic is not None:
-        diagnostics = diagnostics.filter(pk=diagnostic.pk)
+        if not can_view(user, diagnostic):
+            diagnostics, diagnostic = diagnostics.none(), None
+        else:
+            diagnostics = diagnostics.filter(pk=diagnostic.pk)
     parts = [
         matching(queryset.order_by(), "libelle", query).annotate(**columns).values(*COLUMNS)
-        for queryset, columns in _searched_querysets(diagnostics)
+        for queryset, columns in _searched_querysets(diagnostics, diagnostic)
     ]
     first, *others = parts
-    return first.union(*others, all=True).order_by(
-        "-hit_diagnostic_annee",
-        "hit_diagnostic_titre",
-        "hit_pilier_numero",
-        "-rang",
-        "hit_kind_order",
-        "hit_id",
+    return first.union(*others, all=True).order_by(*HIT_ORDER)
+
+
+HIT_ORDER = (
+    "-hit_diagnostic_annee",
+    "hit_diagnostic_titre",
+    "hit_pilier_numero",
+    "-rang",
+    "hit_kind_order",
+    "hit_id",
+)
+
+
+MAX_PAGE = 10**9
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator told its count (it came with the rows of the page)."""
+
+    def __init__(self, count, per_page):
+        super().__init__([], per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _page_number(value):
+    """The page asked for, as Paginator.get_page reads it: 1 when it is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 1
+    if not number.is_integer():
+        return 1
+    return int(min(number, MAX_PAGE))  # beyond: the last page, with no overflow in SQL
+
+
+def page_of_hits(hits, number, per_page):
+    """The page `number` of `search()` hits, with the number of hits: one query.
+
+    Paginating the queryset would run the whole search twice, once to count the hits and
+    once for the page, and each time rank every hit. Here the rows of the page carry the
+    count (`COUNT(*) OVER ()`). A page number out of range (as Paginator.get_page: the
+    last page) costs a count and a second page query.
+    """
+    number = _page_number(number)
+    connection = connections[hits.db]
+    try:
+        sql, params = hits.order_by().query.get_compiler(hits.db).as_sql()
+    except EmptyResultSet:  # no searchable word: nothing to ask the database
+        return Page([], 1, _CountedPaginator(0, per_page))
+    quote = connection.ops.quote_name
+    order = ", ".join(
+        f"{quote(name.lstrip('-'))} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in HIT_ORDER
     )
+    rows = []
+    if number >= 1:
+        sql = (
+            f"SELECT hits.*, COUNT(*) OVER () AS hit_total FROM ({sql}) hits "
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+        postgresql = connection.vendor == "postgresql"
+        if postgresql:
+            # One statement, not compiled: with thousands of hits the planner's estimate
+            # passes `jit_above_cost`, and compiling the plan (about 100 ms) would cost
+            # ten times running it. SET LOCAL lasts as long as the implicit transaction
+            # of this one message (psycopg binds parameters on the client side).
+            sql = f"SET LOCAL jit = off; {sql}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*params, per_page, (number - 1) * per_page))
+            if postgresql:
+                cursor.cursor.nextset()  # past the SET, to the rows
+            columns = [column[0] for column in cursor.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if rows:
+        paginator = _CountedPaginator(rows[0]["hit_total"], per_page)
+        return Page(rows, number, paginator)
+    total = 0 if number == 1 else hits.count()
+    if total == 0:
+        return Page([], 1, _CountedPaginator(0, per_page))
+    return page_of_hits(hits, _CountedPaginator(total, per_page).num_pages, per_page)
 
 
 # Presenting one page of hits ----------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
+from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -65,7 +65,8 @@ class PilierView(DiagnosticPartMixin, DetailView):
     template_name = "diagnostics/pilier.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(themes=queries.pilier_tree(self.object), **kwargs)
+        themes = queries.pilier_tree(self.object, self.request.user)
+        return super().get_context_data(themes=themes, **kwargs)
 
 
 class SousThemeView(DiagnosticPartMixin, DetailView):
@@ -81,7 +82,9 @@ class SousThemeView(DiagnosticPartMixin, DetailView):
         return SousTheme.objects.select_related("source__import_source")
 
     def get_context_data(self, **kwargs):
-        sous_theme = queries.load_sous_theme_contents(self.object)
+        sous_theme = queries.load_sous_theme_contents(
+            self.object, self.diagnostic, self.request.user
+        )
         elements = [*sous_theme.loaded_difficultes, *sous_theme.loaded_indicateurs]
         return super().get_context_data(
             quartiers=queries.quartiers_of(elements),
@@ -128,6 +131,26 @@ class AccessibiliteView(TemplateView):
 
 
 ELEMENT_RELATED = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+
+
+def _place(path):
+    """A column of the place of an item, by either path (sous-thème or thème)."""
+    return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
+
+
+# What a list shows of the place of each item, read as columns (the joins that order the
+# list) rather than as the ten objects of its path: diagnostic, pilier, thème (twice),
+# sous-thème, source cell and import.
+LIST_COLUMNS = {
+    "place_diagnostic_slug": _place("pilier__diagnostic__slug"),
+    "place_diagnostic_titre": _place("pilier__diagnostic__titre"),
+    "place_pilier_numero": _place("pilier__numero"),
+    "place_theme_id": _place("id"),
+    "place_theme_libelle": _place("libelle"),
+    "place_sous_theme_libelle": F("sous_theme__libelle"),
+    "source_ligne": F("source__ligne"),
+    "source_fichier": F("source__import_source__nom_fichier"),
+}
 
 
 def query_string_without_page(request):
@@ -184,9 +207,20 @@ class ElementListView(ElementFilterMixin, FilterView):
             self.get_context_data(filter=self.filterset, object_list=self.object_list)
         )
 
+    def get_queryset(self):
+        return in_diagnostic_order(
+            self.model.objects.annotate(**LIST_COLUMNS)
+            .defer("created_at", "updated_at")
+            .prefetch_related(Prefetch("quartiers", queryset=Quartier.objects.order_by("code")))
+        )
+
     def paginate_queryset(self, queryset, page_size):
+        """The page asked for (the last one when out of range), its items evaluated with
+        the links of their place (`queries.attach_links`)."""
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        page.object_list = list(page.object_list)
+        queries.attach_links(page.object_list)
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -264,7 +298,7 @@ class RechercheView(TemplateView):
         if query:
             context["mots_ignores"] = not search.query_words(query)
             hits = search.search(request.user, query, form.cleaned_data["diagnostic"])
-            page = Paginator(hits, self.paginate_by).get_page(request.GET.get("page"))
+            page = search.page_of_hits(hits, request.GET.get("page"), self.paginate_by)
             context.update(
                 query=query, page_obj=page, groupes=search.group_by_pilier(page.object_list)
             )

@@ -2,7 +2,6 @@
 difficulté") and of the tableau de bord of a diagnostic."""
 
 import django_filters
-from django.db.models import Q
 
 from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter, parent_has_filter
 from diagnostics.models import Difficulte, Pilier, Quartier, Theme
@@ -94,6 +93,7 @@ class TableauFilterSet(django_filters.FilterSet):
         fields["pilier"].objects = dict.fromkeys(theme.pilier for theme in themes)
         fields["theme"].queryset = Theme.objects.filter(pilier__diagnostic=diagnostic)
         fields["theme"].objects = themes
+        self.themes = themes  # with their piliers: the places of the rows (tableau)
         fields["quartier"].queryset = diagnostic.quartiers.order_by("code")
         sources = (
             Indicateur.objects.du_diagnostic(diagnostic)
@@ -118,7 +118,7 @@ class TableauFilterSet(django_filters.FilterSet):
         return queryset.du_pilier(pilier)
 
     def filter_theme(self, queryset, name, theme):
-        return queryset.filter(Q(sous_theme__theme=theme) | Q(theme=theme))
+        return queryset.du_theme(theme)
 
     def keep_all(self, queryset, name, value):
         return queryset

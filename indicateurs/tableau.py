@@ -32,17 +32,19 @@ series), with a window function.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
 from django.db.models import Case, F, IntegerField, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils.text import Truncator
 
 from diagnostics.exports import csv_table_response, neutralize_formula, xlsx_table_response
 
 from . import secret
-from .models import Indicateur, Mesure
+from .models import Indicateur, Mesure, periode_libelle
 
 TOLERANCE_STABILITE = Decimal("0.05")
 TERRITOIRE = "Ensemble du territoire"
@@ -146,9 +148,18 @@ def dernieres_mesures(indicateur_ids, quartier=None, nombre=2):
     if not indicateur_ids:
         return {}
     partition = [F("indicateur_id")]
-    mesures = Mesure.objects.filter(indicateur_id__in=indicateur_ids).select_related("quartier")
+    # No ORDER BY: the window orders each series, the lists are sorted below. Mesure's
+    # default ordering (by indicator: its position) would join every indicator there is.
+    mesures = (
+        Mesure.objects.filter(indicateur_id__in=indicateur_ids)
+        .defer("created_at", "updated_at")
+        .order_by()
+    )
     if quartier == TOUTES_LES_SERIES:
         partition.append(F("quartier_id"))
+        mesures = mesures.select_related("quartier").defer(
+            "quartier__created_at", "quartier__updated_at"
+        )
     elif quartier is None:
         mesures = mesures.filter(quartier__isnull=True)
     else:
@@ -158,6 +169,8 @@ def dernieres_mesures(indicateur_ids, quartier=None, nombre=2):
     ).filter(rang__lte=nombre)
     found = {}
     for mesure in mesures:
+        if quartier != TOUTES_LES_SERIES:
+            mesure.quartier = quartier  # the series asked for: no need to read it again
         found.setdefault(mesure.indicateur_id, []).append(mesure)
     for liste in found.values():
         liste.sort(key=lambda m: (serie_cle(m.quartier), _latest_first(m)))
@@ -178,17 +191,98 @@ def serie_libelle(quartier):
     return TERRITOIRE if quartier is None else quartier.nom
 
 
-def attach_dernieres_mesures(indicateurs):
-    """Sets `loaded_dernieres_mesures` on each indicator: the latest measure of each of its
-    series (territory first, then quartiers by code), and `loaded_fictives` when one of
-    them is a demonstration value. One query, none without indicators.
-    Used by the pages of a pilier and of a sous-thème (diagnostics.queries)."""
-    found = dernieres_mesures(
-        [indicateur.pk for indicateur in indicateurs], TOUTES_LES_SERIES, nombre=1
-    )
+def attach_dernieres_mesures(indicateurs, user):
+    """Sets on each indicator `loaded_valeurs`: the latest value of each of its series
+    (territory first, then quartiers by code) as (series, period, value as `user` may see
+    it, cut to 140 characters), ready to be shown; and `loaded_fictives` when one of them
+    is a demonstration value. One query, none without indicators; rows rather than
+    measures and quartiers (a page shows hundreds). Used by the pages of a pilier and of
+    a sous-thème (diagnostics.queries)."""
+    found = {}
+    if indicateurs:
+        rows = (
+            Mesure.objects.filter(indicateur_id__in=[indicateur.pk for indicateur in indicateurs])
+            .annotate(
+                rang=Window(
+                    RowNumber(),
+                    partition_by=[F("indicateur_id"), F("quartier_id")],
+                    order_by=LATEST_FIRST,
+                )
+            )
+            .filter(rang__lte=1)
+            .order_by()
+            .values_list(
+                "indicateur_id",
+                "quartier__code",
+                "quartier__nom",
+                "annee",
+                "type_periode",
+                "numero_periode",
+                "valeur",
+                "texte",
+                "fictive",
+            )
+        )
+        for row in rows:
+            found.setdefault(row[0], []).append(row)
     for indicateur in indicateurs:
-        indicateur.loaded_dernieres_mesures = found.get(indicateur.pk, [])
-        indicateur.loaded_fictives = any(m.fictive for m in indicateur.loaded_dernieres_mesures)
+        # The territory (no quartier) first, then the quartiers by code.
+        series = sorted(
+            found.get(indicateur.pk, []), key=lambda row: (row[1] is not None, row[1] or "")
+        )
+        indicateur.loaded_valeurs = [
+            (
+                nom or TERRITOIRE,
+                periode_libelle(annee, type_periode, numero_periode),
+                tronquer(
+                    texte if valeur is None else secret.display_value(valeur, indicateur, user),
+                    140,
+                ),
+            )
+            for _, _, nom, annee, type_periode, numero_periode, valeur, texte, _ in series
+        ]
+        indicateur.loaded_fictives = any(row[-1] for row in series)
+
+
+def tronquer(text, length):
+    """Django's `truncatechars` filter, without going through every character of a text
+    that is short enough (most values: "12,5 %")."""
+    if len(text) <= length and unicodedata.is_normalized("NFC", text):
+        return text
+    return Truncator(text).chars(length)
+
+
+def in_diagnostic_order(indicateurs, diagnostic, themes):
+    """The indicators of one diagnostic (a queryset, with `select_related("sous_theme")`)
+    in the order of the diagnostic, each with its thème and pilier: those of `themes`, its
+    thèmes with their piliers, already loaded for the menus.
+
+    Ordered in Python rather than by joining every level in SQL
+    (diagnostics.filters.in_diagnostic_order): for a hundred indicators, PostgreSQL would
+    hash the whole tables of thèmes and piliers of every diagnostic to sort them.
+    """
+    themes = {theme.pk: theme for theme in themes}
+    for theme in themes.values():
+        theme.pilier.diagnostic = diagnostic
+    indicateurs = list(indicateurs.order_by())
+    for indicateur in indicateurs:
+        if indicateur.sous_theme_id:
+            indicateur.sous_theme.theme = themes[indicateur.sous_theme.theme_id]
+        else:
+            indicateur.theme = themes[indicateur.theme_id]
+
+    def place(indicateur):
+        theme, sous_theme = indicateur.theme_effectif, indicateur.sous_theme
+        return (
+            theme.pilier.numero,
+            theme.position,
+            theme.pk,
+            (1, sous_theme.position, sous_theme.pk) if sous_theme else (0,),
+            indicateur.position,
+            indicateur.pk,
+        )
+
+    return sorted(indicateurs, key=place)
 
 
 # Rows of the tableau de bord ------------------------------------------------------------

@@ -21,9 +21,9 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from diagnostics.access import can_edit, visible_diagnostics
-from diagnostics.filters import in_diagnostic_order
 from diagnostics.mixins import DiagnosticAccessMixin
 from diagnostics.models import Quartier
+from diagnostics.queries import url_maker
 from diagnostics.views import ElementExportView, ElementListView
 
 from . import charts, historique, saisie, tableau
@@ -63,7 +63,7 @@ class TableauMixin(DiagnosticAccessMixin):
     def load_rows(self):
         self.filterset = TableauFilterSet(
             self.request.GET or None,
-            Indicateur.objects.select_related(*INDICATEUR_PATHS),
+            Indicateur.objects.select_related("sous_theme"),
             diagnostic=self.diagnostic,
             request=self.request,
         )
@@ -71,7 +71,7 @@ class TableauMixin(DiagnosticAccessMixin):
             return []
         self.quartier = self.filterset.choice("quartier")
         return tableau.lignes(
-            in_diagnostic_order(self.filterset.qs),
+            tableau.in_diagnostic_order(self.filterset.qs, self.diagnostic, self.filterset.themes),
             self.quartier,
             self.request.user,
             statut=self.filterset.choice("statut"),
@@ -97,8 +97,14 @@ class TableauDeBordView(TableauMixin, TemplateView):
             for export_format in ("xlsx", "csv")
         }
         piliers = {}
+        url = url_maker("indicateurs:detail", self.diagnostic.slug)
         for row in rows:
             piliers.setdefault(row.indicateur.theme_effectif.pilier, []).append(row)
+            # What the table shows of each row, written here rather than by a hundred
+            # {% url %} and truncatechars in the template.
+            row.url = url(row.indicateur.pk)
+            row.libelle_court = tableau.tronquer(row.indicateur.libelle, 160)
+            row.valeur_courte = tableau.tronquer(row.valeur, 140)
         return super().get_context_data(
             filter=self.filterset,
             lignes=rows,

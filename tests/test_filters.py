@@ -3,11 +3,12 @@
 from types import SimpleNamespace
 
 import pytest
+from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from diagnostics.access import Role
-from diagnostics.filters import DifficulteFilterSet
+from diagnostics.filters import DifficulteFilterSet, FastSelect
 from diagnostics.models import Difficulte
 from indicateurs.filters import IndicateurFilterSet
 from indicateurs.models import Indicateur
@@ -247,6 +248,57 @@ def test_the_menus_narrow_to_the_chosen_diagnostic(rf, monde, equipe):
     assert [p.libelle for p in fields["pilier"].objects] == ["Pilier en révision"]
     assert [t.libelle for t in fields["theme"].objects] == ["Santé en révision"]
     assert [s.libelle for s in fields["sous_theme"].objects] == ["Soins en révision"]
+
+
+def test_with_several_diagnostics_the_menus_wait_for_one_to_be_chosen(rf, monde, equipe):
+    fields = filtrer(rf, equipe, {}).form.fields
+    assert len(fields["diagnostic"].objects) == 2
+    for name in ("pilier", "theme", "sous_theme", "quartier"):
+        assert fields[name].objects == []
+        assert fields[name].help_text == "Choisissez d'abord un diagnostic."
+
+
+def test_the_quartier_menu_is_the_chosen_diagnostic_s(rf, monde, partenaire):
+    QuartierFactory(code="QN00999Z", nom="Ailleurs")
+    monde.diagnostic.quartiers.set([monde.rive_gauche])
+    filterset = filtrer(rf, partenaire, {"diagnostic": "montlucon-2024"})
+    assert [q.code for q in filterset.form.fields["quartier"].objects] == ["QN00304M"]
+    # An item may be tagged with a quartier its diagnostic no longer lists: still a filter.
+    filterset = filtrer(rf, partenaire, {"quartier": "QN00305M"})
+    assert filterset.is_valid()
+    assert libelles(filterset.qs) == {
+        "Désengagement des jeunes sur la citoyenneté",
+        "SANTÉ MENTALE : un frein à l'emploi",
+    }
+
+
+def test_a_pilier_in_the_url_is_a_filter_before_any_diagnostic_is_chosen(client, monde, equipe):
+    client.force_login(equipe)
+    response = client.get(LISTE, {"pilier": monde.emploi.pk})
+    assert libelles(response.context["elements"]) == {"SANTÉ MENTALE : un frein à l'emploi"}
+    page = response.content.decode()
+    assert f'<option value="{monde.emploi.pk}" selected>2. Emploi</option>' in page
+    assert "Choisissez d'abord un diagnostic." in page
+
+
+def test_the_menus_are_written_as_django_writes_them(rf, monde, equipe):
+    for data in ({"theme": monde.sante.pk}, {"diagnostic": "montlucon-2024", "pilier": "x"}):
+        form = filtrer(rf, equipe, data).form
+        form.is_valid()  # an invalid value: its menu says so (aria-invalid)
+        for name in ("diagnostic", "pilier", "theme", "sous_theme", "quartier"):
+            bound = form[name]
+            assert isinstance(bound.field.widget, FastSelect)
+            django = forms.Select(choices=bound.field.choices)
+            assert bound.as_widget() == bound.as_widget(widget=django)
+    choices = [
+        ("", "Tous les thèmes"),
+        ("Pilier « 1 » & co", [(1, "Santé <mentale>"), (2, 'Jeunesse "active"')]),
+        (3, "Emploi"),
+    ]
+    attrs = {"id": "id_theme", "aria-describedby": "id_theme_helptext", "required": True}
+    fast, django = FastSelect(choices=choices), forms.Select(choices=choices)
+    for value in ("", 2, 3):
+        assert fast.render("theme", value, attrs) == django.render("theme", value, attrs)
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,37 @@ def test_many_hits_are_paginated_keeping_the_query(client, partenaire):
     assert sum(len(groupe.hits) for groupe in second.context["groupes"]) == 10
 
 
+@pytest.mark.parametrize(
+    "page_demandee, page_affichee",
+    [("abc", 1), ("2.0", 2), ("0", 2), ("-3", 2), ("999", 2), ("1e30", 2), ("nan", 1)],
+)
+def test_a_wrong_page_number_shows_a_page_of_hits(client, partenaire, page_demandee, page_affichee):
+    theme = ThemeFactory(pilier__diagnostic=DiagnosticFactory(slug="grand"), libelle="Habitat")
+    DifficulteFactory.create_batch(
+        40,
+        au_niveau_du_theme=True,
+        theme=theme,
+        libelle=factory.Sequence(lambda n: f"Logement vacant numéro {n}"),
+    )
+    client.force_login(partenaire)
+    response = client.get(RECHERCHE, {"q": "logements", "page": page_demandee})
+    assert response.status_code == 200
+    page = response.context["page_obj"]
+    assert (page.number, page.paginator.count, page.paginator.num_pages) == (page_affichee, 40, 2)
+    assert sum(len(groupe.hits) for groupe in response.context["groupes"]) == (
+        30 if page_affichee == 1 else 10
+    )
+
+
+def test_a_search_without_hits_has_one_empty_page(client, montlucon, partenaire):
+    client.force_login(partenaire)
+    for page_demandee in ("1", "3"):
+        response = client.get(RECHERCHE, {"q": "introuvable", "page": page_demandee})
+        page = response.context["page_obj"]
+        assert (page.number, page.paginator.count, list(page)) == (1, 0, [])
+        assert "Aucun résultat pour « introuvable »" in response.content.decode()
+
+
 def test_an_anonymous_visitor_searches_the_public_diagnostics_only(client, montlucon):
     response = client.get(RECHERCHE, {"q": "sante"})
     assert response.status_code == 302
@@ -253,9 +284,21 @@ def test_text_rank():
     assert search.text_rank("Santé", "sante") > search.text_rank("Éducation à la santé", "sante")
 
 
+def test_a_libelle_written_in_bulk_is_found_by_its_new_words(montlucon, partenaire):
+    # As an import writes (no save()): on PostgreSQL the stored search vector follows.
+    difficulte = Difficulte.objects.du_diagnostic(montlucon).first()
+    Difficulte.objects.filter(pk=difficulte.pk).update(libelle="Pénurie d'ostéopathes")
+    assert hits(partenaire, "osteopathes") == {("Difficulté", "Pénurie d'ostéopathes")}
+    assert hits(partenaire, "OSTÉOPATHE") == {("Difficulté", "Pénurie d'ostéopathes")}
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="index GIN de PostgreSQL")
 def test_postgresql_searches_through_the_gin_index():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = search.matching(Difficulte.objects.all(), "libelle", "sante").explain()
     assert "diag_difficulte_recherche_idx" in plan
+    # Hits are found and ranked on the stored vectors: none is computed again.
+    sql = str(search.search(UserFactory(role=Role.PARTENAIRE), "sante").query)
+    assert '"diagnostics_difficulte"."recherche" @@' in sql
+    assert "to_tsvector" not in sql

@@ -19,7 +19,6 @@ its own (peak memory, ru_maxrss, Django included); the cases alternate from run 
 Each figure is the median of `repeats` runs.
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -36,7 +35,6 @@ if str(ROOT) not in sys.path:
 from bench import common, imports  # noqa: E402
 
 FULL = {"rows": 100_000, "diagnostic_rows": 20_000, "repeats": 3}
-QUICK = {"rows": 10_000, "diagnostic_rows": 2_000, "repeats": 3}
 SUPERUSER = "banc-racine"
 
 LABELS = {
@@ -150,43 +148,14 @@ def format_table(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    return imports.files_main(
+        argv,
         description="Banc d'essai des exports : diagnostic entier en XLSX, mesures en XLSX "
-        "et en CSV."
+        "et en CSV.",
+        run=run,
+        run_child=run_child,
+        format_table=format_table,
     )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="serveur PostgreSQL sur lequel créer la base jetable (défaut : SQLite)",
-    )
-    parser.add_argument(
-        "--complet",
-        action="store_true",
-        help=f"tailles de l'issue : {FULL['rows']} mesures, diagnostic de "
-        f"{FULL['diagnostic_rows']} lignes (défaut : {QUICK['rows']} et "
-        f"{QUICK['diagnostic_rows']})",
-    )
-    parser.add_argument("--rows", type=int, help="mesures à exporter")
-    parser.add_argument("--diagnostic-rows", type=int, help="lignes du tableau du diagnostic")
-    parser.add_argument("--repeats", type=int, help="exécutions de chaque cas (médiane)")
-    parser.add_argument("--json", help="écrire aussi les résultats dans ce fichier JSON")
-    parser.add_argument("--enfant", help=argparse.SUPPRESS)
-    parser.add_argument("--dossier", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.enfant:
-        return run_child(args.enfant, Path(args.dossier), args)
-    sizes = FULL if args.complet else QUICK
-    result = run(
-        args.database_url,
-        rows=args.rows or sizes["rows"],
-        diagnostic_rows=args.diagnostic_rows or sizes["diagnostic_rows"],
-        repeats=args.repeats or sizes["repeats"],
-    )
-    print()
-    print(format_table(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    return 0
 
 
 # The cases (child processes) ------------------------------------------------------------------

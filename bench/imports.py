@@ -288,10 +288,20 @@ def _loads(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    return files_main(
+        argv,
         description="Banc d'essai des imports : tableau de diagnostic et mesures, à côté "
-        "du ModelResource par défaut de django-import-export et de COPY (PostgreSQL)."
+        "du ModelResource par défaut de django-import-export et de COPY (PostgreSQL).",
+        run=run,
+        run_child=run_child,
+        format_table=format_table,
+        sample=True,
     )
+
+
+def files_main(argv, description, run, run_child, format_table, sample=False):
+    """The command line of the benches of files (this one and bench/exports.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--database-url",
         default=None,
@@ -306,7 +316,8 @@ def main(argv=None):
     )
     parser.add_argument("--rows", type=int, help="lignes du fichier de mesures")
     parser.add_argument("--diagnostic-rows", type=int, help="lignes du tableau de diagnostic")
-    parser.add_argument("--sample", type=int, help="lignes de l'échantillon du pair")
+    if sample:
+        parser.add_argument("--sample", type=int, help="lignes de l'échantillon du pair")
     parser.add_argument("--repeats", type=int, help="exécutions de chaque cas (médiane)")
     parser.add_argument("--json", help="écrire aussi les résultats dans ce fichier JSON")
     parser.add_argument("--enfant", help=argparse.SUPPRESS)
@@ -315,13 +326,12 @@ def main(argv=None):
     if args.enfant:
         return run_child(args.enfant, Path(args.dossier), args)
     sizes = FULL if args.complet else QUICK
-    result = run(
-        args.database_url,
-        rows=args.rows or sizes["rows"],
-        diagnostic_rows=args.diagnostic_rows or sizes["diagnostic_rows"],
-        sample=args.sample or sizes["sample"],
-        repeats=args.repeats or sizes["repeats"],
-    )
+    options = {
+        key: getattr(args, key) or sizes[key]
+        for key in ("rows", "diagnostic_rows", "sample", "repeats")
+        if hasattr(args, key)
+    }
+    result = run(args.database_url, **options)
     print()
     print(format_table(result))
     if args.json:

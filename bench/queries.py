@@ -277,24 +277,29 @@ def _searchable_word(text):
     return None
 
 
-def _difficulte_filters(diagnostic, pilier):
-    """Filters of the difficultés list that match at least one item of this pilier."""
+def _difficulte_filters(diagnostic):
+    """Filters of the difficultés list that match at least one item of the diagnostic:
+    the first pilier (by number) with an item tagged with a quartier and holding a
+    searchable word, else the first pilier with any item (a synthetic pilier may be empty)."""
     from diagnostics.models import Difficulte
 
-    difficultes = (
-        Difficulte.objects.du_pilier(pilier).prefetch_related("quartiers").order_by("pk")[:200]
-    )
-    for difficulte in difficultes:
-        quartiers = sorted(q.code for q in difficulte.quartiers.all())
-        word = _searchable_word(difficulte.libelle)
-        if quartiers and word:
-            return {
-                "diagnostic": diagnostic.slug,
-                "pilier": pilier.pk,
-                "quartier": quartiers[0],
-                "q": word,
-            }
-    return {"diagnostic": diagnostic.slug, "pilier": pilier.pk}
+    fallback = None
+    for pilier in diagnostic.piliers.order_by("numero"):
+        difficultes = (
+            Difficulte.objects.du_pilier(pilier).prefetch_related("quartiers").order_by("pk")[:200]
+        )
+        for difficulte in difficultes:
+            fallback = fallback or {"diagnostic": diagnostic.slug, "pilier": pilier.pk}
+            quartiers = sorted(q.code for q in difficulte.quartiers.all())
+            word = _searchable_word(difficulte.libelle)
+            if quartiers and word:
+                return {
+                    "diagnostic": diagnostic.slug,
+                    "pilier": pilier.pk,
+                    "quartier": quartiers[0],
+                    "q": word,
+                }
+    return fallback or {"diagnostic": diagnostic.slug}
 
 
 def _choose_targets():
@@ -360,7 +365,7 @@ def _choose_targets():
             reverse("diagnostics:pilier", args=[slug, pilier.numero]),
             escape(pilier.libelle),
         )
-        filters = _difficulte_filters(diagnostic, pilier)
+        filters = _difficulte_filters(diagnostic)
         page(
             f"difficultes-{key}",
             f"Difficultés : {' + '.join(filters)} ({name})",

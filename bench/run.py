@@ -12,7 +12,7 @@ always in throwaway databases created for the run and dropped at its end:
 2. imports and exports, each in databases of their own.
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
-everything to bench/results/<date>-<database>.json.
+everything to bench/results/<date>-<database>-echelle-<scale>.json.
 """
 
 import argparse
@@ -93,7 +93,8 @@ def main(argv=None):
     _section("Objectifs de l'issue « performances »")
     print(format_targets(result["objectifs"]))
     common.RESULTS.mkdir(exist_ok=True)
-    path = common.RESULTS / f"{datetime.date.today().isoformat()}-{engine}.json"
+    scale = f"{args.echelle:g}"
+    path = common.RESULTS / f"{datetime.date.today().isoformat()}-{engine}-echelle-{scale}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(
         f"\nDurée totale : {result['duree_totale_s']:.0f} s. Résultats : {path.relative_to(ROOT)}"

@@ -22,7 +22,6 @@ Each figure is the median of `repeats` runs.
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -93,21 +92,7 @@ def _run(url, workdir, params, quiet):
 
 
 def _child(url, workdir, case, params):
-    command = [
-        common.PYTHON,
-        str(Path(__file__).resolve()),
-        "--enfant",
-        case,
-        "--dossier",
-        str(workdir),
-        *(f"--{name.replace('_', '-')}={value}" for name, value in params.items()),
-    ]
-    done = subprocess.run(
-        command, cwd=ROOT, env=common.django_env(url, debug=False), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Le cas {case} a échoué :\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return imports._child(url, workdir, case, params, script=__file__)
 
 
 def _summary(case, runs):

@@ -133,10 +133,11 @@ def _run(url, workdir, params, quiet):
     return result
 
 
-def _child(url, workdir, case, params):
+def _child(url, workdir, case, params, script=__file__):
+    """Run `case` in a child process of `script` (this bench or bench/exports.py)."""
     command = [
         common.PYTHON,
-        str(Path(__file__).resolve()),
+        str(Path(script).resolve()),
         "--enfant",
         case,
         "--dossier",

@@ -44,6 +44,17 @@ def throwaway_database(url, workdir, name):
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def throwaway_run(url, name):
+    """A temporary folder and a throwaway database `bench_<name>_<pid>` (see above):
+    yields (database URL, folder); both are gone afterwards."""
+    with (
+        tempfile.TemporaryDirectory(prefix=f"banc-{name}-") as workdir,
+        throwaway_database(url, workdir, f"bench_{name}_{os.getpid()}") as database,
+    ):
+        yield database, Path(workdir)
+
+
 def engine_of(url):
     return "postgresql" if url.startswith("postgres") else "sqlite"
 

@@ -21,9 +21,7 @@ Each figure is the median of `repeats` runs.
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -50,14 +48,8 @@ def run(database_url, rows=None, diagnostic_rows=None, repeats=None, quiet=False
         "diagnostic_rows": diagnostic_rows or FULL["diagnostic_rows"],
         "repeats": repeats or FULL["repeats"],
     }
-    workdir = Path(tempfile.mkdtemp(prefix="banc-exports-"))
-    try:
-        with common.throwaway_database(
-            database_url, workdir, f"bench_exports_{os.getpid()}"
-        ) as url:
-            return _run(url, workdir, params, quiet)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with common.throwaway_run(database_url, "exports") as (url, workdir):
+        return _run(url, workdir, params, quiet)
 
 
 def _run(url, workdir, params, quiet):
@@ -65,22 +57,15 @@ def _run(url, workdir, params, quiet):
     say = (lambda *args: None) if quiet else (lambda text: print(text, flush=True))
     started = time.monotonic()
     common.manage(url, "migrate", "--no-input", "-v", "0")
-    prepared = _child(url, workdir, "preparation", params)
+    prepared = imports._child(url, workdir, "preparation", params, script=__file__)
     say(
         f"Préparé ({prepared['seconds']:.0f} s) : {params['rows']} mesures, diagnostic de "
         f"{params['diagnostic_rows']} lignes, base {engine}."
     )
     cases = list(LABELS)
-    runs = {case: [] for case in cases}
-    for repeat in range(params["repeats"]):
-        for case in cases:
-            measured = _child(url, workdir, case, params)
-            runs[case].append(measured)
-            say(
-                f"  {repeat + 1}/{params['repeats']} {LABELS[case]} : {measured['seconds']:.2f} s,"
-                f" {measured['size_mb']:.1f} Mo, pic {measured['peak_mb']:.0f} Mo, "
-                f"charge {measured['load_average']}"
-            )
+    runs = imports.interleaved(
+        url, workdir, cases, params, say, _run_line, labels=LABELS, script=__file__
+    )
     return {
         "base": engine,
         "parametres": params,
@@ -91,8 +76,11 @@ def _run(url, workdir, params, quiet):
     }
 
 
-def _child(url, workdir, case, params):
-    return imports._child(url, workdir, case, params, script=__file__)
+def _run_line(measured):
+    return (
+        f"{measured['seconds']:.2f} s, {measured['size_mb']:.1f} Mo, "
+        f"pic {measured['peak_mb']:.0f} Mo, charge {measured['load_average']}"
+    )
 
 
 def _summary(case, runs):

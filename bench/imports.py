@@ -36,10 +36,8 @@ import argparse
 import datetime
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -91,14 +89,8 @@ def run(database_url, rows=None, diagnostic_rows=None, sample=None, repeats=None
         "repeats": repeats or FULL["repeats"],
     }
     params["sample"] = min(params["sample"], params["rows"])
-    workdir = Path(tempfile.mkdtemp(prefix="banc-imports-"))
-    try:
-        with common.throwaway_database(
-            database_url, workdir, f"bench_imports_{os.getpid()}"
-        ) as url:
-            return _run(url, workdir, params, quiet)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with common.throwaway_run(database_url, "imports") as (url, workdir):
+        return _run(url, workdir, params, quiet)
 
 
 def _run(url, workdir, params, quiet):
@@ -114,12 +106,7 @@ def _run(url, workdir, params, quiet):
     cases = ["diagnostic_xlsx", "mesures_csv", "mesures_xlsx", "pair"]
     if engine == "postgresql":
         cases += ["copy_table_nue", "copy_table_mesures"]
-    runs = {case: [] for case in cases}
-    for repeat in range(params["repeats"]):
-        for case in cases:
-            measured = _child(url, workdir, case, params)
-            runs[case].append(measured)
-            say(f"  {repeat + 1}/{params['repeats']} {LABELS[case]} : {_run_line(measured)}")
+    runs = interleaved(url, workdir, cases, params, say, _run_line)
     result = {
         "base": engine,
         "parametres": params,
@@ -131,6 +118,18 @@ def _run(url, workdir, params, quiet):
     result["objectifs"] = targets(result)
     result["duree_s"] = round(time.monotonic() - started, 1)
     return result
+
+
+def interleaved(url, workdir, cases, params, say, describe, labels=LABELS, script=__file__):
+    """Run each case `repeats` times, in turn (case 1, case 2, …, then again), each run a
+    child process of `script`: {case: [its results]}."""
+    runs = {case: [] for case in cases}
+    for repeat in range(params["repeats"]):
+        for case in cases:
+            measured = _child(url, workdir, case, params, script)
+            runs[case].append(measured)
+            say(f"  {repeat + 1}/{params['repeats']} {labels[case]} : {describe(measured)}")
+    return runs
 
 
 def _child(url, workdir, case, params, script=__file__):

@@ -19,8 +19,6 @@ its own (peak memory, ru_maxrss, Django included); the cases alternate from run 
 Each figure is the median of `repeats` runs.
 """
 
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -135,28 +133,9 @@ def main(argv=None):
 
 
 def run_child(case, workdir, args):
-    import django
-
-    django.setup()
-    baseline = common.peak_rss_mb()
-    load = os.getloadavg()[0]
-    seconds, cpu, rows, size = CASES[case](workdir, args)
-    peak = common.peak_rss_mb()
-    print(
-        json.dumps(
-            {
-                "case": case,
-                "rows": rows,
-                "seconds": round(seconds, 4),
-                "cpu_seconds": round(cpu, 4),
-                "size_mb": round(size / 2**20, 2),
-                "peak_mb": round(peak, 1),
-                "delta_mb": round(peak - baseline, 1),
-                "load_average": round(load, 2),
-            }
-        )
+    return imports.measure_in_child(
+        CASES[case], case, workdir, args, lambda size: {"size_mb": round(size / 2**20, 2)}
     )
-    return 0
 
 
 def prepare(workdir, args):

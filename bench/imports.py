@@ -343,27 +343,31 @@ def files_main(argv, description, run, run_child, format_table, sample=False):
 
 
 def run_child(case, workdir, args):
+    return measure_in_child(CASES[case], case, workdir, args, lambda note: {"note": note})
+
+
+def measure_in_child(function, case, workdir, args, extra):
+    """In a child process: set Django up, run one case, print its measures as JSON.
+
+    `function(workdir, args)` returns (seconds, cpu seconds, rows, last); `extra(last)`
+    gives the case's own fields (this bench's note, the exports' file size)."""
     import django
 
     django.setup()
     baseline = common.peak_rss_mb()
     load = os.getloadavg()[0]
-    seconds, cpu, rows, note = CASES[case](workdir, args)
+    seconds, cpu, rows, last = function(workdir, args)
     peak = common.peak_rss_mb()
-    print(
-        json.dumps(
-            {
-                "case": case,
-                "rows": rows,
-                "seconds": round(seconds, 4),
-                "cpu_seconds": round(cpu, 4),
-                "peak_mb": round(peak, 1),
-                "delta_mb": round(peak - baseline, 1),
-                "load_average": round(load, 2),
-                "note": note,
-            }
-        )
-    )
+    measured = {
+        "case": case,
+        "rows": rows,
+        "seconds": round(seconds, 4),
+        "cpu_seconds": round(cpu, 4),
+        "peak_mb": round(peak, 1),
+        "delta_mb": round(peak - baseline, 1),
+        "load_average": round(load, 2),
+    }
+    print(json.dumps({**measured, **extra(last)}))
     return 0
 
 

@@ -103,7 +103,7 @@ def prepare(slug=DIAGNOSTIC):
     """
     from django.contrib.auth import get_user_model
 
-    from diagnostics.access import Role, can_edit, roles_of
+    from comptes.roles import Role, can_edit, roles_of
     from diagnostics.management.commands.demo import DEMO_ACCOUNTS
     from diagnostics.models import Diagnostic, Difficulte, Pilier, SousTheme, Theme
     from indicateurs.models import Indicateur

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from diagnostics.access import is_administrateur
+from comptes.roles import is_administrateur
 
 from .models import EchecConnexion
 from .throttling import unlock

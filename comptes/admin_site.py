@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from diagnostics.access import is_administrateur
+from comptes.roles import is_administrateur
 
 from .forms import AdminLoginForm
 

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from diagnostics.access import is_administrateur
+from comptes.roles import is_administrateur
 
 from .throttling import client_address, lock_message, lock_remaining
 

@@ -47,6 +47,10 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
+# The project's own applications, lowest layer first (import-linter holds the layers:
+# pyproject.toml); the Administrateur role manages every model of these (comptes.roles).
+LOCAL_APPS = ["comptes", "diagnostics", "indicateurs"]
+
 INSTALLED_APPS = [
     # Django's admin, on a site that only the Administrateur role may enter.
     "comptes.apps.AdminConfig",
@@ -60,9 +64,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "csp",
-    "comptes",
-    "diagnostics",
-    "indicateurs",
+    *LOCAL_APPS,
 ]
 
 MIDDLEWARE = [

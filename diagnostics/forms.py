@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Exists, Q
 
-from .access import Role
+from comptes.roles import roles_that
+
 from .editing import clean_libelles, short
 from .importers.cells import split_items
 from .models import Diagnostic, Difficulte, Quartier, SousTheme, Theme
@@ -382,9 +383,7 @@ def editors():
     """The accounts that may change a diagnostic, for the "person" filter."""
     return (
         get_user_model()
-        .objects.filter(
-            Q(groups__name__in=[Role.ADMINISTRATEUR, Role.EQUIPE_VILLE]) | Q(is_superuser=True)
-        )
+        .objects.filter(Q(groups__name__in=roles_that("modifie")) | Q(is_superuser=True))
         .distinct()
         .order_by("last_name", "first_name", "username")
     )

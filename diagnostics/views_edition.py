@@ -22,8 +22,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from comptes.roles import can_edit
+
 from . import editing, forms, history
-from .access import can_edit, visible_diagnostics
+from .access import visible_diagnostics
 from .editing import NOMS, short
 from .models import Pilier, SousTheme, Theme
 from .views import query_string_without_page

@@ -24,8 +24,9 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from comptes.roles import is_administrateur
+
 from . import exports_source, undo, uploads
-from .access import is_administrateur
 from .models import Diagnostic, Import
 
 # Access ------------------------------------------------------------------------------------

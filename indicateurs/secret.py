@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from diagnostics.access import can_edit
+from comptes.roles import can_edit
 
 # Between thousands: a narrow no-break space, as French typography has it.
 THOUSANDS_SEPARATOR = "\u202f"

@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from diagnostics.access import can_edit, visible_diagnostics
+from comptes.roles import can_edit
+from diagnostics.access import visible_diagnostics
 from diagnostics.mixins import DiagnosticAccessMixin
 from diagnostics.models import Quartier
 from diagnostics.queries import url_maker

@@ -7,7 +7,7 @@ from html import escape
 
 from openpyxl import Workbook
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import Diagnostic
 from indicateurs.importers import import_measures

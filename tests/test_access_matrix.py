@@ -15,8 +15,8 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from comptes.roles import Role
 from diagnostics import uploads
-from diagnostics.access import Role
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     CelluleSourceFactory,

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics import backup as backup_module
-from diagnostics.access import Role
 from diagnostics.backup import BackupError, backed_up_models, backup, dumps, loads, restore
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
 from indicateurs.models import Indicateur, Mesure

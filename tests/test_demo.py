@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from diagnostics.access import Role, roles_of
+from comptes.roles import Role, roles_of
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
 from indicateurs.models import Indicateur
 

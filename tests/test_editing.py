@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from comptes.roles import Role
 from diagnostics import editing
-from diagnostics.access import Role
 from diagnostics.models import Difficulte, SousTheme, Theme
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import Difficulte, Theme
 from tests.factories import DifficulteFactory, IndicateurFactory, SousThemeFactory, UserFactory
 

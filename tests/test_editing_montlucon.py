@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import Difficulte, Quartier, SousTheme
 from tests.factories import UserFactory
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import Difficulte, SousTheme, Theme
 from indicateurs.models import Indicateur
 from tests.factories import (

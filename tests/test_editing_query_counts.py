@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics import editing
-from diagnostics.access import Role
 from tests.factories import UserFactory
 from tests.scale import build_diagnostic
 

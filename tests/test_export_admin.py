@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.resources import ADMIN_FORMATS, MesureFlatResource, SafeCSV, SafeXLSX
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from import_export.resources import ModelResource
 
+from comptes.roles import Role
 from diagnostics import exports_source, resources
-from diagnostics.access import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier, SousTheme, Theme
 from indicateurs.models import Indicateur, Mesure

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.exports import HEADERS, neutralize_formula, workbook_bytes
 from tests.factories import (
     CelluleSourceFactory,

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.filters import DifficulteFilterSet, FastSelect
 from diagnostics.models import Difficulte
 from indicateurs.filters import IndicateurFilterSet

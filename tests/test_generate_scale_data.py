@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils.html import escape
 
+from comptes.roles import Role
 from diagnostics import scale_data
-from diagnostics.access import Role
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from comptes.roles import Role
 from diagnostics import editing, history
-from diagnostics.access import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import Difficulte, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.models import Indicateur

@@ -20,7 +20,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import Workbook
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import CelluleSource, Diagnostic, Import, ImportEnAttente, Pilier, Theme
 from indicateurs.importers import import_measures

@@ -8,8 +8,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics import undo
-from diagnostics.access import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import Difficulte, Import, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.importers import import_measures

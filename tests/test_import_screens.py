@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from comptes.roles import Role
 from diagnostics import uploads
-from diagnostics.access import Role
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs import charts
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, qpv, quantitatif, serie

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs.management.commands.demo_mesures import SOURCE
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import UserFactory

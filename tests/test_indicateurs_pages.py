@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import DiagnosticFactory, IndicateurFactory, UserFactory
 from tests.indicateurs_data import RIVE_GAUCHE, mesure, qpv, quantitatif, serie

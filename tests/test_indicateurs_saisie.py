@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs import saisie
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import UserFactory

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs import secret
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import RIVE_GAUCHE, qpv, quantitatif, serie

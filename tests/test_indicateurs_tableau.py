@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
 from indicateurs.tableau import Statut, dernieres_mesures, evaluer
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import Difficulte
 from indicateurs.models import Indicateur
 from tests.factories import ThemeFactory, UserFactory

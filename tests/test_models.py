@@ -64,7 +64,7 @@ def test_items_of_a_pilier_include_theme_level_ones():
 
 
 def test_user_factory_gives_roles():
-    from diagnostics.access import Role, can_edit, roles_of
+    from comptes.roles import Role, can_edit, roles_of
     from tests.factories import UserFactory
 
     assert roles_of(UserFactory(role=Role.PARTENAIRE)) == {Role.PARTENAIRE}

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import CelluleSource
 from tests.factories import (
     PASSWORD,

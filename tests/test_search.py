@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics import search
-from diagnostics.access import Role
 from diagnostics.models import Difficulte
 from tests.factories import (
     DiagnosticFactory,

@@ -11,7 +11,7 @@ from django.template import RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from tests.factories import DiagnosticFactory, UserFactory
 
 ROOT = Path(settings.BASE_DIR)

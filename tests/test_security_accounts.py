@@ -12,7 +12,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from comptes.middleware import ACTIVITY_KEY
-from diagnostics.access import Role
+from comptes.roles import Role
 from tests.factories import PASSWORD, DiagnosticFactory, UserFactory
 
 # The admin -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from comptes.models import EchecConnexion
-from diagnostics.access import Role
+from comptes.roles import Role
 from tests.factories import PASSWORD, UserFactory
 
 LOCKED = "Trop de tentatives de connexion ont échoué pour ce compte ou depuis cette adresse"

@@ -2,7 +2,7 @@
 
 from django import template
 
-from diagnostics.access import can_edit
+from comptes.roles import can_edit
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from diagnostics.access import Role, is_administrateur, roles_of
+from comptes.roles import Role, is_administrateur, roles_of
 
 register = template.Library()
 

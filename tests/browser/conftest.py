@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.models import Diagnostic, Difficulte, Quartier
 from indicateurs.models import Indicateur
 from tests.browser import AXE_PATH, ROOT

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from comptes.roles import Role
 from diagnostics import editing
-from diagnostics.access import Role
 from diagnostics.models import Difficulte, SousTheme, Theme
 from indicateurs.models import Indicateur
 from tests.browser import assert_accessible, login, screenshot

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from indicateurs.models import Indicateur
 from tests.browser import assert_accessible, login, screenshot
 from tests.factories import UserFactory

@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from comptes.models import EchecConnexion
-from diagnostics.access import Role
+from comptes.roles import Role
 from tests.browser import login
 from tests.factories import UserFactory
 

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from diagnostics.access import Role
+from comptes.roles import Role
 from diagnostics.importers import import_source_table
 from diagnostics.models import Diagnostic, Quartier
 

@@ -40,7 +40,9 @@ browser-deps:
 		test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent; \
 	else echo "npm absent : les tests d'accessibilité dans le navigateur seront ignorés."; fi
 
+# The layers first (import-linter, contracts in pyproject.toml), then the whole suite.
 test: install browser-deps
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 # Benchmarks (README, « Performances ») : on PostgreSQL when DATABASE_URL is set, else
@@ -49,6 +51,7 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 quality: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run

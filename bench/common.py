@@ -94,6 +94,18 @@ def manage(url, *arguments, debug=True, capture=False, **extra_env):
     )
 
 
+def generate_scale_data(url, *arguments, capture=False):
+    """Run the synthetic data generator (bench/generate_scale_data.py) on database `url`."""
+    return subprocess.run(
+        [PYTHON, "-m", "bench.generate_scale_data", *arguments],
+        cwd=ROOT,
+        env=django_env(url, debug=True),
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

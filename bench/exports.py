@@ -10,8 +10,9 @@ PostgreSQL), filled once by the importers (bench/imports.py's files: the source 
 like Montluçon's, the measures in the long layout). Each run of each case is a subprocess of
 its own (peak memory, ru_maxrss, Django included); the cases alternate from run to run.
 
-- `diagnostic_xlsx`: the diagnostic in the layout of its source table (`exports_source`,
-  the Administrateur's "tableau source" download): rows of the table per second;
+- `diagnostic_xlsx`: the diagnostic in the layout of its source table
+  (`diagnostics.imports.source_export`, the Administrateur's "tableau source" download):
+  rows of the table per second;
 - `mesures_csv`, `mesures_xlsx`: every measure through the admin's flat export (the one
   export of measures in bulk the application offers: "Mesures" › "Exporter", superusers),
   requested over the Django test client as a browser would and read to the last byte.
@@ -142,9 +143,9 @@ def prepare(workdir, args):
     """The data exported: measures and a diagnostic, written by the importers."""
     from django.contrib.auth import get_user_model
 
-    from diagnostics.importers import import_source_table
+    from diagnostics.imports import import_source_table
     from diagnostics.models import Diagnostic
-    from indicateurs.importers import import_measures
+    from indicateurs.imports import import_measures
 
     start = time.perf_counter()
     diagnostic = imports.measures_diagnostic(workdir, args.rows, 1, xlsx=False)
@@ -166,7 +167,7 @@ def prepare(workdir, args):
 
 
 def diagnostic_case(workdir, args):
-    from diagnostics import exports_source
+    from diagnostics.imports import source_export as exports_source
     from diagnostics.models import Diagnostic
 
     diagnostic = Diagnostic.objects.get(slug="banc-tableau")
@@ -180,7 +181,8 @@ def measures_case(file_format):
         from django.test import Client
         from django.urls import reverse
 
-        from diagnostics.resources import ADMIN_FORMATS, MesureFlatResource
+        from diagnostics.admin.formats import ADMIN_FORMATS
+        from indicateurs.admin.resources import MesureFlatResource
 
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(get_user_model().objects.get(username=SUPERUSER))

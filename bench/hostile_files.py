@@ -49,7 +49,7 @@ def rss_bytes():
 def measure(case, queue):
     from django.conf import settings
 
-    from diagnostics.importers import import_source_table
+    from diagnostics.imports import import_source_table
     from diagnostics.models import Diagnostic
 
     _, filename, builder, message, limits = case

@@ -213,7 +213,7 @@ def setup(workdir, rows, sample):
 
 def _ours(filename, reset=False, expect=None, engine=None, count_rows=None):
     def case(workdir, rows, sample):
-        from indicateurs.importers import import_measures
+        from indicateurs.imports import import_measures
 
         if reset:
             imports.reset_measures()
@@ -238,8 +238,8 @@ def _ours(filename, reset=False, expect=None, engine=None, count_rows=None):
 
 def readers(mode):
     def case(workdir, rows, sample):
-        from diagnostics.importers.formats import read_xlsx
-        from indicateurs.importers import read_measures
+        from diagnostics.imports.formats import read_xlsx
+        from indicateurs.imports import read_measures
 
         content = (workdir / "mesures.xlsx").read_bytes()
         if mode == "calamine":

@@ -536,7 +536,7 @@ def write_source_table(path, rows):
 
 
 def diagnostic_case(workdir, args):
-    from diagnostics.importers import import_source_table
+    from diagnostics.imports import import_source_table
     from diagnostics.models import Diagnostic
 
     content = (workdir / "diagnostic.xlsx").read_bytes()
@@ -577,7 +577,7 @@ def measures_diagnostic_of(workdir):
 
 def measures_case(filename):
     def case(workdir, args):
-        from indicateurs.importers import import_measures
+        from indicateurs.imports import import_measures
 
         reset_measures()
         content = (workdir / filename).read_bytes()

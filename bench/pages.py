@@ -56,6 +56,7 @@ if __package__ in (None, ""):
 from bench import queries
 from bench.common import (
     engine_of,
+    generate_scale_data,
     gunicorn,
     machine,
     manage,
@@ -392,7 +393,7 @@ def main():
             print("Préparation de la base : migrations, démonstration, données synthétiques…")
             manage(url, "migrate", "--noinput", capture=True)
             manage(url, "demo", capture=True)
-            manage(url, "generate_scale_data", "--scale", str(args.echelle), capture=True)
+            generate_scale_data(url, "--scale", str(args.echelle), capture=True)
             result = run(url, **options)
     result["machine"] = machine()
     print(format_table(result))

@@ -38,7 +38,15 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, ROOT, django_env, engine_of, manage, throwaway_database
+from bench.common import (
+    PYTHON,
+    ROOT,
+    django_env,
+    engine_of,
+    generate_scale_data,
+    manage,
+    throwaway_database,
+)
 
 SEED_SLUG = "montlucon-2024"
 SYNTHETIC_PREFIX = "synthetique-"
@@ -200,9 +208,9 @@ def main():
         print("Préparation de la base : migrations, démonstration, données synthétiques…")
         manage(url, "migrate", "--noinput", capture=True)
         manage(url, "demo", capture=True)
-        manage(url, "generate_scale_data", "--scale", "0.01", capture=True)
+        generate_scale_data(url, "--scale", "0.01", capture=True)
         small = run(url)
-        manage(url, "generate_scale_data", "--scale", str(args.echelle), capture=True)
+        generate_scale_data(url, "--scale", str(args.echelle), capture=True)
         full = run(url)
     result = compare(small, full)
     print(format_table(result))

@@ -113,7 +113,7 @@ def bench_database(database, args):
     generation = {}
     for label, scale in (("petite", SMALL_SCALE), ("banc", args.echelle)):
         start = time.monotonic()
-        common.manage(database, "generate_scale_data", "--scale", str(scale), "-v", "0")
+        common.generate_scale_data(database, "--scale", str(scale), "-v", "0")
         generation[label] = {"echelle": scale, "secondes": round(time.monotonic() - start, 1)}
         print(
             f"Données synthétiques à l'échelle {scale} : {generation[label]['secondes']:.1f} s",

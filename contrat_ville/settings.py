@@ -159,7 +159,7 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # The address given in the accessibility statement (templates/accessibilite.html).
 ACCESSIBILITE_CONTACT_EMAIL = os.environ.get("ACCESSIBILITE_CONTACT_EMAIL", DEFAULT_FROM_EMAIL)
 
-# Limits on imported files (see diagnostics.importers).
+# Limits on imported files (see diagnostics.imports).
 IMPORT_MAX_FILE_SIZE = env_int("IMPORT_MAX_FILE_SIZE", 10 * 1024 * 1024)  # bytes
 IMPORT_MAX_CELL_LENGTH = env_int("IMPORT_MAX_CELL_LENGTH", 10_000)  # characters
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
@@ -173,7 +173,7 @@ IMPORT_MAX_XLSX_PARTS = env_int("IMPORT_MAX_XLSX_PARTS", 1_000)
 IMPORT_MAX_MERGED_CELLS = env_int("IMPORT_MAX_MERGED_CELLS", 100_000)
 # A file uploaded on the import screens waits this long (seconds) for its confirmation.
 IMPORT_PENDING_TTL = env_int("IMPORT_PENDING_TTL", 60 * 60)
-# Files of indicator values (indicateurs.importers): larger, read faster (bench/README.md).
+# Files of indicator values (indicateurs.imports): larger, read faster (bench/README.md).
 IMPORT_MESURES_MAX_FILE_SIZE = env_int("IMPORT_MESURES_MAX_FILE_SIZE", 30 * 1024 * 1024)
 IMPORT_MESURES_MAX_ROWS = env_int("IMPORT_MESURES_MAX_ROWS", 200_000)
 

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from comptes.forms import LoginForm
-from diagnostics.views import AccessibiliteView, HomeView
+from diagnostics.views.consultation import AccessibiliteView, HomeView
 
 urlpatterns = [
     path("admin/", admin.site.urls),

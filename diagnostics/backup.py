@@ -31,37 +31,38 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from indicateurs.models import Indicateur, Mesure
-
-from .models import (
-    CelluleSource,
-    Diagnostic,
-    Difficulte,
-    Import,
-    Pilier,
-    Quartier,
-    SousTheme,
-    Theme,
-)
+from . import kinds
+from .models import CelluleSource, Diagnostic, Import, Quartier, SousTheme, Theme
 
 FORMAT = "contrat-ville/sauvegarde-diagnostic"
 VERSION = 1
 
-# What a diagnostic owns, parents first: (model, {field: the model its values point to}).
-# A row belongs to the diagnostic when any of these fields points to a row that does; its
-# history rows too, and the history of rows deleted since (history keeps their parents'
-# numbers), so that a deleted pilier brings the history of its deleted thèmes along.
-OWNED = [
-    (Diagnostic, {"pk": Diagnostic}),
-    (Import, {"diagnostic": Diagnostic}),
-    (CelluleSource, {"import_source": Import}),
-    (Pilier, {"diagnostic": Diagnostic}),
-    (Theme, {"pilier": Pilier}),
-    (SousTheme, {"theme": Theme}),
-    (Difficulte, {"theme": Theme, "sous_theme": SousTheme}),
-    (Indicateur, {"theme": Theme, "sous_theme": SousTheme}),
-    (Mesure, {"indicateur": Indicateur}),
-]
+
+def owned():
+    """What a diagnostic owns, parents first: [(model, {field: the model its values point
+    to})], every kind of the registry after the diagnostic and its imports.
+
+    A row belongs to the diagnostic when any of these fields points to a row that does;
+    its history rows too, and the history of rows deleted since (history keeps their
+    parents' numbers), so that a deleted pilier brings the history of its deleted thèmes
+    along.
+    """
+    result = [
+        (Diagnostic, {"pk": Diagnostic}),
+        (Import, {"diagnostic": Diagnostic}),
+        (CelluleSource, {"import_source": Import}),
+    ]
+    for kind in kinds.all_kinds():
+        if kind.is_item:
+            links = {"theme": Theme, "sous_theme": SousTheme}
+        elif kind.parent == "diagnostic":
+            links = {"diagnostic": Diagnostic}
+        else:
+            links = {kind.parent: kinds.get(kind.parent).model}
+        result.append((kind.model, links))
+    return result
+
+
 REFERENCED = [Quartier, get_user_model()]
 # Models of the diagnostic's apps that a backup leaves out, by label, with the reason.
 LEFT_OUT = {
@@ -86,8 +87,7 @@ class RestoreReport:
     created_accounts: list[str] = field(default_factory=list)
 
     def count(self, model):
-        owned = {model for model, _ in OWNED}
-        name = model._meta.verbose_name_plural if model in owned else HISTORY
+        name = model._meta.verbose_name_plural if model in {m for m, _ in owned()} else HISTORY
         self.counts[str(name)] = self.counts.get(str(name), 0) + 1
 
     def as_lines(self):
@@ -121,8 +121,8 @@ def history_m2m_models(model):
 
 def backed_up_models():
     """Every model whose rows a backup holds, in restoration order."""
-    models = [model for model, _ in OWNED]
-    for model, _ in OWNED:
+    models = [model for model, _ in owned()]
+    for model, _ in owned():
         if history_model(model) is not None:
             models.append(history_model(model))
             models += history_m2m_models(model)
@@ -133,7 +133,7 @@ def _querysets(diagnostic):
     """{model: queryset of the rows of this diagnostic}, in restoration order."""
     ids = {}
     querysets = {}
-    for model, links in OWNED:
+    for model, links in owned():
         historical = history_model(model)
         current, past = Q(), Q()
         for name, parent in links.items():
@@ -148,7 +148,7 @@ def _querysets(diagnostic):
             numbers |= set(historical.objects.filter(past).values_list("id", flat=True))
         ids[model] = numbers
         querysets[model] = model.objects.filter(pk__in=numbers).order_by("pk")
-    for model, _ in OWNED:
+    for model, _ in owned():
         historical = history_model(model)
         if historical is None:
             continue

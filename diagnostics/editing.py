@@ -25,23 +25,11 @@ after being locked, so a concurrent change is never overwritten by an out-of-dat
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
-from django.utils import timezone
 
-from indicateurs.models import Indicateur, Mesure
-
-from .models import (
-    CelluleSource,
-    Diagnostic,
-    Difficulte,
-    Element,
-    NamedNode,
-    Pilier,
-    Quartier,
-    SousTheme,
-    Theme,
-)
+from . import kinds
+from .models import CelluleSource, Diagnostic, Element, Pilier, SousTheme, Theme
 from .text import collapse_whitespace, fingerprint, normalize_key
 
 REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
@@ -50,72 +38,9 @@ REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
 # Words ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Nom:
-    """How the interface names a kind of object, with its French grammar."""
-
-    singulier: str  # "difficulté"
-    pluriel: str  # "difficultés"
-    le: str  # "la difficulté", "l'indicateur"
-    du: str  # "de la difficulté", "de l'indicateur"
-    ce: str  # "cette difficulté"
-    un: str  # "une difficulté"
-    feminin: bool
-
-    @property
-    def e(self):
-        """The agreement of a past participle: "modifiée" or "modifié"."""
-        return "e" if self.feminin else ""
-
-    def compte(self, nombre):
-        return f"{nombre} {self.singulier if nombre == 1 else self.pluriel}"
-
-
-NOMS = {
-    Pilier: Nom("pilier", "piliers", "le pilier", "du pilier", "ce pilier", "un pilier", False),
-    Theme: Nom("thème", "thèmes", "le thème", "du thème", "ce thème", "un thème", False),
-    SousTheme: Nom(
-        "sous-thème",
-        "sous-thèmes",
-        "le sous-thème",
-        "du sous-thème",
-        "ce sous-thème",
-        "un sous-thème",
-        False,
-    ),
-    Difficulte: Nom(
-        "difficulté",
-        "difficultés",
-        "la difficulté",
-        "de la difficulté",
-        "cette difficulté",
-        "une difficulté",
-        True,
-    ),
-    Indicateur: Nom(
-        "indicateur",
-        "indicateurs",
-        "l'indicateur",
-        "de l'indicateur",
-        "cet indicateur",
-        "un indicateur",
-        False,
-    ),
-    Mesure: Nom(
-        "valeur d'indicateur",
-        "valeurs d'indicateurs",
-        "la valeur",
-        "de la valeur",
-        "cette valeur",
-        "une valeur",
-        True,
-    ),
-}
-
-
 def nom(obj_or_model):
-    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
-    return NOMS[model]
+    """How the interface names this kind of object (`kinds.Nom`)."""
+    return kinds.of(obj_or_model).nom
 
 
 def short(text, length=60):
@@ -145,7 +70,7 @@ class StaleEdit(Exception):
         )
 
 
-def _integrity_as_validation_error(operation):
+def integrity_as_validation_error(operation):
     """A database constraint that still fails (a race the checks could not see) becomes a
     French ValidationError; the transaction of the operation is rolled back."""
 
@@ -171,13 +96,6 @@ PARENTS = {
     Pilier: (Diagnostic, "diagnostic_id"),
     Theme: (Pilier, "pilier_id"),
     SousTheme: (Theme, "theme_id"),
-}
-
-# What goes with a deleted object: model -> [(child model, foreign key attname)].
-CHILDREN = {
-    Theme: [(SousTheme, "theme_id"), (Difficulte, "theme_id"), (Indicateur, "theme_id")],
-    SousTheme: [(Difficulte, "sous_theme_id"), (Indicateur, "sous_theme_id")],
-    Indicateur: [(Mesure, "indicateur_id")],
 }
 
 # Fields a person never sets (the rest is restored from a version).
@@ -262,7 +180,7 @@ def check_unique(obj, field="libelle", exclude=()):
 # Writing ----------------------------------------------------------------------------------
 
 
-def _lock(model, pk):
+def lock(model, pk):
     """Take the write lock of one row (no-op UPDATE), first statement of a transaction."""
     return model.objects.filter(pk=pk).update(updated_at=F("updated_at"))
 
@@ -273,7 +191,7 @@ def _fresh(model, pks):
     return model.objects.in_bulk(pks)
 
 
-def _guard(obj, expected_version):
+def guard(obj, expected_version):
     """The versioned UPDATE: the object as now saved, locked, its version + 1.
 
     Raises StaleEdit when `expected_version` is no longer the current one.
@@ -312,7 +230,7 @@ def _add_quartiers_to_last_record(obj):
     )
 
 
-def _write(obj, user, reason, *, quartiers=None, insert=False):
+def write(obj, user, reason, *, quartiers=None, insert=False):
     """Save `obj` and its history record (who, reason); `quartiers` too when given."""
     obj._history_user = user
     obj._change_reason = reason_text(reason)
@@ -326,7 +244,7 @@ def _write(obj, user, reason, *, quartiers=None, insert=False):
     return obj
 
 
-def _next_position(model, lookup):
+def next_position(model, lookup):
     return (model.objects.filter(**lookup).aggregate(Max("position"))["position__max"] or 0) + 1
 
 
@@ -340,30 +258,30 @@ def _renumber(model, order, positions, user, reasons, default_reason):
     for pk, position in changed.items():
         obj = fresh[pk]
         obj.position = position
-        _write(obj, user, reasons.get(pk, default_reason))
+        write(obj, user, reasons.get(pk, default_reason))
 
 
 # Creating and editing ---------------------------------------------------------------------
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def create(obj, user, *, quartiers=None, reason="Création"):
     """Save a new level or item at the end of its parent; its quartiers when given."""
     with transaction.atomic():
         parent_model, parent_pk = parent_key(obj)
-        if not _lock(parent_model, parent_pk):
+        if not lock(parent_model, parent_pk):
             raise ValidationError(
                 f"{nom(parent_model).le.capitalize()} de cet ajout n'existe plus : "
                 "rien n'a été enregistré."
             )
         check_unique(obj)
         if hasattr(obj, "position"):
-            obj.position = _next_position(type(obj), sibling_filter(obj))
+            obj.position = next_position(type(obj), sibling_filter(obj))
         obj.version = 1
-        return _write(obj, user, reason, quartiers=quartiers, insert=True)
+        return write(obj, user, reason, quartiers=quartiers, insert=True)
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def save_versioned(obj, expected_version, user, *, fields, quartiers=None, reason="Modification"):
     """Save the values of `fields` of `obj` (and its quartiers when given) if the object is
     still at `expected_version`, the version the person started from.
@@ -373,14 +291,14 @@ def save_versioned(obj, expected_version, user, *, fields, quartiers=None, reaso
     ValidationError on a libellé that already exists at the same level.
     """
     with transaction.atomic():
-        fresh = _guard(obj, expected_version)
+        fresh = guard(obj, expected_version)
         for name in fields:
             setattr(fresh, name, getattr(obj, name))
         check_unique(fresh)
-        return _write(fresh, user, reason, quartiers=quartiers)
+        return write(fresh, user, reason, quartiers=quartiers)
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def delete(obj, user, expected_version=None):
     """Delete a level or an item and everything under it, each deletion in the history.
 
@@ -389,19 +307,19 @@ def delete(obj, user, expected_version=None):
     """
     with transaction.atomic():
         if expected_version is not None:
-            obj = _guard(obj, expected_version)
-        marker = _deleted_with_marker(obj)
+            obj = guard(obj, expected_version)
+        marker = deleted_with_marker(obj)
         _delete_tree(obj, user, "Suppression", reason_text(f"{marker} « {short(obj.libelle)} »"))
 
 
-def _deleted_with_marker(obj):
+def deleted_with_marker(obj):
     return f"Suppression avec {nom(obj).le} n° {obj.pk}"
 
 
 def _delete_tree(obj, user, reason, children_reason):
-    for child_model, attname in CHILDREN.get(type(obj), ()):
-        for child in child_model.objects.filter(**{attname: obj.pk}):
-            _delete_tree(child, user, children_reason, children_reason)
+    for child, attname in kinds.children(kinds.of(obj)):
+        for child_obj in child.model.objects.filter(**{attname: obj.pk}):
+            _delete_tree(child_obj, user, children_reason, children_reason)
     obj._history_user = user
     obj._change_reason = reason_text(reason)
     obj.delete()
@@ -429,34 +347,27 @@ class DeleteSummary:
 
 
 def delete_summary(obj):
-    """What deleting `obj` takes with it: sous-thèmes, items, values of indicators."""
-    Q = models.Q
-    if isinstance(obj, Theme):
-        items = Q(theme=obj.pk) | Q(sous_theme__theme=obj.pk)
-        querysets = [
-            SousTheme.objects.filter(theme=obj.pk),
-            Difficulte.objects.filter(items),
-            Indicateur.objects.filter(items),
-            Mesure.objects.filter(
-                Q(indicateur__theme=obj.pk) | Q(indicateur__sous_theme__theme=obj.pk)
-            ),
-        ]
-    elif isinstance(obj, SousTheme):
-        querysets = [
-            Difficulte.objects.filter(sous_theme=obj.pk),
-            Indicateur.objects.filter(sous_theme=obj.pk),
-            Mesure.objects.filter(indicateur__sous_theme=obj.pk),
-        ]
-    elif isinstance(obj, Indicateur):
-        querysets = [Mesure.objects.filter(indicateur=obj.pk)]
-    else:
-        querysets = []
-    parts = []
-    for queryset in querysets:
-        number = queryset.count()
-        if number:
-            parts.append((number, NOMS[queryset.model]))
-    return DeleteSummary(parts)
+    """What deleting `obj` takes with it: sous-thèmes, items, values of indicators... One
+    count for each kind that can hang from it."""
+    return DeleteSummary(
+        [(number, kind.nom) for kind, queryset in descendants(obj) if (number := queryset.count())]
+    )
+
+
+def descendants(obj):
+    """[(kind, queryset of its objects under `obj`)] for every kind that can hang from
+    `obj` at any depth, in the order of the registry."""
+    found = {}
+
+    def walk(kind, queryset):
+        for child, attname in kinds.children(kind):
+            rows = child.model.objects.filter(**{f"{attname}__in": queryset.values("pk")})
+            found[child] = found[child] | rows if child in found else rows
+            walk(child, rows)
+
+    kind = kinds.of(obj)
+    walk(kind, kind.model.objects.filter(pk=obj.pk))
+    return [(child, found[child]) for child in kinds.below(kind)]
 
 
 # Order and moves --------------------------------------------------------------------------
@@ -472,11 +383,11 @@ def move_down(obj, user):
     return _shift(obj, 1, user)
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def _shift(obj, step, user):
     with transaction.atomic():
         # The parent's lock serialises every change of order among its children.
-        _lock(*parent_key(obj))
+        lock(*parent_key(obj))
         positions = dict(siblings(obj).values_list("pk", "position"))
         order = list(positions)
         if obj.pk not in positions:  # moved elsewhere meanwhile
@@ -504,36 +415,36 @@ def _same_diagnostic(obj, destination, field):
         raise ValidationError({field: "Cette destination n'appartient pas à ce diagnostic."})
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def move_element(element, destination, user, expected_version):
     """Move an item to a sous-thème, or to a thème's own level, of the same diagnostic;
     it goes last there."""
     with transaction.atomic():
-        fresh = _guard(element, expected_version)
+        fresh = guard(element, expected_version)
         _same_diagnostic(fresh, destination, "destination")
         if isinstance(destination, SousTheme):
             fresh.theme, fresh.sous_theme = None, destination
         else:
             fresh.theme, fresh.sous_theme = destination, None
-        if not _lock(type(destination), destination.pk):
+        if not lock(type(destination), destination.pk):
             raise ValidationError({"destination": "Cette destination n'existe plus."})
         check_unique(fresh, field="destination")
-        fresh.position = _next_position(type(fresh), sibling_filter(fresh))
-        return _write(fresh, user, f"Déplacement vers « {short(destination.libelle)} »")
+        fresh.position = next_position(type(fresh), sibling_filter(fresh))
+        return write(fresh, user, f"Déplacement vers « {short(destination.libelle)} »")
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def move_sous_theme(sous_theme, theme, user, expected_version):
     """Move a sous-thème, with its items, to another thème of the same diagnostic."""
     with transaction.atomic():
-        fresh = _guard(sous_theme, expected_version)
+        fresh = guard(sous_theme, expected_version)
         _same_diagnostic(fresh, theme, "theme")
         fresh.theme = theme
-        if not _lock(Theme, theme.pk):
+        if not lock(Theme, theme.pk):
             raise ValidationError({"theme": "Ce thème n'existe plus."})
         check_unique(fresh, field="theme")
-        fresh.position = _next_position(SousTheme, sibling_filter(fresh))
-        return _write(fresh, user, f"Déplacement vers « {short(theme.libelle)} »")
+        fresh.position = next_position(SousTheme, sibling_filter(fresh))
+        return write(fresh, user, f"Déplacement vers « {short(theme.libelle)} »")
 
 
 # Split and merge --------------------------------------------------------------------------
@@ -541,7 +452,7 @@ def move_sous_theme(sous_theme, theme, user, expected_version):
 
 # Fields of an item that the parts of a split copy from the original (an indicator's
 # metadata included): everything but identity, libellé and order.
-def _copied_fields(model):
+def copied_fields(model):
     return [
         field.attname
         for field in model._meta.concrete_fields
@@ -554,7 +465,7 @@ def clean_libelles(libelles):
     return [collapse_whitespace(text) for text in libelles if collapse_whitespace(text)]
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def split_element(element, libelles, user, expected_version):
     """Split an item into several: it keeps the first libellé, new items take the others
     right after it. All keep its provenance (`source`), its quartiers and, for an
@@ -573,8 +484,8 @@ def split_element(element, libelles, user, expected_version):
         )
     model = type(element)
     with transaction.atomic():
-        _lock(*parent_key(element))  # the parent first: its children are renumbered
-        fresh = _guard(element, expected_version)
+        lock(*parent_key(element))  # the parent first: its children are renumbered
+        fresh = guard(element, expected_version)
         reason = f"Scission de « {short(fresh.libelle)} »"
         clash = siblings(fresh).exclude(pk=fresh.pk).filter(cle__in=keys).exists()
         if clash:
@@ -592,12 +503,12 @@ def split_element(element, libelles, user, expected_version):
         index = order.index(fresh.pk)
         fresh.libelle = libelles[0]
         fresh.position = index + 1
-        _write(fresh, user, reason)
-        copied = {name: getattr(fresh, name) for name in _copied_fields(model)}
+        write(fresh, user, reason)
+        copied = {name: getattr(fresh, name) for name in copied_fields(model)}
         parts = [fresh]
         for offset, libelle in enumerate(libelles[1:], 2):
             part = model(**copied, libelle=libelle, position=index + offset, version=1)
-            _write(part, user, reason, quartiers=quartiers, insert=True)
+            write(part, user, reason, quartiers=quartiers, insert=True)
             parts.append(part)
         others = order[index + 1 :]
         order = order[: index + 1] + [part.pk for part in parts[1:]] + others
@@ -606,7 +517,7 @@ def split_element(element, libelles, user, expected_version):
         return parts
 
 
-@_integrity_as_validation_error
+@integrity_as_validation_error
 def merge_elements(element, expected_version, others, libelle, user):
     """Merge items of the same kind and level into `element`, which is kept.
 
@@ -620,19 +531,15 @@ def merge_elements(element, expected_version, others, libelle, user):
     if not others:
         raise ValidationError({"autres": "Cochez au moins un élément à fusionner avec celui-ci."})
     model = type(element)
-    if model is Indicateur and Mesure.objects.filter(indicateur__in=list(others)).exists():
-        raise ValidationError(
-            {
-                "autres": "Un des indicateurs cochés a des valeurs saisies : elles seraient "
-                "perdues. Supprimez-les ou reportez-les d'abord sur cet indicateur."
-            }
-        )
+    for value in kinds.values_of(kinds.of(model)):
+        if value.model.objects.filter(**{f"{value.parent}__in": list(others)}).exists():
+            raise ValidationError({"autres": value.merge_refused})
     with transaction.atomic():
-        _lock(*parent_key(element))  # the parent first, as when its children are reordered
-        fresh = _guard(element, expected_version)
+        lock(*parent_key(element))  # the parent first, as when its children are reordered
+        fresh = guard(element, expected_version)
         merged = []
         for pk, version in sorted(others.items()):
-            merged.append(_guard(model(pk=pk), version))
+            merged.append(guard(model(pk=pk), version))
         if any(sibling_filter(item) != sibling_filter(fresh) for item in merged):
             raise ValidationError(
                 {"autres": "On ne fusionne que des éléments du même niveau : déplacez-les d'abord."}
@@ -659,179 +566,9 @@ def merge_elements(element, expected_version, others, libelle, user):
         for item in merged:
             _delete_tree(item, user, into, into)
         mention = f" (sources : lignes {', '.join(map(str, lignes))})" if lignes else ""
-        return _write(
+        return write(
             fresh,
             user,
             f"Fusion de {len(merged) + 1} éléments{mention}",
             quartiers=sorted(quartiers),
         )
-
-
-# Restoring --------------------------------------------------------------------------------
-
-
-def history_model(model):
-    return model.history.model
-
-
-def record_quartier_ids(record):
-    """The quartiers an item had at this version (a deletion record carries none: the
-    tags are removed before the row, so the version before it is read)."""
-    if record.history_type == "-":
-        record = (
-            type(record)
-            .objects.filter(id=record.id, history_id__lt=record.history_id)
-            .exclude(history_type="-")
-            .order_by("-history_id")
-            .first()
-        )
-        if record is None:
-            return []
-    m2m_model = type(record).quartiers.model
-    return list(m2m_model.objects.filter(history=record).values_list("quartier_id", flat=True))
-
-
-def _latest_libelle(model, pk):
-    record = history_model(model).objects.filter(id=pk).order_by("-history_id").first()
-    return short(record.libelle) if record else f"n° {pk}"
-
-
-def _check_references(obj):
-    """Foreign keys of a restored object: a deleted source or author is left empty; a
-    deleted parent refuses the restoration (restore the parent first)."""
-    for field in obj._meta.concrete_fields:
-        if not isinstance(field, models.ForeignKey):
-            continue
-        value = getattr(obj, field.attname)
-        if value is None or field.related_model.objects.filter(pk=value).exists():
-            continue
-        if field.null and field.remote_field.on_delete is models.SET_NULL:
-            setattr(obj, field.attname, None)
-            continue
-        related = field.related_model
-        if related in NOMS:
-            pronoun = "la" if nom(related).feminin else "le"
-            message = (
-                f"{nom(related).le.capitalize()} « {_latest_libelle(related, value)} » a été "
-                f"supprimé{nom(related).e} : restaurez-{pronoun} d'abord."
-            )
-        else:
-            message = (
-                f"{related._meta.verbose_name.capitalize()} n° {value} n'existe plus : "
-                "cette version ne peut pas être restaurée."
-            )
-        raise ValidationError(message)
-
-
-def restore_reason(record):
-    return (
-        f"Restauration de la version du {timezone.localtime(record.history_date):%d/%m/%Y à %H:%M}"
-    )
-
-
-@_integrity_as_validation_error
-def restore_version(record, user, expected_version):
-    """Give an existing object the values of one of its earlier versions (libellé,
-    parent, quartiers, provenance, an indicator's metadata). Its position is kept, or it
-    goes last when the version puts it back under another parent.
-    """
-    model = record.instance_type
-    if record.history_type == "-":
-        raise ValidationError("Cette version est une suppression : restaurez l'élément supprimé.")
-    with transaction.atomic():
-        fresh = _guard(model(pk=record.id), expected_version)
-        old_parent = sibling_filter(fresh)
-        for name in _copied_fields(model) + ["libelle"]:
-            if name in ("numero", "diagnostic_id"):
-                continue
-            setattr(fresh, name, getattr(record, name))
-        _check_references(fresh)
-        if sibling_filter(fresh) != old_parent:
-            _lock(*parent_key(fresh))
-            fresh.position = _next_position(model, sibling_filter(fresh))
-        check_unique(fresh, field="__all__")
-        quartiers = None
-        if issubclass(model, Element):
-            quartiers = list(Quartier.objects.filter(pk__in=record_quartier_ids(record)))
-        return _write(fresh, user, restore_reason(record), quartiers=quartiers)
-
-
-@_integrity_as_validation_error
-def restore_deleted(record, user):
-    """Bring a deleted object back from its deletion record, with its id, its last
-    values, its quartiers, and what was deleted with it (the sous-thèmes and items of a
-    thème, the values of an indicator...). Returns the restored object.
-    """
-    model = record.instance_type
-    if record.history_type != "-":
-        raise ValidationError("Cette version n'est pas une suppression.")
-    with transaction.atomic():
-        if model.objects.filter(pk=record.id).exists():
-            raise ValidationError(
-                f"{nom(model).ce.capitalize()} a déjà été restauré{nom(model).e}."
-            )
-        restored = _restore_one(record, user)
-        _restore_deleted_with(record, user)
-        return restored
-
-
-def _restore_one(record, user):
-    model = record.instance_type
-    obj = record.instance
-    obj.version = (record.version or 0) + 1
-    obj._state.adding = True
-    _check_references(obj)
-    if parent := PARENTS.get(model):
-        _lock(parent[0], getattr(obj, parent[1]))
-    elif issubclass(model, Element):
-        _lock(*parent_key(obj))
-    if isinstance(obj, NamedNode | Element):
-        check_unique(obj, field="__all__")
-    quartiers = None
-    if issubclass(model, Element):
-        quartiers = list(Quartier.objects.filter(pk__in=record_quartier_ids(record)))
-    return _write(obj, user, "Restauration après suppression", quartiers=quartiers, insert=True)
-
-
-def _deleted_with(record):
-    """[(model, history rows)] of what was deleted together with the object of a deletion
-    record (see `delete`): the rows deleted with its marker since its previous version,
-    parents first."""
-    model = record.instance_type
-    if model not in CHILDREN:
-        return []
-    previous = (
-        type(record)
-        .objects.filter(id=record.id, history_id__lt=record.history_id)
-        .order_by("-history_id")
-        .first()
-    )
-    marker = f"{_deleted_with_marker(model(pk=record.id))} «"
-    found = []
-    for child_model in (SousTheme, Difficulte, Indicateur, Mesure):
-        rows = history_model(child_model).objects.filter(
-            history_type="-",
-            history_change_reason__startswith=marker,
-            history_date__lte=record.history_date,
-        )
-        if previous is not None:
-            rows = rows.filter(history_date__gte=previous.history_date)
-        rows = rows.exclude(id__in=child_model.objects.values("pk")).order_by("history_id")
-        found.append((child_model, rows))
-    return found
-
-
-def deleted_with_summary(record):
-    """What comes back with a deleted object when it is restored."""
-    parts = []
-    for model, rows in _deleted_with(record):
-        number = rows.count()
-        if number:
-            parts.append((number, NOMS[model]))
-    return DeleteSummary(parts)
-
-
-def _restore_deleted_with(record, user):
-    for _, rows in _deleted_with(record):
-        for child in rows:
-            _restore_one(child, user)

@@ -1,4 +1,6 @@
 """Filters of the lists of items: difficultés here, indicateurs in `indicateurs/filters.py`.
+Each list can also keep the items whose parent holds, or does not hold, an item of each
+other kind ("avec / sans indicateur").
 
 The filters come from the URL (GET), so that a filtered list can be shared as a link.
 Every list is restricted to the diagnostics the user may see (`visible_diagnostics`),
@@ -27,9 +29,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django_filters.fields import ModelChoiceField
 
-from indicateurs.models import Indicateur
-
-from . import search
+from . import kinds, search
 from .access import visible_diagnostics
 from .models import Diagnostic, Difficulte, Pilier, Quartier, SousTheme, Theme
 
@@ -250,6 +250,12 @@ class ElementFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
+        for kind in kinds.items():
+            if kind.model is not self.queryset.model:
+                name = f"avec_{kind.key}"
+                self.filters[name] = parent_has_filter(kind)
+                self.filters[name].field_name = name
+                self.filters[name].model, self.filters[name].parent = self.queryset.model, self
         user = getattr(request, "user", None) or AnonymousUser()
         diagnostics = visible_diagnostics(user)
         self.queryset = self.queryset.des_diagnostics(diagnostics)
@@ -347,12 +353,13 @@ class ElementFilterSet(django_filters.FilterSet):
         return search.matching(queryset, "libelle", text)
 
 
-def parent_has_filter(model, word, help_text):
-    """A "with / without" filter: a `model` item under the same parent (sous-thème, or
+def parent_has_filter(kind):
+    """A "with / without" filter: an item of `kind` under the same parent (sous-thème, or
     thème for theme-level items)."""
+    word = kind.nom.singulier
 
     def filter_parent_has(queryset, name, answer):
-        has = parent_has(model)
+        has = parent_has(kind.model)
         return queryset.filter(has if answer == "oui" else ~has)
 
     return django_filters.ChoiceFilter(
@@ -360,17 +367,14 @@ def parent_has_filter(model, word, help_text):
         choices=(("oui", f"Avec {word}"), ("non", f"Sans {word}")),
         method=filter_parent_has,
         empty_label=f"Avec ou sans {word}",
-        help_text=help_text,
+        help_text=(
+            f"{kind.nom.un.capitalize()} est rattaché{kind.nom.e} au même sous-thème "
+            "(ou au même thème)."
+        ),
     )
 
 
 class DifficulteFilterSet(ElementFilterSet):
-    avec_indicateur = parent_has_filter(
-        Indicateur,
-        "indicateur",
-        "Un indicateur est rattaché au même sous-thème (ou au même thème).",
-    )
-
     class Meta(ElementFilterSet.Meta):
         model = Difficulte
 

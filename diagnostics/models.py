@@ -214,7 +214,7 @@ class ImportEnAttente(models.Model):
 
     Kept in the database (not in a folder of one server), so that any application server
     answers the confirmation. Only its uploader reaches it, by its token; it expires after
-    IMPORT_PENDING_TTL seconds. See `diagnostics.uploads`.
+    IMPORT_PENDING_TTL seconds. See `diagnostics.imports.upload`.
     """
 
     token = models.CharField("jeton", max_length=64, editable=False)

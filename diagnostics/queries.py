@@ -5,60 +5,64 @@ they fetch each level once and assemble the tree in Python. What they load is st
 on the instances under `loaded_*` attributes, so that templates never query:
 
 - `theme.loaded_sous_themes`: its sous-thèmes, in order;
-- `node.loaded_difficultes`, `node.loaded_indicateurs` on a thème (its theme-level items
-  only) and on a sous-thème;
+- `node.loaded_groups` on a thème (its theme-level items only) and on a sous-thème: an
+  `ItemGroup` per kind of item (difficultés, indicateurs: `diagnostics.kinds`);
 - `element.loaded_quartiers`: the quartiers an item concerns, by code;
-- `indicateur.loaded_valeurs`: the latest value of each of its series, as the user may
-  see it (indicateurs.tableau.attach_dernieres_mesures);
-- `element.url_source`, `element.source_ligne`, `indicateur.url`: the links of an item
+- what each kind adds to its items (`Kind.load`: an indicator's latest values as the user
+  may see them, `loaded_valeurs`);
+- `element.url_source`, `element.source_ligne`, `element.url`: the links of an item
   (`load_elements`).
 
 On the page of a sous-thème, items also come with their source cell (`element.source`).
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import CharField, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models import Value as V
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from indicateurs.models import Indicateur
-from indicateurs.tableau import attach_dernieres_mesures
+from . import kinds
+from .models import CelluleSource, Pilier, Quartier, SousTheme, Theme
 
-from .models import CelluleSource, Difficulte, Pilier, Quartier, SousTheme, Theme
 
-ELEMENT_MODELS = {"difficulte": Difficulte, "indicateur": Indicateur}
+@dataclass
+class ItemGroup:
+    """The items of one kind under a thème's own level or a sous-thème, as a page shows them."""
+
+    kind: kinds.Kind
+    elements: list
 
 
 def _tags(kind, element_ids):
     """(kind, item id, quartier id, code, nom) rows of one kind of item's quartier tags."""
-    through = ELEMENT_MODELS[kind].quartiers.through
+    through = kind.model.quartiers.through
+    model_name = kind.model._meta.model_name
     return (
-        through.objects.filter(**{f"{kind}_id__in": element_ids})
-        .annotate(kind=V(kind, output_field=CharField()), element_id=F(f"{kind}_id"))
+        through.objects.filter(**{f"{model_name}_id__in": element_ids})
+        .annotate(kind=V(kind.key, output_field=CharField()), element_id=F(f"{model_name}_id"))
         .values_list("kind", "element_id", "quartier_id", "quartier__code", "quartier__nom")
     )
 
 
-def attach_quartiers(difficultes, indicateurs):
-    """Sets `loaded_quartiers` on every item of both lists: one query (none if both are empty).
-
-    Both tag tables are read in one UNION, joined to the quartiers' code and name.
-    """
-    elements = {"difficulte": difficultes, "indicateur": indicateurs}
+def attach_quartiers(elements):
+    """Sets `loaded_quartiers` on every item of `elements` ({kind: [items]}): one query (none
+    if there are no items). The tag tables of every kind are read in one UNION, joined to
+    the quartiers' code and name."""
     selects = [_tags(kind, [e.pk for e in items]) for kind, items in elements.items() if items]
     tags = defaultdict(list)
     if selects:
         quartiers = {}
-        for kind, element_id, quartier_id, code, nom in selects[0].union(*selects[1:], all=True):
+        for key, element_id, quartier_id, code, nom in selects[0].union(*selects[1:], all=True):
             quartier = quartiers.setdefault(
                 quartier_id, Quartier(pk=quartier_id, code=code, nom=nom)
             )
-            tags[kind, element_id].append(quartier)
+            tags[key, element_id].append(quartier)
     for kind, items in elements.items():
         for element in items:
-            element.loaded_quartiers = sorted(tags[kind, element.pk], key=lambda q: q.code)
+            element.loaded_quartiers = sorted(tags[kind.key, element.pk], key=lambda q: q.code)
 
 
 def url_maker(name, slug):
@@ -94,15 +98,16 @@ def attach_links(elements):
         )
 
 
-def load_elements(difficultes, indicateurs, diagnostic, user, sources=False):
-    """Evaluates two item querysets (of `diagnostic`) with their quartiers, the links to
-    their source cell and to each indicator's page, and the latest value of each series
-    of the indicators as `user` may see them: four queries.
+def load_elements(querysets, diagnostic, user, sources=False):
+    """Evaluates item querysets of `diagnostic` ({kind: queryset}) with their quartiers, the
+    links to their source cell and to their own page, and what each kind adds for `user`
+    (`Kind.load`: an indicator's latest values): one query per kind, one for all the
+    quartiers, one per kind that adds something. Returns {kind: [items]}.
 
-    Each item gets `source_ligne` and `url_source` (its cell's line and page), each
-    indicator `url`; with `sources`, each item also its cell and the cell's import
-    (`element.source`, see `sources_of`). What the pages never show of an item and its
-    cell stays in the database: dates to parse, an import's report to decode.
+    Each item gets `source_ligne` and `url_source` (its cell's line and page), and `url`
+    (its own page, "" when its kind has none); with `sources`, each item also its cell and
+    the cell's import (`element.source`, see `sources_of`). What the pages never show of an
+    item and its cell stays in the database: dates to parse, an import's report to decode.
     """
 
     def load(items):
@@ -113,16 +118,24 @@ def load_elements(difficultes, indicateurs, diagnostic, user, sources=False):
             )
         return list(items)
 
-    difficultes, indicateurs = load(difficultes), load(indicateurs)
-    attach_quartiers(difficultes, indicateurs)
-    attach_dernieres_mesures(indicateurs, user)
+    elements = {kind: load(queryset) for kind, queryset in querysets.items()}
+    attach_quartiers(elements)
     source_url = url_maker("diagnostics:source", diagnostic.slug)
-    for element in (*difficultes, *indicateurs):
-        element.url_source = source_url(element.source_id) if element.source_id else ""
-    indicateur_url = url_maker("indicateurs:detail", diagnostic.slug)
-    for indicateur in indicateurs:
-        indicateur.url = indicateur_url(indicateur.pk)
-    return difficultes, indicateurs
+    for kind, items in elements.items():
+        if kind.load is not None:
+            kind.load(items, user)
+        page_url = (
+            url_maker(kind.detail_url_name, diagnostic.slug) if kind.detail_url_name else None
+        )
+        for element in items:
+            element.url_source = source_url(element.source_id) if element.source_id else ""
+            element.url = page_url(element.pk) if page_url else ""
+    return elements
+
+
+def item_groups(elements):
+    """[ItemGroup] of loaded items ({kind: [items]}), in the order of the registry."""
+    return [ItemGroup(kind, items) for kind, items in elements.items()]
 
 
 def _group_by_parent(elements):
@@ -139,9 +152,11 @@ def _group_by_parent(elements):
 
 
 def pilier_tree(pilier, user):
-    """The thèmes of a pilier with their sous-thèmes and all items: six queries.
+    """The thèmes of a pilier with their sous-thèmes and all items: a fixed number of
+    queries (the thèmes and sous-thèmes, then `load_elements`).
 
-    Each thème carries its theme-level items, each sous-thème its own items.
+    Each thème carries its theme-level items, each sous-thème its own items, as
+    `loaded_groups` ([ItemGroup], one per kind of item) and `has_items`.
     """
     themes = list(
         pilier.themes.prefetch_related(
@@ -152,28 +167,36 @@ def pilier_tree(pilier, user):
             )
         ).order_by("position", "id")
     )
-    difficultes, indicateurs = load_elements(
-        Difficulte.objects.du_pilier(pilier),
-        Indicateur.objects.du_pilier(pilier),
+    elements = load_elements(
+        {kind: kind.model.objects.du_pilier(pilier) for kind in kinds.items()},
         pilier.diagnostic,
         user,
     )
-    difficultes_by_parent = _group_by_parent(difficultes)
-    indicateurs_by_parent = _group_by_parent(indicateurs)
+    by_parent = {kind: _group_by_parent(items) for kind, items in elements.items()}
+
+    def attach(node, key):
+        node.loaded_groups = [ItemGroup(kind, by_parent[kind][key]) for kind in elements]
+        node.has_items = any(group.elements for group in node.loaded_groups)
+
     for theme in themes:
-        theme.loaded_difficultes = difficultes_by_parent[("theme", theme.pk)]
-        theme.loaded_indicateurs = indicateurs_by_parent[("theme", theme.pk)]
+        attach(theme, ("theme", theme.pk))
         for sous_theme in theme.loaded_sous_themes:
-            sous_theme.loaded_difficultes = difficultes_by_parent[("sous_theme", sous_theme.pk)]
-            sous_theme.loaded_indicateurs = indicateurs_by_parent[("sous_theme", sous_theme.pk)]
+            attach(sous_theme, ("sous_theme", sous_theme.pk))
     return themes
 
 
 def load_sous_theme_contents(sous_theme, diagnostic, user):
-    """Sets the items of a sous-thème on it, with their source cells: four queries."""
-    sous_theme.loaded_difficultes, sous_theme.loaded_indicateurs = load_elements(
-        sous_theme.difficultes.all(), sous_theme.indicateurs.all(), diagnostic, user, sources=True
+    """Sets the items of a sous-thème on it (`loaded_groups`), with their source cells; a
+    fixed number of queries (see `load_elements`)."""
+    elements = load_elements(
+        {kind: kind.model.objects.filter(sous_theme=sous_theme) for kind in kinds.items()},
+        diagnostic,
+        user,
+        sources=True,
     )
+    sous_theme.loaded_groups = item_groups(elements)
+    sous_theme.has_items = any(elements.values())
+    sous_theme.loaded_elements = [element for items in elements.values() for element in items]
     return sous_theme
 
 
@@ -211,16 +234,26 @@ def _items_of_theme():
     return Q(theme=OuterRef("pk")) | Q(sous_theme__theme=OuterRef("pk"))
 
 
+def summary_kinds():
+    """What the summary of a diagnostic counts under each thème: its sous-thèmes and each
+    kind of item."""
+    return [kinds.get("sous_theme"), *kinds.items()]
+
+
 def diagnostic_summary(diagnostic):
     """The piliers of a diagnostic with their thèmes and counts: two queries.
 
-    Each thème carries `nb_sous_themes`, `nb_difficultes` and `nb_indicateurs` (its
-    theme-level items included); each pilier `loaded_themes` and the same totals.
+    Each thème carries `totaux`, the number of each of `summary_kinds()` under it (its
+    theme-level items included); each pilier `loaded_themes` and the same `totaux`.
     """
+    counted = summary_kinds()
     themes = Theme.objects.annotate(
-        nb_sous_themes=_count(SousTheme, Q(theme=OuterRef("pk"))),
-        nb_difficultes=_count(Difficulte, _items_of_theme()),
-        nb_indicateurs=_count(Indicateur, _items_of_theme()),
+        **{
+            f"nb_{kind.key}": _count(
+                kind.model, _items_of_theme() if kind.is_item else Q(theme=OuterRef("pk"))
+            )
+            for kind in counted
+        }
     ).order_by("position", "id")
     piliers = list(
         Pilier.objects.filter(diagnostic=diagnostic)
@@ -228,8 +261,13 @@ def diagnostic_summary(diagnostic):
         .prefetch_related(Prefetch("themes", queryset=themes, to_attr="loaded_themes"))
     )
     for pilier in piliers:
-        for total in ("nb_sous_themes", "nb_difficultes", "nb_indicateurs"):
-            setattr(pilier, total, sum(getattr(theme, total) for theme in pilier.loaded_themes))
+        for theme in pilier.loaded_themes:
+            theme.totaux = [getattr(theme, f"nb_{kind.key}") for kind in counted]
+        pilier.totaux = [
+            sum(theme.totaux[index] for theme in pilier.loaded_themes)
+            for index in range(len(counted))
+        ]
+        pilier.resume = [kind.nom.compte(n) for kind, n in zip(counted, pilier.totaux, strict=True)]
     return piliers
 
 
@@ -244,13 +282,15 @@ NODE_MODELS = {
 def cell_contents(cellule):
     """What was made from a source cell, and the other cells of its line.
 
-    Returns (difficultés, indicateurs, niveaux, autres cellules): four queries for a
-    cell that names a level (pilier, thème or sous-thème), three for a cell of items.
-    Items and levels come with what their links need (thème, pilier).
+    Returns ([ItemGroup] of the items made from it, niveaux, autres cellules): one query
+    per kind of item and two more, and one for a cell that names a level (pilier, thème
+    or sous-thème). Items and levels come with what their links need (thème, pilier).
     """
     related = ("sous_theme__theme", "theme__pilier")
-    difficultes = list(cellule.difficultes.select_related(*related))
-    indicateurs = list(cellule.indicateurs.select_related(*related))
+    groups = [
+        ItemGroup(kind, list(kind.model.objects.filter(source=cellule).select_related(*related)))
+        for kind in kinds.items()
+    ]
     niveaux = []
     if cellule.colonne in NODE_MODELS:
         model, path = NODE_MODELS[cellule.colonne]
@@ -258,4 +298,4 @@ def cell_contents(cellule):
     autres_cellules = list(
         cellule.import_source.cellules.filter(ligne=cellule.ligne).exclude(pk=cellule.pk)
     )
-    return difficultes, indicateurs, niveaux, autres_cellules
+    return [group for group in groups if group.elements], niveaux, autres_cellules

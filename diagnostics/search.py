@@ -46,14 +46,9 @@ from django.db.models.lookups import GreaterThan
 from django.dispatch import receiver
 from django.urls import reverse
 
-from indicateurs.models import Indicateur
-
+from . import kinds
 from .access import can_view, visible_diagnostics
-from .models import Difficulte, Pilier, SousTheme, Theme
 from .text import normalize_key
-
-# The tables whose rows hold their libellé's search vector (migration 0007).
-SEARCHED_MODELS = (Pilier, Theme, SousTheme, Difficulte, Indicateur)
 
 SEARCH_CONFIG = "french_unaccent"
 SEARCH_COLUMN = "recherche"
@@ -157,6 +152,12 @@ class StoredSearchVector(Expression):
         return f"{table}.{connection.ops.quote_name(SEARCH_COLUMN)}", []
 
 
+def searched_models():
+    """The tables whose rows hold their libellé's search vector (migration 0007): every
+    level and kind of item."""
+    return {kind.model for kind in kinds.structure()}
+
+
 def matching(queryset, field_name, query):
     """`queryset` restricted to the rows whose `field_name` matches `query`, annotated `rang`.
 
@@ -166,7 +167,7 @@ def matching(queryset, field_name, query):
     if not terms:
         return queryset.annotate(rang=Value(0.0, output_field=FloatField())).none()
     if connections[queryset.db].vendor == "postgresql":
-        if field_name == "libelle" and queryset.model in SEARCHED_MODELS:
+        if field_name == "libelle" and queryset.model in searched_models():
             vector = StoredSearchVector()
         else:
             vector = SearchVector(field_name, config=SEARCH_CONFIG)
@@ -187,15 +188,6 @@ def matching(queryset, field_name, query):
 
 
 # The search over every level ----------------------------------------------------------
-
-PILIER, THEME, SOUS_THEME, DIFFICULTE, INDICATEUR = (
-    "Pilier",
-    "Thème",
-    "Sous-thème",
-    "Difficulté",
-    "Indicateur",
-)
-KINDS = (PILIER, THEME, SOUS_THEME, DIFFICULTE, INDICATEUR)
 
 COLUMNS = (
     "hit_kind",
@@ -219,18 +211,23 @@ _NO_ID = Cast(Value(None), IntegerField())
 _NO_TEXT = Cast(Value(None), CharField())
 
 
+def kind_label(kind):
+    """How a hit names its kind: "Sous-thème", "Difficulté"."""
+    return kind.nom.singulier.capitalize()
+
+
 def _columns(kind, *, diagnostic, pilier, theme_id, theme, sous_theme_id, sous_theme):
     """The annotations of one kind of hit, in the order of COLUMNS (a UNION needs it)."""
     return {
-        "hit_kind": Value(kind, output_field=CharField()),
-        "hit_kind_order": Value(KINDS.index(kind), output_field=IntegerField()),
+        "hit_kind": Value(kind_label(kind), output_field=CharField()),
+        "hit_kind_order": Value(kinds.structure().index(kind), output_field=IntegerField()),
         "hit_id": F("pk"),
         "hit_libelle": F("libelle"),
         "hit_diagnostic_slug": F(f"{diagnostic}__slug"),
         "hit_diagnostic_titre": F(f"{diagnostic}__titre"),
         "hit_diagnostic_annee": F(f"{diagnostic}__annee_debut"),
-        "hit_pilier_numero": F(f"{pilier}numero"),
-        "hit_pilier_libelle": F(f"{pilier}libelle"),
+        "hit_pilier_numero": pilier("numero"),
+        "hit_pilier_libelle": pilier("libelle"),
         "hit_theme_id": theme_id,
         "hit_theme_libelle": theme,
         "hit_sous_theme_id": sous_theme_id,
@@ -243,76 +240,82 @@ def _either(path):
     return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
 
 
+# What each level's hits show of where they stand.
+LEVEL_COLUMNS = {
+    "pilier": lambda kind: _columns(
+        kind,
+        diagnostic="diagnostic",
+        pilier=lambda name: F(name),
+        theme_id=_NO_ID,
+        theme=_NO_TEXT,
+        sous_theme_id=_NO_ID,
+        sous_theme=_NO_TEXT,
+    ),
+    "theme": lambda kind: _columns(
+        kind,
+        diagnostic="pilier__diagnostic",
+        pilier=lambda name: F(f"pilier__{name}"),
+        theme_id=F("pk"),
+        theme=F("libelle"),
+        sous_theme_id=_NO_ID,
+        sous_theme=_NO_TEXT,
+    ),
+    "sous_theme": lambda kind: _columns(
+        kind,
+        diagnostic="theme__pilier__diagnostic",
+        pilier=lambda name: F(f"theme__pilier__{name}"),
+        theme_id=F("theme_id"),
+        theme=F("theme__libelle"),
+        sous_theme_id=F("pk"),
+        sous_theme=F("libelle"),
+    ),
+}
+LEVEL_LOOKUPS = {
+    "pilier": "diagnostic",
+    "theme": "pilier__diagnostic",
+    "sous_theme": "theme__pilier__diagnostic",
+}
+
+
 def _element_columns(kind):
     """The annotations of the hits of one kind of item (see `_columns`)."""
-    either = _either
-    return {
-        "hit_kind": Value(kind, output_field=CharField()),
-        "hit_kind_order": Value(KINDS.index(kind), output_field=IntegerField()),
-        "hit_id": F("pk"),
-        "hit_libelle": F("libelle"),
-        "hit_diagnostic_slug": either("pilier__diagnostic__slug"),
-        "hit_diagnostic_titre": either("pilier__diagnostic__titre"),
-        "hit_diagnostic_annee": either("pilier__diagnostic__annee_debut"),
-        "hit_pilier_numero": either("pilier__numero"),
-        "hit_pilier_libelle": either("pilier__libelle"),
-        "hit_theme_id": either("id"),
-        "hit_theme_libelle": either("libelle"),
-        "hit_sous_theme_id": F("sous_theme_id"),
-        "hit_sous_theme_libelle": F("sous_theme__libelle"),
-    }
+    columns = _columns(
+        kind,
+        diagnostic="diagnostic",
+        pilier=lambda name: _either(f"pilier__{name}"),
+        theme_id=_either("id"),
+        theme=_either("libelle"),
+        sous_theme_id=F("sous_theme_id"),
+        sous_theme=F("sous_theme__libelle"),
+    )
+    # The diagnostic is read by the path the items' place is read by (the same joins).
+    columns.update(
+        hit_diagnostic_slug=_either("pilier__diagnostic__slug"),
+        hit_diagnostic_titre=_either("pilier__diagnostic__titre"),
+        hit_diagnostic_annee=_either("pilier__diagnostic__annee_debut"),
+    )
+    return columns
 
 
 def _searched_querysets(diagnostics, diagnostic):
     """(queryset, columns) of each kind of libellé, in `diagnostics` (those the user may
     see), or in `diagnostic` only (one of them) when it is given."""
-    yield (
-        Pilier.objects.filter(diagnostic__in=diagnostics),
-        _columns(
-            PILIER,
-            diagnostic="diagnostic",
-            pilier="",
-            theme_id=_NO_ID,
-            theme=_NO_TEXT,
-            sous_theme_id=_NO_ID,
-            sous_theme=_NO_TEXT,
-        ),
-    )
-    yield (
-        Theme.objects.filter(pilier__diagnostic__in=diagnostics),
-        _columns(
-            THEME,
-            diagnostic="pilier__diagnostic",
-            pilier="pilier__",
-            theme_id=F("pk"),
-            theme=F("libelle"),
-            sous_theme_id=_NO_ID,
-            sous_theme=_NO_TEXT,
-        ),
-    )
-    yield (
-        SousTheme.objects.filter(theme__pilier__diagnostic__in=diagnostics),
-        _columns(
-            SOUS_THEME,
-            diagnostic="theme__pilier__diagnostic",
-            pilier="theme__pilier__",
-            theme_id=F("theme_id"),
-            theme=F("theme__libelle"),
-            sous_theme_id=F("pk"),
-            sous_theme=F("libelle"),
-        ),
-    )
-    for model, kind in ((Difficulte, DIFFICULTE), (Indicateur, INDICATEUR)):
+    for kind in kinds.levels():
+        yield (
+            kind.model.objects.filter(**{f"{LEVEL_LOOKUPS[kind.key]}__in": diagnostics}),
+            LEVEL_COLUMNS[kind.key](kind),
+        )
+    for kind in kinds.items():
         if diagnostic is not None:
             # From the indexes of the diagnostic's sous-thèmes and thèmes, combined
             # with the full-text index's hits (BitmapAnd).
-            items = model.objects.du_diagnostic(diagnostic)
+            items = kind.model.objects.du_diagnostic(diagnostic)
         else:
             # Checked on the diagnostic the hit's columns are read from (the same joins):
             # a hashed list of the diagnostics' ids.
-            items = model.objects.alias(hit_diagnostic_id=_either("pilier__diagnostic_id")).filter(
-                hit_diagnostic_id__in=diagnostics.values("pk")
-            )
+            items = kind.model.objects.alias(
+                hit_diagnostic_id=_either("pilier__diagnostic_id")
+            ).filter(hit_diagnostic_id__in=diagnostics.values("pk"))
         yield items, _element_columns(kind)
 
 
@@ -435,15 +438,19 @@ class PilierGroup:
     hits: list = field(default_factory=list)
 
 
+def _kind_of(row):
+    return kinds.structure()[row["hit_kind_order"]]
+
+
 def _url_of(row):
     slug = row["hit_diagnostic_slug"]
     pilier_url = reverse(
         "diagnostics:pilier", kwargs={"slug": slug, "numero": row["hit_pilier_numero"]}
     )
-    kind = row["hit_kind"]
-    if kind == PILIER:
+    kind = _kind_of(row).key
+    if kind == "pilier":
         return pilier_url
-    if kind == THEME:
+    if kind == "theme":
         return f"{pilier_url}#theme-{row['hit_id']}"
     sous_theme_id = row["hit_sous_theme_id"]
     if sous_theme_id is None:  # an item at the level of its thème
@@ -454,10 +461,10 @@ def _url_of(row):
 def _path_of(row):
     """The levels above the hit, below its pilier (the pilier is the group's heading)."""
     levels = {
-        PILIER: [],
-        THEME: [],
-        SOUS_THEME: [row["hit_theme_libelle"]],
-    }.get(row["hit_kind"])
+        "pilier": [],
+        "theme": [],
+        "sous_theme": [row["hit_theme_libelle"]],
+    }.get(_kind_of(row).key)
     if levels is None:
         levels = [row["hit_theme_libelle"], row["hit_sous_theme_libelle"]]
     return [level for level in levels if level]

@@ -4,3 +4,73 @@ from django.apps import AppConfig
 class IndicateursConfig(AppConfig):
     name = "indicateurs"
     verbose_name = "Indicateurs"
+
+    def ready(self):
+        from diagnostics import kinds
+        from diagnostics.imports import natures
+        from diagnostics.models import Import
+
+        from .imports import import_measures
+        from .imports.measures import summary
+        from .imports.source_table import IndicateurResource
+        from .models import Indicateur, Mesure, mesure_detail_sql
+        from .tableau import attach_dernieres_mesures
+
+        kinds.register(
+            kinds.Kind(
+                key="indicateur",
+                model=Indicateur,
+                nom=kinds.Nom(
+                    "indicateur",
+                    "indicateurs",
+                    "l'indicateur",
+                    "de l'indicateur",
+                    "cet indicateur",
+                    "un indicateur",
+                    False,
+                ),
+                category=kinds.ITEM,
+                slug="indicateur",
+                resource=IndicateurResource,
+                nature="indicateurs",
+                detail_url_name="indicateurs:detail",
+                details_template="indicateurs/_valeurs_element.html",
+                load=attach_dernieres_mesures,
+            )
+        )
+        kinds.register(
+            kinds.Kind(
+                key="mesure",
+                model=Mesure,
+                nom=kinds.Nom(
+                    "valeur d'indicateur",
+                    "valeurs d'indicateurs",
+                    "la valeur",
+                    "de la valeur",
+                    "cette valeur",
+                    "une valeur",
+                    True,
+                ),
+                category=kinds.VALUE,
+                slug="mesure",
+                parent="indicateur",
+                detail=mesure_detail_sql,
+                merge_refused=(
+                    "Un des indicateurs cochés a des valeurs saisies : elles seraient perdues. "
+                    "Supprimez-les ou reportez-les d'abord sur cet indicateur."
+                ),
+            )
+        )
+        natures.register(
+            natures.Nature(
+                key=Import.Nature.MESURES,
+                importer=import_measures,
+                max_file_size_setting="IMPORT_MESURES_MAX_FILE_SIZE",
+                pour="des valeurs d'indicateurs",
+                summary=summary,
+                aide="des valeurs d'indicateurs vont dans un diagnostic existant",
+                diagnostic_required=(
+                    "Choisissez le diagnostic dont ces valeurs mesurent les indicateurs."
+                ),
+            )
+        )

@@ -1,22 +1,16 @@
-"""Filters of the list of indicateurs (those of the difficultés, plus "avec / sans
-difficulté") and of the tableau de bord of a diagnostic."""
+"""Filters of the list of indicateurs (those of every list of items) and of the tableau de
+bord of a diagnostic."""
 
 import django_filters
 
-from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter, parent_has_filter
-from diagnostics.models import Difficulte, Pilier, Quartier, Theme
+from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter
+from diagnostics.models import Pilier, Quartier, Theme
 
 from .models import Indicateur
 from .tableau import TERRITOIRE, Statut
 
 
 class IndicateurFilterSet(ElementFilterSet):
-    avec_difficulte = parent_has_filter(
-        Difficulte,
-        "difficulté",
-        "Une difficulté est rattachée au même sous-thème (ou au même thème).",
-    )
-
     class Meta(ElementFilterSet.Meta):
         model = Indicateur
 

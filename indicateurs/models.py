@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from simple_history.models import HistoricalRecords
 
 from diagnostics.models import Element, Quartier, VersionedModel, element_constraints
@@ -195,7 +196,7 @@ class Mesure(VersionedModel):
         ]
 
     def __str__(self):
-        lieu = self.quartier.nom if self.quartier_id else "ensemble du territoire"
+        lieu = self.quartier.nom if self.quartier_id else TERRITOIRE.lower()
         return f"{self.indicateur} — {self.periode_libelle} — {lieu}"
 
     def clean(self):
@@ -266,3 +267,36 @@ def periode_libelle(annee, type_periode, numero_periode):
     if type_periode == Mesure.TypePeriode.MOIS:
         return f"{numero_periode:02d}/{annee}"
     return str(annee)
+
+
+def periode_libelle_sql():
+    """`periode_libelle` computed by the database, for the rows of a measure table (its
+    history table included)."""
+    annee = Cast("annee", models.CharField())
+    numero = Cast("numero_periode", models.CharField())
+    return Case(
+        When(
+            type_periode=Mesure.TypePeriode.TRIMESTRE,
+            then=Concat(Value("T"), numero, Value(" "), annee),
+        ),
+        When(
+            type_periode=Mesure.TypePeriode.MOIS,
+            then=Concat(LPad(numero, 2, Value("0")), Value("/"), annee),
+        ),
+        default=annee,
+        output_field=models.CharField(),
+    )
+
+
+TERRITOIRE = "Ensemble du territoire"  # where a value without quartier is measured
+
+
+def mesure_detail_sql():
+    """The period and the place of a measure, as the lists of an import name it:
+    "T2 2024 — Fontbouillant", "2024 — ensemble du territoire"."""
+    return Concat(
+        periode_libelle_sql(),
+        Value(" — "),
+        Coalesce("quartier__nom", Value(TERRITOIRE.lower())),
+        output_field=models.CharField(),
+    )

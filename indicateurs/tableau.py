@@ -44,10 +44,9 @@ from django.utils.text import Truncator
 from diagnostics.exports import csv_table_response, neutralize_formula, xlsx_table_response
 
 from . import secret
-from .models import Indicateur, Mesure, periode_libelle
+from .models import TERRITOIRE, Indicateur, Mesure, periode_libelle
 
 TOLERANCE_STABILITE = Decimal("0.05")
-TERRITOIRE = "Ensemble du territoire"
 
 
 class Statut(models.TextChoices):

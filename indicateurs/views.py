@@ -3,7 +3,7 @@ the tableau de bord of a diagnostic, the page of an indicator, and the forms of 
 Équipe ville (information, saisie of a period, change and deletion of a measure).
 
 Pages of an indicator live under /indicateurs/<slug of its diagnostic>/ and follow the
-access rule of the pages of a diagnostic (diagnostics.mixins): anonymous visitors who
+access rule of the pages of a diagnostic (diagnostics.views.mixins): anonymous visitors who
 may not read are sent to the login page, signed-in users who may not get a 404. The
 forms are for the Équipe ville and the Administrateur (`can_edit`): anyone else who may
 read the diagnostic gets a 403 (anonymous visitors: the login page).
@@ -22,12 +22,12 @@ from django.views.generic import DetailView, TemplateView
 
 from comptes.roles import can_edit
 from diagnostics.access import visible_diagnostics
-from diagnostics.mixins import DiagnosticAccessMixin
 from diagnostics.models import Quartier
 from diagnostics.queries import url_maker
-from diagnostics.views import ElementExportView, ElementListView
+from diagnostics.views.lists import ElementExportView, ElementListView
+from diagnostics.views.mixins import DiagnosticAccessMixin
 
-from . import charts, historique, saisie, tableau
+from . import charts, history, saisie, tableau
 from .filters import IndicateurFilterSet, TableauFilterSet
 from .forms import IndicateurForm, MesureForm, SaisieForm, SuppressionForm
 from .models import Indicateur, Mesure
@@ -248,7 +248,7 @@ class HistoriqueView(IndicateurAccessMixin, DetailView):
     paginate_by = 100
 
     def get_context_data(self, **kwargs):
-        entrees = historique.historique(self.object)
+        entrees = history.history_of(self.object)
         page = Paginator(entrees, self.paginate_by).get_page(self.request.GET.get("page"))
         return super().get_context_data(
             entrees=page.object_list,

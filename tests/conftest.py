@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table
 from tests.factories import DiagnosticFactory
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montlucon.tsv"

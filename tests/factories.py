@@ -13,7 +13,7 @@ from diagnostics.models import (
     SousTheme,
     Theme,
 )
-from indicateurs.models import Indicateur
+from indicateurs.models import Indicateur, Mesure
 
 PASSWORD = "mot-de-passe-de-test"
 
@@ -120,6 +120,16 @@ class IndicateurFactory(_ElementFactory):
         model = Indicateur
 
     libelle = factory.Sequence(lambda n: f"Nombre de participants à l'action {n}")
+
+
+class MesureFactory(factory.django.DjangoModelFactory):
+    """A value of an indicator for the whole territory: MesureFactory(annee=2024, valeur=12)."""
+
+    class Meta:
+        model = Mesure
+
+    indicateur = factory.SubFactory(IndicateurFactory)
+    annee = 2024
 
 
 class ImportFactory(factory.django.DjangoModelFactory):

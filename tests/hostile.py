@@ -8,9 +8,9 @@ from html import escape
 from openpyxl import Workbook
 
 from comptes.roles import Role
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table
 from diagnostics.models import Diagnostic
-from indicateurs.importers import import_measures
+from indicateurs.imports import import_measures
 from indicateurs.models import Indicateur
 from tests.factories import DiagnosticFactory, QuartierFactory, UserFactory
 
@@ -57,7 +57,7 @@ def source_table():
     """A diagnostic table whose every cell is hostile.
 
     The diagnostic importer reads cells as pasted HTML (tables copied from Word): it drops
-    tags and decodes entities (diagnostics.importers.cells.clean_cell). The payloads are
+    tags and decodes entities (diagnostics.imports.cells.clean_cell). The payloads are
     therefore written as entities, which the importer turns into the very characters
     "<script>…": what gets stored is the hostile text itself."""
     items = "\n".join(f"- {escape(text)}" for text in DIFFICULTES)

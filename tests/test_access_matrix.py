@@ -16,7 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from comptes.roles import Role
-from diagnostics import uploads
+from diagnostics.imports import upload as uploads
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     CelluleSourceFactory,
@@ -90,7 +90,7 @@ def no_kwargs(built):
     return {}
 
 
-# The edit and history pages of diagnostics.views_edition: the role is checked before
+# The edit and history pages of diagnostics.views.edition and .history: the role is checked before
 # anything else (a partner gets a 403 whatever the diagnostic, existing or not, draft or
 # not), anonymous visitors sign in. An empty POST re-displays the form with its errors
 # (200); the order buttons answer a POST without direction with a 400.

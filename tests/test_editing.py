@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from comptes.roles import Role
 from diagnostics import editing
+from diagnostics.history import restore
 from diagnostics.models import Difficulte, SousTheme, Theme
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
@@ -113,7 +114,7 @@ def test_the_quartiers_of_an_edit_are_in_its_single_history_record(sante, marie)
 
     assert set(difficulte.quartiers.all()) == {rive_gauche, bien_assis}
     assert difficulte.history.count() == records + 1
-    assert set(editing.record_quartier_ids(last_record(difficulte))) == {
+    assert set(restore.record_quartier_ids(last_record(difficulte))) == {
         rive_gauche.pk,
         bien_assis.pk,
     }
@@ -166,7 +167,7 @@ def test_a_new_item_goes_last_with_its_quartiers_in_its_creation_record(sante, m
         marie,
         "Création",
     )
-    assert editing.record_quartier_ids(record) == [fontbouillant.pk]
+    assert restore.record_quartier_ids(record) == [fontbouillant.pk]
     assert difficulte.history.count() == 1
 
 
@@ -435,7 +436,7 @@ def test_a_deleted_theme_comes_back_whole(sante, marie):
     child = Difficulte.history.filter(id=tagged.pk, history_type="-").get()
     assert child.history_change_reason == f"Suppression avec le thème n° {theme.pk} « Santé »"
 
-    restored = editing.restore_deleted(deletion, marie)
+    restored = restore.restore_deleted(deletion, marie)
 
     assert restored.pk == theme.pk
     sous_theme = SousTheme.objects.get(pk=sante.pk)
@@ -448,7 +449,7 @@ def test_a_deleted_theme_comes_back_whole(sante, marie):
     assert Indicateur.objects.get(pk=indicateur.pk).mesures.get().valeur == Decimal("4.5")
     assert last_record(restored).history_change_reason == "Restauration après suppression"
     with pytest.raises(ValidationError, match="déjà été restauré"):
-        editing.restore_deleted(deletion, marie)
+        restore.restore_deleted(deletion, marie)
 
 
 def test_an_item_of_a_deleted_sous_theme_waits_for_its_parent(sante, marie):
@@ -458,7 +459,7 @@ def test_an_item_of_a_deleted_sous_theme_waits_for_its_parent(sante, marie):
     deletion = Difficulte.history.get(id=difficulte.pk, history_type="-")
 
     with pytest.raises(ValidationError) as error:
-        editing.restore_deleted(deletion, marie)
+        restore.restore_deleted(deletion, marie)
     assert error.value.messages == [
         "Le sous-thème « Accès aux soins » a été supprimé : restaurez-le d'abord."
     ]
@@ -483,7 +484,7 @@ def test_an_earlier_version_comes_back_with_its_libelle_quartiers_and_place(sant
     editing.move_element(difficulte, mentale, marie, 2)
     first = Difficulte.history.filter(id=difficulte.pk).order_by("history_id").first()
 
-    editing.restore_version(first, marie, 3)
+    restore.restore_version(first, marie, 3)
 
     difficulte.refresh_from_db()
     assert (difficulte.libelle, difficulte.sous_theme, difficulte.version) == (

@@ -11,7 +11,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from comptes.roles import Role
-from diagnostics.resources import ADMIN_FORMATS, MesureFlatResource, SafeCSV, SafeXLSX
+from diagnostics.admin.formats import ADMIN_FORMATS, SafeCSV, SafeXLSX
+from indicateurs.admin.resources import MesureFlatResource
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     DiagnosticFactory,

@@ -10,9 +10,11 @@ from django.urls import reverse
 from import_export.resources import ModelResource
 
 from comptes.roles import Role
-from diagnostics import exports_source, resources
-from diagnostics.importers import import_source_table
+from diagnostics.admin import formats, resources
+from diagnostics.imports import import_source_table
+from diagnostics.imports import source_export as exports_source
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier, SousTheme, Theme
+from indicateurs.admin import resources as indicateurs_resources
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     DiagnosticFactory,
@@ -152,11 +154,11 @@ def test_the_workbook_has_the_layout_of_the_source_table():
     assert sheet.title.startswith("Cas limites")
     assert len(sheet.title) <= 31
     assert not set(sheet.title) & set("[]:*?/\\")
-    assert [cell.value for cell in sheet[1]] == list(exports_source.HEADERS)
+    assert [cell.value for cell in sheet[1]] == exports_source.headers()
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     widths = [sheet.column_dimensions[letter].width for letter in "ABCDE"]
-    assert widths == list(exports_source.COLUMN_WIDTHS)
+    assert widths == [28, 32, 36, 70, 60]
     # Rows: the thème's own items, 2 sous-thèmes, a thème alone; 2 rows of pilier 2; pilier 3.
     assert sheet.max_row == 1 + 4 + 2 + 1
     merged = sorted(str(cell_range) for cell_range in sheet.merged_cells.ranges)
@@ -257,8 +259,8 @@ FLAT = [
     (Theme, resources.ThemeFlatResource),
     (SousTheme, resources.SousThemeFlatResource),
     (Difficulte, resources.DifficulteFlatResource),
-    (Indicateur, resources.IndicateurFlatResource),
-    (Mesure, resources.MesureFlatResource),
+    (Indicateur, indicateurs_resources.IndicateurFlatResource),
+    (Mesure, indicateurs_resources.MesureFlatResource),
 ]
 
 
@@ -335,7 +337,7 @@ def test_the_flat_exports_give_the_librarys_rows_in_a_few_queries(
     assert rows == expected
 
 
-@pytest.mark.parametrize("admin_format", [resources.SafeCSV, resources.SafeXLSX])
+@pytest.mark.parametrize("admin_format", [formats.SafeCSV, formats.SafeXLSX])
 def test_the_flat_exports_import_back_into_an_empty_site(admin_format):
     everything()
     expected = snapshot()
@@ -355,13 +357,13 @@ def test_a_flat_import_updates_by_natural_key_rather_than_duplicating():
     everything()
     dataset = resources.ThemeFlatResource().export()
     content = (
-        resources.SafeCSV()
+        formats.SafeCSV()
         .export_data(dataset)
         .replace("Thème sans sous-thème ni élément", "THEME SANS SOUS-THEME NI ELEMENT")
     )
 
     result = resources.ThemeFlatResource().import_data(
-        resources.SafeCSV().create_dataset(content), raise_errors=True
+        formats.SafeCSV().create_dataset(content), raise_errors=True
     )
 
     assert result.totals["new"] == 0
@@ -373,7 +375,7 @@ def test_a_flat_row_naming_an_unknown_parent_is_refused_in_french():
     content = "diagnostic;pilier;libelle;position\r\ncas-limites;9;Nouveau thème;1\r\n"
 
     result = resources.ThemeFlatResource().import_data(
-        resources.SafeCSV().create_dataset(content.replace(";", ","))
+        formats.SafeCSV().create_dataset(content.replace(";", ","))
     )
 
     assert result.has_validation_errors()
@@ -385,7 +387,7 @@ def test_a_flat_row_naming_an_unknown_parent_is_refused_in_french():
 def test_flat_csv_exports_neutralise_formulas():
     everything()
 
-    content = resources.SafeCSV().export_data(resources.IndicateurFlatResource().export())
+    content = formats.SafeCSV().export_data(indicateurs_resources.IndicateurFlatResource().export())
 
     assert "'=SOMME(A1:A3)" in content
     assert ",=SOMME" not in content
@@ -394,7 +396,7 @@ def test_flat_csv_exports_neutralise_formulas():
 def test_flat_xlsx_exports_write_text_never_formulas():
     everything()
 
-    content = resources.SafeXLSX().export_data(resources.DifficulteFlatResource().export())
+    content = formats.SafeXLSX().export_data(resources.DifficulteFlatResource().export())
 
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     values = [cell.value for row in sheet.iter_rows() for cell in row]

@@ -1,4 +1,4 @@
-"""The synthetic data of the benchmarks (`generate_scale_data`, diagnostics/scale_data.py):
+"""The synthetic data of the benchmarks (bench/generate_scale_data.py, bench/scale_data.py):
 its sizes at every level, its marks, its top-up and its removal, on the real database."""
 
 import re
@@ -12,8 +12,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils.html import escape
 
+from bench import scale_data
+from bench.generate_scale_data import Command
 from comptes.roles import Role
-from diagnostics import scale_data
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,
@@ -40,13 +41,13 @@ def debug(settings):
 
 def generate(scale=SCALE, **options):
     out = StringIO()
-    call_command("generate_scale_data", scale=scale, stdout=out, **options)
+    call_command(Command(), scale=scale, stdout=out, **options)
     return out.getvalue()
 
 
 def remove():
     out = StringIO()
-    call_command("generate_scale_data", retirer=True, stdout=out)
+    call_command(Command(), retirer=True, stdout=out)
     return out.getvalue()
 
 
@@ -338,16 +339,14 @@ def test_the_options_are_checked(debug):
     with pytest.raises(CommandError, match="supérieure à 0"):
         generate(0)
     with pytest.raises(CommandError, match="--scale ou --retirer"):
-        call_command("generate_scale_data", scale=1, retirer=True)
+        call_command(Command(), scale=1, retirer=True)
     with pytest.raises(CommandError, match="Indiquez l'échelle"):
-        call_command("generate_scale_data")
+        call_command(Command())
 
 
 def test_silent_at_verbosity_0_and_measures_history_optional(debug):
     out = StringIO()
-    call_command(
-        "generate_scale_data", scale=0.002, verbosity=0, measures_history=False, stdout=out
-    )
+    call_command(Command(), scale=0.002, verbosity=0, measures_history=False, stdout=out)
     assert out.getvalue() == ""
     assert Mesure.objects.count() == 1000 * (3 + 1)
     assert not Mesure.history.model.objects.exists()

@@ -10,8 +10,9 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from comptes.roles import Role
-from diagnostics import editing, history
-from diagnostics.importers import import_source_table
+from diagnostics import editing
+from diagnostics.history import reading as history
+from diagnostics.imports import import_source_table
 from diagnostics.models import Difficulte, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.models import Indicateur
 from tests.factories import (

@@ -21,9 +21,9 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from comptes.roles import Role
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table
 from diagnostics.models import CelluleSource, Diagnostic, Import, ImportEnAttente, Pilier, Theme
-from indicateurs.importers import import_measures
+from indicateurs.imports import import_measures
 from indicateurs.models import Mesure
 from tests.factories import DiagnosticFactory, UserFactory
 
@@ -404,7 +404,7 @@ def test_openpyxl_parses_workbooks_with_defusedxml(files):
 
 
 def test_the_admin_xlsx_import_checks_the_archive_first(files):
-    from diagnostics.resources import SafeXLSX
+    from diagnostics.admin.formats import SafeXLSX
 
     with pytest.raises(ValueError, match="Ce classeur décompressé ferait 3,0\xa0Gio"):
         SafeXLSX().create_dataset(files["bombe.xlsx", zip_bomb])

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import Workbook
 
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table
 from diagnostics.models import CelluleSource, Diagnostic, Import, Pilier, Theme
 from tests.conftest import SEED
 

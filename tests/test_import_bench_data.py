@@ -2,7 +2,7 @@
 (merged cells included), and the targets follow the ratios measured in the run."""
 
 from bench import imports
-from diagnostics.importers import read_table
+from diagnostics.imports import read_table
 
 
 def test_the_generated_source_table_reads_the_same_as_text_and_as_a_merged_workbook(tmp_path):

@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from openpyxl import Workbook
 
-from diagnostics.importers import import_source_table
-from diagnostics.importers.cells import split_items
+from diagnostics.imports import import_source_table
+from diagnostics.imports.cells import split_items
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,

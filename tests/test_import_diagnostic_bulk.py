@@ -6,8 +6,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
-from diagnostics import undo
-from diagnostics.importers import diagnostic_table, import_source_table
+from diagnostics.imports import import_source_table, source_table, undo
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,
@@ -201,7 +200,7 @@ def test_a_dry_run_reports_the_same_by_both_paths(montlucon):
 
 
 def test_large_tables_take_the_bulk_path(monkeypatch):
-    monkeypatch.setattr(diagnostic_table, "RESOURCE_MAX_ROWS", 29)
+    monkeypatch.setattr(source_table, "RESOURCE_MAX_ROWS", 29)
     small = tsv("1 Emploi\tInsertion\tMobilité\t- Pas de permis\t")
 
     assert import_source_table(DiagnosticFactory(), "petit.tsv", small).engine == "resource"

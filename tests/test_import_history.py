@@ -9,10 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from comptes.roles import Role
-from diagnostics import undo
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table, undo
 from diagnostics.models import Difficulte, Import, Pilier, SousTheme, Theme, import_change_reason
-from indicateurs.importers import import_measures
+from indicateurs.imports import import_measures
 from indicateurs.models import Indicateur, Mesure
 from tests.conftest import SEED
 from tests.factories import (

@@ -12,10 +12,10 @@ from django.db import connection, transaction
 from openpyxl import Workbook
 
 from diagnostics.models import Import, import_change_reason
-from indicateurs.importers import Layout, import_measures, measures
-from indicateurs.importers.measures import NOTHING_NEW
+from indicateurs.imports import Layout, import_measures, measures
+from indicateurs.imports.measures import NOTHING_NEW
+from indicateurs.imports.resource import MesureResource
 from indicateurs.models import Indicateur, Mesure
-from indicateurs.resources import MesureResource
 from tests.factories import (
     DiagnosticFactory,
     IndicateurFactory,

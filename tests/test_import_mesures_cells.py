@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from indicateurs.importers import Layout, read_measures
-from indicateurs.importers.reader import Role, header_role
-from indicateurs.importers.values import (
+from indicateurs.imports import Layout, read_measures
+from indicateurs.imports.reader import Role, header_role
+from indicateurs.imports.values import (
     Period,
     format_number,
     is_no_data,

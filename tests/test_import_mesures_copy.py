@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from diagnostics.models import Import, import_change_reason
-from indicateurs.importers import import_measures
+from indicateurs.imports import import_measures
 from indicateurs.models import Mesure
 from tests.factories import UserFactory
 from tests.test_import_mesures import CHOMAGE, Setting, csv

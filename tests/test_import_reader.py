@@ -5,7 +5,7 @@ import codecs
 import pytest
 from openpyxl import Workbook
 
-from diagnostics.importers.cells import (
+from diagnostics.imports.cells import (
     Column,
     clean_cell,
     clean_label,
@@ -13,7 +13,7 @@ from diagnostics.importers.cells import (
     parse_pilier_label,
     split_items,
 )
-from diagnostics.importers.reader import read_table
+from diagnostics.imports.reader import read_table
 from tests.conftest import SEED
 
 HEADER = ["Pilier", "Thème", "Sous-thème", "Difficultés prégnantes", "Indicateur"]

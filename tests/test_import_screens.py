@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comptes.roles import Role
-from diagnostics import uploads
+from diagnostics.imports import upload as uploads
 from diagnostics.models import (
     CelluleSource,
     Diagnostic,

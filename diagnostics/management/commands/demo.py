@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from comptes.roles import Role
-from diagnostics.importers import import_source_table
+from diagnostics.imports import import_source_table
 from diagnostics.models import Diagnostic, Quartier
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"

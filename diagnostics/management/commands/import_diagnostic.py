@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnostics.importers import import_source_table
-from diagnostics.importers.report import read_command_file, write_report
+from diagnostics.imports import import_source_table
+from diagnostics.imports.report import read_command_file, write_report
 from diagnostics.models import Diagnostic
 
 # The current generation of contrats de ville ("Quartiers 2030") runs from 2024 to 2030.

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnostics.importers.report import read_command_file, write_report
+from diagnostics.imports.report import read_command_file, write_report
 from diagnostics.models import Diagnostic
-from indicateurs.importers import import_measures
+from indicateurs.imports import import_measures
 
 
 class Command(BaseCommand):

@@ -1,0 +1,66 @@
+"""Filters of the "Dernières modifications" page (diagnostics.views.history)."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from comptes.roles import roles_that
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def editors():
+    """The accounts that may change a diagnostic, for the "person" filter."""
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=roles_that("modifie")) | Q(is_superuser=True))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonChoiceField
+
+
+class ModificationsFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        du, au = data.get("du"), data.get("au")
+        if du and au and au < du:
+            self.add_error("au", "Cette date précède la date de début.")
+        return data
+
+
+class ModificationsFilterSet(django_filters.FilterSet):
+    """Filters of the "Dernières modifications" page, applied to each history table."""
+
+    personne = PersonFilter(
+        label="Personne",
+        field_name="history_user",
+        queryset=editors(),
+        empty_label="Toutes les personnes",
+    )
+    nature = django_filters.ChoiceFilter(
+        label="Nature",
+        field_name="history_type",
+        choices=[("+", "Créations"), ("~", "Modifications"), ("-", "Suppressions")],
+        empty_label="Toutes",
+    )
+    du = django_filters.DateFilter(
+        label="Depuis le", field_name="history_date", lookup_expr="date__gte", widget=DateInput
+    )
+    au = django_filters.DateFilter(
+        label="Jusqu'au", field_name="history_date", lookup_expr="date__lte", widget=DateInput
+    )
+
+    class Meta:
+        form = ModificationsFilterForm

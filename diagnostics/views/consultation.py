@@ -1,0 +1,120 @@
+"""Consultation pages of a diagnostic. Views stay thin: queries and rules live in the domain
+modules."""
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Prefetch
+from django.views.generic import DetailView, ListView, TemplateView
+
+from .. import queries
+from ..access import visible_diagnostics
+from ..models import CelluleSource, Pilier, SousTheme
+from .mixins import DiagnosticAccessMixin, DiagnosticPartMixin
+
+# Consultation pages ---------------------------------------------------------------------
+
+
+class HomeView(ListView):
+    """The diagnostics the user may read, with their piliers.
+
+    An anonymous visitor with no public diagnostic to read is sent to the login page.
+    """
+
+    template_name = "diagnostics/home.html"
+    context_object_name = "diagnostics"
+
+    def get_queryset(self):
+        return visible_diagnostics(self.request.user).prefetch_related(
+            Prefetch("piliers", queryset=Pilier.objects.order_by("numero"))
+        )
+
+    def get(self, request, *args, **kwargs):
+        self.object_list = list(self.get_queryset())
+        if not self.object_list and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return self.render_to_response(self.get_context_data())
+
+
+class DiagnosticView(DiagnosticAccessMixin, TemplateView):
+    """A diagnostic in summary: its quartiers, its piliers and their thèmes with counts."""
+
+    template_name = "diagnostics/diagnostic.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            piliers=queries.diagnostic_summary(self.diagnostic),
+            colonnes=queries.summary_kinds(),
+            quartiers=list(self.diagnostic.quartiers.all()),
+            **kwargs,
+        )
+
+
+class PilierView(DiagnosticPartMixin, DetailView):
+    """Everything of a pilier, in order: thèmes, sous-thèmes, difficultés, indicateurs."""
+
+    model = Pilier
+    diagnostic_path = "diagnostic"
+    url_lookups = {"numero": "numero"}
+    not_found_message = "Ce pilier n'existe pas dans ce diagnostic."
+    context_object_name = "pilier"
+    template_name = "diagnostics/pilier.html"
+
+    def get_context_data(self, **kwargs):
+        themes = queries.pilier_tree(self.object, self.request.user)
+        return super().get_context_data(themes=themes, **kwargs)
+
+
+class SousThemeView(DiagnosticPartMixin, DetailView):
+    """A sous-thème: its items, the quartiers they concern and where they come from."""
+
+    model = SousTheme
+    diagnostic_path = "theme__pilier__diagnostic"
+    not_found_message = "Ce sous-thème n'existe pas dans ce diagnostic."
+    context_object_name = "sous_theme"
+    template_name = "diagnostics/sous_theme.html"
+
+    def get_queryset(self):
+        return SousTheme.objects.select_related("source__import_source")
+
+    def get_context_data(self, **kwargs):
+        sous_theme = queries.load_sous_theme_contents(
+            self.object, self.diagnostic, self.request.user
+        )
+        return super().get_context_data(
+            quartiers=queries.quartiers_of(sous_theme.loaded_elements),
+            sources=queries.sources_of(sous_theme.loaded_elements),
+            **kwargs,
+        )
+
+
+class SourceView(DiagnosticPartMixin, DetailView):
+    """A cell of an imported table: its original text, its file, what was made from it."""
+
+    model = CelluleSource
+    diagnostic_path = "import_source__diagnostic"
+    not_found_message = "Cette cellule source n'existe pas dans ce diagnostic."
+    context_object_name = "cellule"
+    template_name = "diagnostics/source.html"
+
+    def get_queryset(self):
+        return CelluleSource.objects.select_related("import_source__importe_par")
+
+    def get_context_data(self, **kwargs):
+        groupes, niveaux, autres_cellules = queries.cell_contents(self.object)
+        return super().get_context_data(
+            groupes=groupes,
+            niveaux=niveaux,
+            autres_cellules=autres_cellules,
+            **kwargs,
+        )
+
+
+class AccessibiliteView(TemplateView):
+    """The accessibility statement (RGAA), public."""
+
+    template_name = "accessibilite.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            contact_email=settings.ACCESSIBILITE_CONTACT_EMAIL, **kwargs
+        )

@@ -1,0 +1,293 @@
+"""The import and export screens of the Administrateur role.
+
+Upload a file → preview (the importer's dry run: nothing is written) → confirm → the
+import's page; the import history, each import's page with what it created or changed,
+its undo; the export of a whole diagnostic in the layout of its source table. The rules
+live in `diagnostics.imports`: `upload`, `undo` and `source_export`.
+
+Every screen is for administrators only: anonymous visitors are sent to the login page,
+other roles get a 403.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from comptes.roles import is_administrateur
+
+from ..forms.imports import UploadForm
+from ..imports import natures, source_export, undo, upload
+from ..models import Diagnostic, Import
+
+# Access ------------------------------------------------------------------------------------
+
+
+class AdministrateurRequiredMixin:
+    """Administrators only: anonymous visitors go to the login page, other roles get a 403.
+
+    The check comes before anything else, a POST included.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_administrateur(request.user):
+            raise PermissionDenied("Cette page est réservée aux administrateurs.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+# Upload ------------------------------------------------------------------------------------
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Stops receiving a file beyond the size limit, so that it is neither kept in memory
+    nor written to a temporary file; the form then says it is too large."""
+
+    def __init__(self, request, limit):
+        super().__init__(request)
+        self.limit = limit
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.too_large = True
+            raise SkipFile()
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), after the upload handler
+class ImportNouveauView(AdministrateurRequiredMixin, FormView):
+    """Upload a file: its preview follows."""
+
+    form_class = UploadForm
+    template_name = "diagnostics/imports/nouveau.html"
+
+    def get_initial(self):
+        slug = self.request.GET.get("diagnostic")
+        diagnostic = Diagnostic.objects.filter(slug=slug).first() if slug else None
+        return {"diagnostic": diagnostic} if diagnostic else {}
+
+    def post(self, request, *args, **kwargs):
+        limit = max(nature.max_file_size for nature in natures.all_natures())
+        self.handler = SizeLimitUploadHandler(request, limit)
+        request.upload_handlers.insert(0, self.handler)
+        return csrf_protect(self._post)(request)
+
+    def _post(self, request):
+        form = self.get_form()
+        if form.is_valid():
+            return self.form_valid(form)
+        return self.form_invalid(form)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        handler = getattr(self, "handler", None)
+        kwargs["too_large"] = bool(handler and handler.too_large)
+        return kwargs
+
+    def form_valid(self, form):
+        fichier = form.cleaned_data["fichier"]
+        diagnostic = form.cleaned_data["diagnostic"]
+        pending = upload.deposit(
+            self.request.user,
+            nature=form.cleaned_data["nature"],
+            filename=fichier.name,
+            content=fichier.read(),
+            diagnostic=diagnostic,
+            nouveau_diagnostic=None if diagnostic else form.new_diagnostic(),
+        )
+        return redirect("diagnostics:import_apercu", token=pending.token)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            ttl=settings.IMPORT_PENDING_TTL // 60,
+            max_rows=settings.IMPORT_MAX_ROWS,
+            **kwargs,
+        )
+
+
+class UnavailableMixin:
+    """Renders `UploadUnavailable`: 404 for an unknown token (or another user's), 410 when
+    expired, 409 when already confirmed (with a link to its import) or in conflict."""
+
+    STATUS = {
+        upload.UploadUnavailable.UNKNOWN: 404,
+        upload.UploadUnavailable.EXPIRED: 410,
+        upload.UploadUnavailable.CONFIRMED: 409,
+        upload.UploadUnavailable.CONFLICT: 409,
+    }
+
+    def unavailable(self, error):
+        return self.response_class(
+            request=self.request,
+            template=["diagnostics/imports/indisponible.html"],
+            context={"message": error.message, "import_record": error.import_record},
+            using=self.template_engine,
+            status=self.STATUS[error.reason],
+        )
+
+
+class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateView):
+    """The preview of an uploaded file; POST confirms it (or abandons it)."""
+
+    template_name = "diagnostics/imports/apercu.html"
+
+    def get(self, request, *args, token, **kwargs):
+        try:
+            pending = upload.pending_upload(request.user, token)
+        except upload.UploadUnavailable as error:
+            return self.unavailable(error)
+        report = upload.preview(pending, request.user)
+        return self.render_to_response(self.get_context_data(pending=pending, report=report))
+
+    def post(self, request, *args, token, **kwargs):
+        if request.POST.get("action") == "abandonner":
+            try:
+                upload.abandon(request.user, token)
+            except upload.UploadUnavailable as error:
+                return self.unavailable(error)
+            messages.info(request, "Dépôt abandonné : rien n'a été importé.")
+            return redirect("diagnostics:import_nouveau")
+        try:
+            report = upload.confirm(request.user, token)
+        except upload.UploadUnavailable as error:
+            if error.import_record is not None:
+                messages.warning(request, error.message)
+                return redirect("diagnostics:import_detail", pk=error.import_record.pk)
+            return self.unavailable(error)
+        if not report.ok:
+            # The database changed since the preview: show what stands in the way.
+            pending = upload.pending_upload(request.user, token)
+            return self.render_to_response(self.get_context_data(pending=pending, report=report))
+        status = report.as_lines()[0]
+        if report.import_record is None:
+            messages.info(request, status)
+            return redirect("diagnostics:imports")
+        messages.success(request, status)
+        return redirect("diagnostics:import_detail", pk=report.import_record.pk)
+
+    def get_context_data(self, **kwargs):
+        pending, report = kwargs["pending"], kwargs["report"]
+        levels = report.levels if hasattr(report, "levels") else None
+        return super().get_context_data(
+            diagnostic=upload.target_diagnostic(pending),
+            nouveau=not pending.diagnostic_id,
+            # The diagnostic importer details each level; others give counts in French.
+            niveaux=list(levels()) if levels and report.ok else None,
+            resume=[
+                line
+                for line in report.as_lines()[1:]
+                if not line.endswith(":") and not line.startswith(" ")
+            ]
+            if report.ok
+            else None,
+            **kwargs,
+        )
+
+
+# History and undo ---------------------------------------------------------------------------
+
+
+def resultat(import_record):
+    """The counts of an import, in a few words ("109 éléments créés")."""
+    nature = natures.get(import_record.nature)
+    return nature.summary(import_record.compte_rendu.get("counts", {})) if nature else ""
+
+
+class ImportListView(AdministrateurRequiredMixin, ListView):
+    """Every import, latest first."""
+
+    template_name = "diagnostics/imports/liste.html"
+    context_object_name = "imports"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return Import.objects.select_related("diagnostic", "importe_par", "annule_par").order_by(
+            "-created_at", "-pk"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for record in context["imports"]:
+            record.resultat = resultat(record)
+            record.nombre_avertissements = len(record.compte_rendu.get("warnings", []))
+        return context
+
+
+class ImportRecordMixin(AdministrateurRequiredMixin):
+    model = Import
+    context_object_name = "import_record"
+
+    def get_queryset(self):
+        return Import.objects.select_related("diagnostic", "importe_par", "annule_par")
+
+    def get_context_data(self, **kwargs):
+        record = self.object
+        return super().get_context_data(
+            resultat=resultat(record),
+            avertissements=record.compte_rendu.get("warnings", []),
+            **kwargs,
+        )
+
+
+class ImportDetailView(ImportRecordMixin, DetailView):
+    """An import: its file, its counts and warnings, what it created or changed, with links."""
+
+    template_name = "diagnostics/imports/detail.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(importe=undo.imported(self.object), **kwargs)
+
+
+class ImportAnnulerView(ImportRecordMixin, DetailView):
+    """Undo an import: GET shows what would be removed and restored, or why it cannot."""
+
+    template_name = "diagnostics/imports/annuler.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(plan=undo.plan(self.object), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            result = undo.undo(self.object, request.user)
+        except undo.UndoRefused as error:
+            messages.error(request, error.message)
+            return self.render_to_response(self.get_context_data(refus=error.message))
+        parts = [f"{result.deleted} élément{'s' if result.deleted > 1 else ''} supprimé"]
+        parts[0] += "s" if result.deleted > 1 else ""
+        if result.restored:
+            parts.append(
+                f"{result.restored} élément{'s' if result.restored > 1 else ''} "
+                f"rétabli{'s' if result.restored > 1 else ''}"
+            )
+        messages.success(request, f"Import annulé : {', '.join(parts)}.")
+        return redirect("diagnostics:import_detail", pk=self.object.pk)
+
+
+# Export in the source layout ------------------------------------------------------------------
+
+
+class ExportSourceView(AdministrateurRequiredMixin, View):
+    """The whole diagnostic in the layout of its source table (XLSX, CSV or TSV)."""
+
+    def get(self, request, *args, slug, format, **kwargs):
+        diagnostic = get_object_or_404(Diagnostic, slug=slug)
+        if format not in source_export.FORMATS:
+            raise Http404("Format d'export inconnu.")
+        content, content_type, filename = source_export.export(diagnostic, format)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response

@@ -940,7 +940,10 @@ def _plan_source_table(plan):
 # The columns written, by model, in the order of the rows built below (checked against the
 # models by `_check_columns`, so that a new field cannot be silently left out).
 NODE = "id created_at updated_at version libelle cle source_id"
-ELEMENT = "id created_at updated_at version theme_id sous_theme_id libelle cle position source_id"
+ELEMENT = (
+    "id created_at updated_at version theme_id sous_theme_id libelle cle position source_id "
+    "diagnostic_id"
+)
 COLUMNS = {
     model: tuple(columns.split())
     for model, columns in (
@@ -957,8 +960,8 @@ COLUMNS = {
         ),
         (CelluleSource, "id import_source_id ligne colonne texte"),
         (Pilier, f"{NODE} diagnostic_id numero"),
-        (Theme, f"{NODE} pilier_id position"),
-        (SousTheme, f"{NODE} theme_id position"),
+        (Theme, f"{NODE} pilier_id position diagnostic_id"),
+        (SousTheme, f"{NODE} theme_id position diagnostic_id"),
         (Difficulte, ELEMENT),
         (Indicateur, f"{ELEMENT} {' '.join(INFORMATIONS)}"),
         # Measures take their ids from the database (nothing refers to them here).
@@ -969,7 +972,15 @@ COLUMNS = {
         ),
     )
 }
-HISTORY_FIELDS = {"history_id", "history_date", "history_change_reason", "history_type"}
+HISTORY_FIELDS = {
+    "history_id",
+    "history_date",
+    "history_change_reason",
+    "history_type",
+    "import_source_id",  # the links of `HistoryLinks`
+    "annulation_de_id",
+    "suppression_id",
+}
 
 
 def _check_columns():
@@ -1026,16 +1037,18 @@ class _Writer:
             cursor.execute(sql, params)
             return max(cursor.rowcount, 0)
 
-    def copy_history(self, model, where, params, stamp, reason):
-        """The creation rows ('+') in `model`'s history of the rows matching `where`."""
+    def copy_history(self, model, where, params, stamp, written_by):
+        """The creation rows ('+') in `model`'s history of the rows matching `where`, as
+        the import `written_by` (an `_ImportRef`) would write them."""
         qn = self.connection.ops.quote_name
         columns = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
         history = model.history.model._meta.db_table
         self.rows += self.execute(
             f"INSERT INTO {qn(history)} ({columns}, history_date, history_change_reason, "
-            f"history_type, history_user_id) SELECT {columns}, %s, %s, '+', NULL "
+            f"import_source_id, history_type, history_user_id) "
+            f"SELECT {columns}, %s, %s, %s, '+', NULL "
             f"FROM {qn(model._meta.db_table)} WHERE {where}",
-            [stamp, reason, *params],
+            [stamp, import_change_reason(written_by), written_by.pk, *params],
         )
 
     def copy_m2m_history(self, model, ids):
@@ -1236,8 +1249,8 @@ class _Written:
     """The ids of one diagnostic's rows, to write their history."""
 
     diagnostic: int
-    table_import: int
-    measures_import: int
+    table_import: "_ImportRef"
+    measures_import: "_ImportRef"
     ids: dict  # model -> ids of the diagnostic's rows (levels and items)
 
 
@@ -1289,7 +1302,12 @@ def _write_quartiers(writer, plans, known, stamp):
 def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
     """Append the rows of one plan to `rows` and `links`; returns its `_Written`."""
     diagnostic = next(ids[Diagnostic])
-    written = _Written(diagnostic, next(ids[Import]), next(ids[Import]), {})
+    written = _Written(
+        diagnostic,
+        _ImportRef(next(ids[Import]), f"diagnostic-{plan.slug}.tsv"),
+        _ImportRef(next(ids[Import]), f"mesures-{plan.slug}.csv"),
+        {},
+    )
     quartiers = [quartier_ids[quartier[1]] for quartier in plan.quartiers]
     rows[Diagnostic].append(
         (
@@ -1310,7 +1328,7 @@ def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
     cells = {}
     for ligne, colonne, texte in plan.cellules:
         cells[(ligne, colonne)] = pk = next(ids[CelluleSource])
-        rows[CelluleSource].append((pk, written.table_import, ligne, colonne, texte))
+        rows[CelluleSource].append((pk, written.table_import.pk, ligne, colonne, texte))
     parents = None  # the ids of the level above (the diagnostic's, for its piliers)
     for model, attribute, colonne in LEVELS:
         level = written.ids[model] = []
@@ -1327,6 +1345,7 @@ def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
                     cells[(node.ligne, colonne)],
                     diagnostic if parents is None else parents[node.parent],
                     node.rang,
+                    *(() if parents is None else (diagnostic,)),  # piliers have it above
                 )
             )
         parents = level
@@ -1346,6 +1365,7 @@ def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
                 fingerprint(item.libelle),
                 item.position,
                 cells[(item.ligne, colonne)],
+                diagnostic,
             )
             if model is Indicateur:
                 row += tuple(item.informations[name] for name in INFORMATIONS)
@@ -1375,22 +1395,15 @@ def _import_rows(plan, written, stamp):
         "warnings": [],
     }
     files = (
-        (written.table_import, Import.Nature.DIAGNOSTIC, "diagnostic", "tsv", table, table_report),
-        (
-            written.measures_import,
-            Import.Nature.MESURES,
-            "mesures",
-            "csv",
-            measures,
-            measures_report,
-        ),
+        (written.table_import, Import.Nature.DIAGNOSTIC, table, table_report),
+        (written.measures_import, Import.Nature.MESURES, measures, measures_report),
     )
     return [
         (
-            pk,
+            written_by.pk,
             nature,
             written.diagnostic,
-            f"{name}-{plan.slug}.{extension}",
+            written_by.nom_fichier,
             hashlib.sha256(content).hexdigest(),
             len(content),
             None,
@@ -1399,16 +1412,16 @@ def _import_rows(plan, written, stamp):
             None,
             None,
         )
-        for pk, nature, name, extension, content, report in files
+        for written_by, nature, content, report in files
     ]
 
 
 def _write_history(writer, written, stamp, measures_history):
     """The creation rows of one diagnostic's history, as its imports would write them."""
-    reason = import_change_reason(_Pk(written.table_import))
-    writer.copy_history(Diagnostic, "id = %s", [written.diagnostic], stamp, reason)
+    table = written.table_import
+    writer.copy_history(Diagnostic, "id = %s", [written.diagnostic], stamp, table)
     for model, _, _ in LEVELS + ITEMS:
-        writer.copy_history(model, f"id IN ({_ids(written.ids[model])})", [], stamp, reason)
+        writer.copy_history(model, f"id IN ({_ids(written.ids[model])})", [], stamp, table)
     for model, _, _ in ITEMS:
         writer.copy_m2m_history(model, written.ids[model])
     if measures_history:
@@ -1417,7 +1430,7 @@ def _write_history(writer, written, stamp, measures_history):
             f"indicateur_id IN ({_ids(written.ids[Indicateur])})",
             [],
             stamp,
-            import_change_reason(_Pk(written.measures_import)),
+            written.measures_import,
         )
 
 
@@ -1427,10 +1440,11 @@ def _owner_column(model):
 
 
 @dataclass
-class _Pk:
-    """Stands for an Import record in `import_change_reason` (it reads only `pk`)."""
+class _ImportRef:
+    """Stands for an Import record in `import_change_reason` (its number and file name)."""
 
     pk: int
+    nom_fichier: str
 
 
 def _measure_rows(rows, item, indicateur, quartiers, stamp):

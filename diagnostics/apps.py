@@ -6,7 +6,14 @@ class DiagnosticsConfig(AppConfig):
     verbose_name = "Diagnostics"
 
     def ready(self):
+        from simple_history.signals import pre_create_historical_record
+
         from . import kinds
+        from .models import copy_history_links
+
+        pre_create_historical_record.connect(
+            copy_history_links, dispatch_uid="diagnostics_copy_history_links"
+        )
         from .imports import natures, resources
         from .imports.source_table import import_source_table, summary
         from .models import Difficulte, Import, Pilier, SousTheme, Theme

@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import kinds
-from .models import CelluleSource, Diagnostic, Import, Quartier, SousTheme, Theme
+from .models import CelluleSource, Diagnostic, Import, Quartier, Suppression
 
 FORMAT = "contrat-ville/sauvegarde-diagnostic"
 VERSION = 1
@@ -44,21 +44,19 @@ def owned():
 
     A row belongs to the diagnostic when any of these fields points to a row that does;
     its history rows too, and the history of rows deleted since (history keeps their
-    parents' numbers), so that a deleted pilier brings the history of its deleted thèmes
-    along.
+    diagnostic, and the values' items' numbers).
     """
     result = [
         (Diagnostic, {"pk": Diagnostic}),
         (Import, {"diagnostic": Diagnostic}),
         (CelluleSource, {"import_source": Import}),
+        (Suppression, {"diagnostic": Diagnostic}),
     ]
     for kind in kinds.all_kinds():
-        if kind.is_item:
-            links = {"theme": Theme, "sous_theme": SousTheme}
-        elif kind.parent == "diagnostic":
-            links = {"diagnostic": Diagnostic}
-        else:
+        if kind.is_value:
             links = {kind.parent: kinds.get(kind.parent).model}
+        else:  # levels and items carry their diagnostic
+            links = {"diagnostic": Diagnostic}
         result.append((kind.model, links))
     return result
 

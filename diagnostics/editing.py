@@ -29,11 +29,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from . import kinds
-from .models import CelluleSource, Diagnostic, Element, Pilier, SousTheme, Theme
+from .models import (
+    CelluleSource,
+    Diagnostic,
+    Element,
+    Pilier,
+    SousTheme,
+    Suppression,
+    Theme,
+    link_history,
+    reason_text,
+)
 from .text import collapse_whitespace, fingerprint, normalize_key
-
-REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
-
 
 # Words ------------------------------------------------------------------------------------
 
@@ -47,11 +54,6 @@ def short(text, length=60):
     """A libellé cut to `length` characters for a message or a history reason."""
     text = collapse_whitespace(text or "")
     return text if len(text) <= length else f"{text[: length - 1]}…"
-
-
-def reason_text(text):
-    """A history change reason within the column's length."""
-    return short(text, REASON_MAX_LENGTH)
 
 
 # Errors -----------------------------------------------------------------------------------
@@ -122,23 +124,6 @@ def siblings(obj):
     """The objects ordered together with `obj`, in order (piliers by their numéro)."""
     order = "position" if hasattr(obj, "position") else "numero"
     return type(obj).objects.filter(**sibling_filter(obj)).order_by(order, "pk")
-
-
-def diagnostic_id_of(obj):
-    """The id of the diagnostic a level or an item belongs to (one query at most)."""
-    if isinstance(obj, Diagnostic):
-        return obj.pk
-    if isinstance(obj, Pilier):
-        return obj.diagnostic_id
-    if isinstance(obj, Theme):
-        path, pk = "pilier__diagnostic_id", obj.pk
-        model = Theme
-    elif isinstance(obj, SousTheme):
-        path, pk, model = "theme__pilier__diagnostic_id", obj.pk, SousTheme
-    else:
-        model, pk = parent_key(obj)
-        path = "pilier__diagnostic_id" if model is Theme else "theme__pilier__diagnostic_id"
-    return model.objects.filter(pk=pk).values_list(path, flat=True).first()
 
 
 def describe_place(obj):
@@ -302,26 +287,28 @@ def save_versioned(obj, expected_version, user, *, fields, quartiers=None, reaso
 def delete(obj, user, expected_version=None):
     """Delete a level or an item and everything under it, each deletion in the history.
 
-    What goes with it is recorded with the reason "Suppression avec le thème n° 12 « … »",
-    so that restoring the thème brings it back too (`restore_deleted`).
+    The history rows of the object and of what goes with it point to one `Suppression`,
+    so that restoring the object brings them back too (`history.restore`); what goes with
+    it reads "Suppression avec le thème n° 12 « … »".
     """
     with transaction.atomic():
         if expected_version is not None:
             obj = guard(obj, expected_version)
-        marker = deleted_with_marker(obj)
-        _delete_tree(obj, user, "Suppression", reason_text(f"{marker} « {short(obj.libelle)} »"))
+        children_reason = f"Suppression avec {nom(obj).le} n° {obj.pk} « {short(obj.libelle)} »"
+        _delete_tree(obj, user, "Suppression", children_reason, _suppression(obj, user))
 
 
-def deleted_with_marker(obj):
-    return f"Suppression avec {nom(obj).le} n° {obj.pk}"
+def _suppression(obj, user):
+    return Suppression.objects.create(diagnostic_id=obj.diagnostic_id, par=user)
 
 
-def _delete_tree(obj, user, reason, children_reason):
+def _delete_tree(obj, user, reason, children_reason, suppression):
     for child, attname in kinds.children(kinds.of(obj)):
         for child_obj in child.model.objects.filter(**{attname: obj.pk}):
-            _delete_tree(child_obj, user, children_reason, children_reason)
+            _delete_tree(child_obj, user, children_reason, children_reason, suppression)
     obj._history_user = user
     obj._change_reason = reason_text(reason)
+    link_history(obj, suppression=suppression)
     obj.delete()
 
 
@@ -411,7 +398,8 @@ def _shift(obj, step, user):
 
 
 def _same_diagnostic(obj, destination, field):
-    if diagnostic_id_of(obj) != diagnostic_id_of(destination):
+    """An object never leaves its diagnostic."""
+    if obj.diagnostic_id != destination.diagnostic_id:
         raise ValidationError({field: "Cette destination n'appartient pas à ce diagnostic."})
 
 
@@ -563,8 +551,9 @@ def merge_elements(element, expected_version, others, libelle, user):
         for item in merged:
             quartiers.update(item.quartiers.values_list("pk", flat=True))
         into = f"Fusion dans « {short(fresh.libelle)} »"
+        suppression = _suppression(fresh, user)
         for item in merged:
-            _delete_tree(item, user, into, into)
+            _delete_tree(item, user, into, into, suppression)
         mention = f" (sources : lignes {', '.join(map(str, lignes))})" if lignes else ""
         return write(
             fresh,

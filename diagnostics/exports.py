@@ -40,7 +40,7 @@ def element_row(element):
     pilier = theme.pilier
     source = element.source
     return (
-        pilier.diagnostic.titre,
+        element.diagnostic.titre,
         str(pilier),
         theme.libelle,
         element.sous_theme.libelle if element.sous_theme_id else "",

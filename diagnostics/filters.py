@@ -176,8 +176,9 @@ def in_diagnostic_order(queryset):
         return Coalesce(F(f"sous_theme__theme__{path}"), F(f"theme__{path}"))
 
     return queryset.order_by(
-        of_theme("pilier__diagnostic__annee_debut").desc(),
-        of_theme("pilier__diagnostic__titre"),
+        F("diagnostic__annee_debut").desc(),
+        F("diagnostic__titre"),
+        "diagnostic_id",
         of_theme("pilier__numero"),
         of_theme("position"),
         of_theme("id"),
@@ -278,7 +279,7 @@ class ElementFilterSet(django_filters.FilterSet):
 
         fields["diagnostic"].queryset = diagnostics
         offered = list(
-            diagnostics.filter(Exists(Theme.objects.filter(pilier__diagnostic=OuterRef("pk"))))
+            diagnostics.filter(Exists(Theme.objects.filter(diagnostic=OuterRef("pk"))))
             .defer("created_at", "updated_at")
             .order_by("-annee_debut", "titre", "pk")
         )
@@ -290,11 +291,11 @@ class ElementFilterSet(django_filters.FilterSet):
 
         fields["pilier"].queryset = Pilier.objects.filter(diagnostic__in=diagnostics)
         fields["pilier"].group_by = None  # the piliers of one diagnostic
-        fields["theme"].queryset = Theme.objects.filter(
-            pilier__diagnostic__in=diagnostics
-        ).select_related("pilier")
+        fields["theme"].queryset = Theme.objects.filter(diagnostic__in=diagnostics).select_related(
+            "pilier"
+        )
         fields["sous_theme"].queryset = SousTheme.objects.filter(
-            theme__pilier__diagnostic__in=diagnostics
+            diagnostic__in=diagnostics
         ).select_related("theme")
         fields["quartier"].queryset = Quartier.objects.order_by("code")
         fields["quartier"].complete = False  # any quartier, as before: tagged items may
@@ -308,7 +309,7 @@ class ElementFilterSet(django_filters.FilterSet):
             return
 
         themes = list(
-            Theme.objects.filter(pilier__diagnostic=current)
+            Theme.objects.filter(diagnostic=current)
             .select_related("pilier")
             .order_by("pilier__numero", "position", "id")
         )
@@ -317,7 +318,7 @@ class ElementFilterSet(django_filters.FilterSet):
         fields["pilier"].objects = dict.fromkeys(theme.pilier for theme in themes)
         fields["theme"].objects = themes
         fields["sous_theme"].objects = (
-            SousTheme.objects.filter(theme__pilier__diagnostic=current)
+            SousTheme.objects.filter(diagnostic=current)
             .select_related("theme")
             .order_by("theme__pilier__numero", "theme__position", "theme_id", "position", "id")
         )

@@ -2,14 +2,19 @@
 
 Items (Difficulte here, Indicateur in the `indicateurs` app) hang from a SousTheme, or
 from a Theme directly when their source row had no sous-thème.
+
+Every level and item carries its diagnostic (`InDiagnostic`): set from its parent when it
+is created, never changed afterwards (a move stays within the diagnostic), and held equal
+to its parent's by the database on PostgreSQL (composite foreign keys, migration 0008).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .text import collapse_whitespace, fingerprint, normalize_key
@@ -33,6 +38,63 @@ class VersionedModel(TimestampedModel):
 
     class Meta:
         abstract = True
+
+
+class HistoryLinks(models.Model):
+    """The columns of the history tables of a diagnostic's contents that say what wrote a
+    row, beside its human-readable reason (`history_change_reason`): the import that wrote
+    it, the import whose undo wrote it, the deletion it belongs to (what is deleted
+    together shares one `Suppression`). Indexed; like simple_history's own references,
+    they keep their numbers when what they point to is deleted (no database constraint)."""
+
+    import_source = models.ForeignKey(
+        "diagnostics.Import",
+        verbose_name="écrite par l'import",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    annulation_de = models.ForeignKey(
+        "diagnostics.Import",
+        verbose_name="écrite par l'annulation de l'import",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    suppression = models.ForeignKey(
+        "diagnostics.Suppression",
+        verbose_name="supprimée avec",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+LINKS = ("import_source", "annulation_de", "suppression")
+
+
+def link_history(instance, **links):
+    """Ask the next history row written for `instance` (its save or its deletion) to carry
+    these links (`import_source`, `annulation_de`, `suppression`: instances or None)."""
+    instance._history_links = {
+        f"{name}_id": getattr(value, "pk", value) for name, value in links.items()
+    }
+
+
+def copy_history_links(sender, instance, history_instance, **kwargs):
+    """Receiver of simple_history's `pre_create_historical_record` (connected by the app):
+    the links asked by `link_history`, for this one history row."""
+    for attname, value in instance.__dict__.pop("_history_links", {}).items():
+        setattr(history_instance, attname, value)
 
 
 class DiagnosticQuerySet(models.QuerySet):
@@ -115,7 +177,7 @@ class Diagnostic(TimestampedModel):
     )
 
     objects = DiagnosticQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryLinks])
 
     class Meta:
         verbose_name = "diagnostic"
@@ -148,8 +210,9 @@ class Diagnostic(TimestampedModel):
 class Import(models.Model):
     """One import of a file into a diagnostic: the provenance of what it created or changed.
 
-    Rows of the change history written by an import carry the change reason
-    `import_change_reason(import)` ("import:<pk>"), which is how an import is undone.
+    Rows of the change history written by an import point to it (`HistoryLinks`), which is
+    how an import is listed and undone; their reason names its file
+    (`import_change_reason`).
     """
 
     class Nature(models.TextChoices):
@@ -199,14 +262,51 @@ class Import(models.Model):
     def __str__(self):
         return f"{self.nom_fichier} ({self.created_at:%d/%m/%Y %H:%M})"
 
-    @property
-    def change_reason(self):
-        return import_change_reason(self)
+
+REASON_MAX_LENGTH = 100  # simple-history's history_change_reason
+
+
+def reason_text(text):
+    """A history change reason within the column's length."""
+    text = collapse_whitespace(text or "")
+    return text if len(text) <= REASON_MAX_LENGTH else f"{text[: REASON_MAX_LENGTH - 1]}…"
 
 
 def import_change_reason(import_record):
-    """The history change reason of every change an import writes."""
-    return f"import:{import_record.pk}"
+    """The human-readable reason of every history row an import writes."""
+    return reason_text(f"Import du fichier « {import_record.nom_fichier} »")
+
+
+def undo_change_reason(import_record):
+    """The human-readable reason of every history row the undo of an import writes."""
+    return reason_text(f"Annulation de l'import du fichier « {import_record.nom_fichier} »")
+
+
+class Suppression(models.Model):
+    """One deletion made by a person: the object deleted and everything deleted with it
+    (the sous-thèmes and items of a thème, the values of an indicator…) point to it from
+    their history rows, so that restoring the object brings them back."""
+
+    diagnostic = models.ForeignKey(
+        Diagnostic, verbose_name="diagnostic", on_delete=models.CASCADE, related_name="+"
+    )
+    date = models.DateTimeField("date", default=timezone.now)
+    par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "suppression"
+        verbose_name_plural = "suppressions"
+        ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"Suppression du {timezone.localtime(self.date):%d/%m/%Y à %H:%M}"
 
 
 class ImportEnAttente(models.Model):
@@ -306,6 +406,59 @@ class CelluleSource(models.Model):
         return f"{self.import_source.nom_fichier}, ligne {self.ligne}, {self.get_colonne_display()}"
 
 
+class InDiagnostic(models.Model):
+    """What belongs to one diagnostic below its piliers: a thème, a sous-thème, an item.
+
+    `diagnostic` is the diagnostic of its parent (`parent_in_diagnostic()`), set on the
+    first save when it is not given. It lets every page, list, filter and export find a
+    diagnostic's contents, and the access rule check them, on one indexed column.
+    """
+
+    diagnostic = models.ForeignKey(
+        "diagnostics.Diagnostic",
+        verbose_name="diagnostic",
+        on_delete=models.CASCADE,
+        editable=False,
+        related_name="%(class)ss",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.diagnostic_id is None:
+            self.diagnostic_id = self.diagnostic_of_parent()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        parent_diagnostic = self.diagnostic_of_parent()
+        if self.diagnostic_id is not None and parent_diagnostic not in (None, self.diagnostic_id):
+            raise ValidationError(
+                "Cet emplacement appartient à un autre diagnostic : un élément reste dans "
+                "son diagnostic."
+            )
+
+    def parent_in_diagnostic(self):
+        """The object above this one, whose diagnostic this one shares (None if unset)."""
+        raise NotImplementedError
+
+    def diagnostic_of_parent(self):
+        parent = self.parent_in_diagnostic()
+        return None if parent is None else parent.diagnostic_id
+
+
+def unique_id_and_diagnostic():
+    """On a parent (pilier, thème, sous-thème): the pair (id, diagnostic) its children's
+    composite foreign keys refer to, so that PostgreSQL holds a child's diagnostic equal
+    to its parent's (migration 0008)."""
+    return models.UniqueConstraint(
+        fields=["id", "diagnostic"],
+        name="%(app_label)s_%(class)s_unique_id_diagnostic",
+        violation_error_message="Cette paire (numéro, diagnostic) existe déjà.",
+    )
+
+
 class NamedNode(VersionedModel):
     """A level of the hierarchy: a libellé, unique within its parent (see `normalize_key`)."""
 
@@ -320,7 +473,7 @@ class NamedNode(VersionedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(inherit=True)
+    history = HistoricalRecords(inherit=True, bases=[HistoryLinks])
 
     class Meta:
         abstract = True
@@ -361,6 +514,7 @@ class Pilier(NamedNode):
                 violation_error_message="Ce diagnostic a déjà un pilier portant ce numéro.",
             ),
             unique_name_within("diagnostic"),
+            unique_id_and_diagnostic(),
         ]
 
     def __str__(self):
@@ -372,7 +526,7 @@ class Pilier(NamedNode):
         )
 
 
-class Theme(NamedNode):
+class Theme(InDiagnostic, NamedNode):
     pilier = models.ForeignKey(
         Pilier, verbose_name="pilier", on_delete=models.CASCADE, related_name="themes"
     )
@@ -382,10 +536,13 @@ class Theme(NamedNode):
         verbose_name = "thème"
         verbose_name_plural = "thèmes"
         ordering = ["pilier", "position", "id"]
-        constraints = [unique_name_within("pilier")]
+        constraints = [unique_name_within("pilier"), unique_id_and_diagnostic()]
+
+    def parent_in_diagnostic(self):
+        return self.pilier if self.pilier_id else None
 
 
-class SousTheme(NamedNode):
+class SousTheme(InDiagnostic, NamedNode):
     theme = models.ForeignKey(
         Theme, verbose_name="thème", on_delete=models.CASCADE, related_name="sous_themes"
     )
@@ -395,99 +552,43 @@ class SousTheme(NamedNode):
         verbose_name = "sous-thème"
         verbose_name_plural = "sous-thèmes"
         ordering = ["theme", "position", "id"]
-        constraints = [unique_name_within("theme")]
+        constraints = [unique_name_within("theme"), unique_id_and_diagnostic()]
 
     def get_absolute_url(self):
         return reverse(
-            "diagnostics:sous_theme",
-            kwargs={"slug": self.theme.pilier.diagnostic.slug, "pk": self.pk},
+            "diagnostics:sous_theme", kwargs={"slug": self.diagnostic.slug, "pk": self.pk}
         )
 
-
-class InFewIds(models.Expression):
-    """`column IN (subquery)` for a subquery of a few ids, answered from an index even
-    inside an OR on PostgreSQL.
-
-    PostgreSQL plans an OR of `IN (subquery)` as a scan of the whole table with a hashed
-    subplan tested on every row. Written `column = ANY(ARRAY(subquery))`, the subquery
-    runs once (an InitPlan) and each side of the OR becomes an index scan (BitmapOr):
-    the right plan for the few sous-thèmes and thèmes of a pilier or of a diagnostic,
-    the wrong one for thousands of ids (the array is searched for every row). Other
-    databases get the plain `IN (subquery)` (SQLite answers it from its indexes).
-    """
-
-    output_field = models.BooleanField()
-    conditional = True
-
-    def __init__(self, column, queryset):
-        super().__init__()
-        self.column = models.F(column)
-        self.subquery = models.Subquery(queryset)
-
-    def get_source_expressions(self):
-        return [self.column, self.subquery]
-
-    def set_source_expressions(self, expressions):
-        self.column, self.subquery = expressions
-
-    def _compile(self, compiler):
-        column, column_params = compiler.compile(self.column)
-        subquery, subquery_params = compiler.compile(self.subquery)
-        return column, subquery, (*column_params, *subquery_params)
-
-    def as_sql(self, compiler, connection):
-        column, subquery, params = self._compile(compiler)
-        return f"{column} IN {subquery}", params
-
-    def as_postgresql(self, compiler, connection):
-        column, subquery, params = self._compile(compiler)
-        return f"{column} = ANY(ARRAY{subquery})", params
+    def parent_in_diagnostic(self):
+        return self.theme if self.theme_id else None
 
 
 class ElementQuerySet(models.QuerySet):
     """Items by the place they hang from: a sous-thème, or a thème directly.
 
-    Within a thème, a pilier or a diagnostic, the filter is "its sous-thème is one of
-    these OR its thème is one of these", on the items' own indexed columns: an OR over
-    joins to the levels above would make the database read every item (see InFewIds).
+    Each filter starts from the items' own indexed `diagnostic` column: within a pilier or
+    a thème, the condition on either parent (an OR over joins to the levels above) is
+    then tested on that diagnostic's items only.
     """
-
-    def _under(self, sous_themes, themes):
-        sous_themes = sous_themes.order_by().values("pk")
-        themes = themes.order_by().values("pk")
-        return self.filter(InFewIds("sous_theme_id", sous_themes) | InFewIds("theme_id", themes))
-
-    def du_theme(self, theme):
-        """The items of a thème (an instance or its id), at its level or in its sous-thèmes."""
-        pk = getattr(theme, "pk", theme)
-        return self._under(SousTheme.objects.filter(theme=pk), Theme.objects.filter(pk=pk))
-
-    def du_pilier(self, pilier):
-        return self._under(
-            SousTheme.objects.filter(theme__pilier=pilier), Theme.objects.filter(pilier=pilier)
-        )
 
     def du_diagnostic(self, diagnostic):
         """The items of a diagnostic (an instance or its id)."""
-        return self._under(
-            SousTheme.objects.filter(theme__pilier__diagnostic=diagnostic),
-            Theme.objects.filter(pilier__diagnostic=diagnostic),
-        )
+        return self.filter(diagnostic=diagnostic)
 
     def des_diagnostics(self, diagnostics):
-        """The items of any of these diagnostics (a queryset, e.g. `visible_diagnostics`).
+        """The items of any of these diagnostics (a queryset, e.g. `visible_diagnostics`)."""
+        return self.filter(diagnostic__in=diagnostics.order_by().values("pk"))
 
-        Possibly every diagnostic: the diagnostic of each item, reached by either path
-        (the joins the lists make anyway to show an item's place), is looked up in the
-        hashed list of these diagnostics' ids. The ids of all their sous-thèmes and
-        thèmes (InFewIds), or an EXISTS per item, would cost far more, and the latter
-        is estimated so high that PostgreSQL compiles the query (JIT), for 0.3 s.
-        """
-        return self.alias(
-            diagnostic_de_l_element=Coalesce(
-                F("sous_theme__theme__pilier__diagnostic_id"), F("theme__pilier__diagnostic_id")
-            )
-        ).filter(diagnostic_de_l_element__in=diagnostics.order_by().values("pk"))
+    def du_pilier(self, pilier):
+        return self.filter(diagnostic=pilier.diagnostic_id).filter(
+            Q(theme__pilier=pilier.pk) | Q(sous_theme__theme__pilier=pilier.pk)
+        )
+
+    def du_theme(self, theme):
+        """The items of a thème, at its level or in its sous-thèmes."""
+        return self.filter(diagnostic=theme.diagnostic_id).filter(
+            Q(theme=theme.pk) | Q(sous_theme__theme=theme.pk)
+        )
 
 
 def element_constraints():
@@ -518,7 +619,7 @@ def element_constraints():
     ]
 
 
-class Element(VersionedModel):
+class Element(InDiagnostic, VersionedModel):
     """An item of a diagnostic line (a difficulté or an indicateur).
 
     It belongs to exactly one parent: a sous-thème, or a thème directly when the
@@ -557,7 +658,7 @@ class Element(VersionedModel):
     )
 
     objects = ElementQuerySet.as_manager()
-    history = HistoricalRecords(inherit=True, m2m_fields=["quartiers"])
+    history = HistoricalRecords(inherit=True, m2m_fields=["quartiers"], bases=[HistoryLinks])
 
     class Meta:
         abstract = True
@@ -576,6 +677,11 @@ class Element(VersionedModel):
     @property
     def parent(self):
         return self.sous_theme or self.theme
+
+    def parent_in_diagnostic(self):
+        if self.sous_theme_id:
+            return self.sous_theme
+        return self.theme if self.theme_id else None
 
     @property
     def theme_effectif(self):

@@ -253,7 +253,7 @@ LEVEL_COLUMNS = {
     ),
     "theme": lambda kind: _columns(
         kind,
-        diagnostic="pilier__diagnostic",
+        diagnostic="diagnostic",
         pilier=lambda name: F(f"pilier__{name}"),
         theme_id=F("pk"),
         theme=F("libelle"),
@@ -262,7 +262,7 @@ LEVEL_COLUMNS = {
     ),
     "sous_theme": lambda kind: _columns(
         kind,
-        diagnostic="theme__pilier__diagnostic",
+        diagnostic="diagnostic",
         pilier=lambda name: F(f"theme__pilier__{name}"),
         theme_id=F("theme_id"),
         theme=F("theme__libelle"),
@@ -270,16 +270,11 @@ LEVEL_COLUMNS = {
         sous_theme=F("libelle"),
     ),
 }
-LEVEL_LOOKUPS = {
-    "pilier": "diagnostic",
-    "theme": "pilier__diagnostic",
-    "sous_theme": "theme__pilier__diagnostic",
-}
 
 
 def _element_columns(kind):
     """The annotations of the hits of one kind of item (see `_columns`)."""
-    columns = _columns(
+    return _columns(
         kind,
         diagnostic="diagnostic",
         pilier=lambda name: _either(f"pilier__{name}"),
@@ -288,35 +283,20 @@ def _element_columns(kind):
         sous_theme_id=F("sous_theme_id"),
         sous_theme=F("sous_theme__libelle"),
     )
-    # The diagnostic is read by the path the items' place is read by (the same joins).
-    columns.update(
-        hit_diagnostic_slug=_either("pilier__diagnostic__slug"),
-        hit_diagnostic_titre=_either("pilier__diagnostic__titre"),
-        hit_diagnostic_annee=_either("pilier__diagnostic__annee_debut"),
-    )
-    return columns
 
 
 def _searched_querysets(diagnostics, diagnostic):
     """(queryset, columns) of each kind of libellé, in `diagnostics` (those the user may
     see), or in `diagnostic` only (one of them) when it is given."""
-    for kind in kinds.levels():
-        yield (
-            kind.model.objects.filter(**{f"{LEVEL_LOOKUPS[kind.key]}__in": diagnostics}),
-            LEVEL_COLUMNS[kind.key](kind),
-        )
-    for kind in kinds.items():
+    for kind in kinds.structure():
+        rows = kind.model.objects
         if diagnostic is not None:
-            # From the indexes of the diagnostic's sous-thèmes and thèmes, combined
-            # with the full-text index's hits (BitmapAnd).
-            items = kind.model.objects.du_diagnostic(diagnostic)
+            # From the diagnostic's index, combined with the full-text index's hits.
+            rows = rows.filter(diagnostic=diagnostic)
         else:
-            # Checked on the diagnostic the hit's columns are read from (the same joins):
-            # a hashed list of the diagnostics' ids.
-            items = kind.model.objects.alias(
-                hit_diagnostic_id=_either("pilier__diagnostic_id")
-            ).filter(hit_diagnostic_id__in=diagnostics.values("pk"))
-        yield items, _element_columns(kind)
+            rows = rows.filter(diagnostic__in=diagnostics.order_by().values("pk"))
+        columns = LEVEL_COLUMNS[kind.key](kind) if kind.is_level else _element_columns(kind)
+        yield rows, columns
 
 
 def search(user, query, diagnostic=None):

@@ -14,7 +14,7 @@ class IndicateursConfig(AppConfig):
         from .imports.measures import summary
         from .imports.source_table import IndicateurResource
         from .models import Indicateur, Mesure, mesure_detail_sql
-        from .tableau import attach_dernieres_mesures
+        from .tableau import attach_latest_mesures
 
         kinds.register(
             kinds.Kind(
@@ -35,7 +35,7 @@ class IndicateursConfig(AppConfig):
                 nature="indicateurs",
                 detail_url_name="indicateurs:detail",
                 details_template="indicateurs/_valeurs_element.html",
-                load=attach_dernieres_mesures,
+                load=attach_latest_mesures,
             )
         )
         kinds.register(

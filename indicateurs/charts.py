@@ -23,7 +23,7 @@ from django.utils.safestring import mark_safe
 
 from . import secret
 from .models import periode_cle
-from .tableau import serie_cle, serie_libelle
+from .tableau import serie_key, serie_label
 
 # Colours: at least 4.5:1 against white. Dash patterns and markers differ too.
 COULEURS = ("#0b5e6b", "#a4161a", "#5b3a9e", "#7a4f00", "#1e5130", "#1f4e9e", "#7a1f5c")
@@ -64,7 +64,7 @@ class Serie:
 
     @property
     def libelle(self):
-        return serie_libelle(self.quartier)
+        return serie_label(self.quartier)
 
 
 @dataclass
@@ -88,13 +88,13 @@ class Donnees:
         return any(p.mesure.fictive for s in self.series for p in s.points.values())
 
 
-def donnees(indicateur, mesures, user):
+def chart_data(indicateur, mesures, user):
     """The numeric measures (`valeur` set) of an indicator, for the chart and its table."""
     series, periodes, masques = {}, {}, 0
     for mesure in mesures:
         if mesure.valeur is None:
             continue
-        key = serie_cle(mesure.quartier)
+        key = serie_key(mesure.quartier)
         serie = series.setdefault(key, Serie(mesure.quartier))
         cle = periode_cle(mesure.annee, mesure.type_periode, mesure.numero_periode)
         periodes[cle] = mesure.periode_libelle
@@ -110,10 +110,10 @@ def donnees(indicateur, mesures, user):
     )
 
 
-def constats(mesures):
+def constats_of(mesures):
     """The written entries (qualitative), latest first, territory before quartiers."""
     entries = [mesure for mesure in mesures if mesure.texte.strip()]
-    entries.sort(key=lambda m: serie_cle(m.quartier))
+    entries.sort(key=lambda m: serie_key(m.quartier))
     entries.sort(key=lambda m: m.periode_cle, reverse=True)
     return entries
 
@@ -121,7 +121,7 @@ def constats(mesures):
 # The scale ------------------------------------------------------------------------------
 
 
-def graduations(bas, haut, nombre=5):
+def ticks(bas, haut, nombre=5):
     """Round tick values covering [bas, haut] (Decimal), about `nombre` intervals."""
     if bas == haut:
         ecart = abs(bas) / 10 if bas else Decimal(1)
@@ -136,11 +136,11 @@ def graduations(bas, haut, nombre=5):
             break
     debut = (bas / pas).to_integral_value(rounding=ROUND_FLOOR) * pas
     fin = (haut / pas).to_integral_value(rounding=ROUND_CEILING) * pas
-    ticks, tick = [], debut
+    values, tick = [], debut
     while tick <= fin:
-        ticks.append(tick)
+        values.append(tick)
         tick += pas
-    return ticks
+    return values
 
 
 # Drawing --------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ def _n(number):
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
-def marqueur(forme, x, y, couleur, taille=5):
+def marker(forme, x, y, couleur, taille=5):
     """The SVG of a point marker of this shape, centred on (x, y)."""
     t = taille
     stroke = f'stroke="{couleur}" stroke-width="2"'
@@ -185,7 +185,7 @@ def marqueur(forme, x, y, couleur, taille=5):
     return f'<path d="{d}" fill="none" stroke="{couleur}" stroke-width="2.5"/>'
 
 
-def style_de_serie(index):
+def serie_style(index):
     """(couleur, tirets, marqueur) of the series at this index."""
     return (
         COULEURS[index % len(COULEURS)],
@@ -208,7 +208,7 @@ def _resume(d, indicateur):
     return resume + " Les valeurs figurent dans le tableau qui suit."
 
 
-def graphique(d, user, ident="graphique"):
+def chart(d, user, ident="graphique"):
     """The SVG chart of these data (a safe string), or "" when no value can be drawn.
 
     `ident` prefixes the ids of the SVG, unique in the page.
@@ -230,8 +230,8 @@ def graphique(d, user, ident="graphique"):
             (indicateur.valeur_cible, f"Cible{annee} : {texte}", "#1c2430", "2 4")
         )
     valeurs = visibles + [valeur for valeur, *_ in lignes_horizontales]
-    ticks = graduations(min(valeurs), max(valeurs))
-    bas, haut = ticks[0], ticks[-1]
+    tick_values = ticks(min(valeurs), max(valeurs))
+    bas, haut = tick_values[0], tick_values[-1]
 
     largeur_trace = LARGEUR - MARGE_GAUCHE - MARGE_DROITE
     x0, y0 = MARGE_GAUCHE, MARGE_HAUT + HAUTEUR_TRACE
@@ -260,7 +260,7 @@ def graphique(d, user, ident="graphique"):
     ]
     # Horizontal grid and the value axis.
     unite = escape(indicateur.unite)
-    for tick in ticks:
+    for tick in tick_values:
         y = y_of(tick)
         out.append(
             f'<line x1="{x0}" y1="{_n(y)}" x2="{x0 + largeur_trace}" y2="{_n(y)}"'
@@ -304,7 +304,7 @@ def graphique(d, user, ident="graphique"):
         )
     # The series: a line broken where a value is missing or masked, and a marker per point.
     for index, serie in enumerate(d.series):
-        couleur, tirets, forme = style_de_serie(index)
+        couleur, tirets, forme = serie_style(index)
         chemin, en_cours = [], False
         points = []
         for position, (cle, libelle) in enumerate(d.periodes):
@@ -330,14 +330,14 @@ def graphique(d, user, ident="graphique"):
                 f'<g class="graphique-point" data-periode="{escape(libelle)}"'
                 f' data-valeur="{escape(point.texte)}">'
                 f"<title>{escape(serie.libelle)}, {escape(libelle)} : {escape(valeur)}</title>"
-                f"{marqueur(forme, x, y, couleur)}</g>"
+                f"{marker(forme, x, y, couleur)}</g>"
             )
         out.append("</g>")
     # Legend, under the chart.
     haut_legende = y0 + HAUTEUR_AXE_X
     largeur_colonne = (LARGEUR - MARGE_GAUCHE) / colonnes
     for index, serie in enumerate(d.series):
-        couleur, tirets, forme = style_de_serie(index)
+        couleur, tirets, forme = serie_style(index)
         colonne, rang = index % colonnes, index // colonnes
         x = MARGE_GAUCHE + colonne * largeur_colonne
         y = haut_legende + rang * LEGENDE_LIGNE
@@ -346,7 +346,7 @@ def graphique(d, user, ident="graphique"):
             f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x + 36)}" y2="{_n(y)}"'
             f' stroke="{couleur}" stroke-width="{3 if index == 0 else 2}"{dash}/>'
         )
-        out.append(marqueur(forme, x + 18, y, couleur))
+        out.append(marker(forme, x + 18, y, couleur))
         out.append(
             f'<text x="{_n(x + 44)}" y="{_n(y + 4)}" fill="#1c2430">{escape(serie.libelle)}</text>'
         )
@@ -354,9 +354,9 @@ def graphique(d, user, ident="graphique"):
     return mark_safe("".join(out))
 
 
-def legende(d):
+def legend(d):
     """[(libellé de la série, nom du marqueur, couleur)] to describe the chart in words."""
     return [
-        (serie.libelle, NOMS_MARQUEURS[style_de_serie(index)[2]], style_de_serie(index)[0])
+        (serie.libelle, NOMS_MARQUEURS[serie_style(index)[2]], serie_style(index)[0])
         for index, serie in enumerate(d.series)
     ]

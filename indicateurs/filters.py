@@ -79,13 +79,13 @@ class TableauFilterSet(django_filters.FilterSet):
         self.queryset = self.queryset.du_diagnostic(diagnostic)
         fields = self.form.fields
         themes = list(
-            Theme.objects.filter(pilier__diagnostic=diagnostic)
+            Theme.objects.filter(diagnostic=diagnostic)
             .select_related("pilier")
             .order_by("pilier__numero", "position", "id")
         )
         fields["pilier"].queryset = Pilier.objects.filter(diagnostic=diagnostic)
         fields["pilier"].objects = dict.fromkeys(theme.pilier for theme in themes)
-        fields["theme"].queryset = Theme.objects.filter(pilier__diagnostic=diagnostic)
+        fields["theme"].queryset = Theme.objects.filter(diagnostic=diagnostic)
         fields["theme"].objects = themes
         self.themes = themes  # with their piliers: the places of the rows (tableau)
         fields["quartier"].queryset = diagnostic.quartiers.order_by("code")

@@ -2,7 +2,7 @@
 every series at once, the change and the deletion of one measure.
 
 Numbers are typed the French way ("12,5"; "12.5" is accepted too). Forms that change an
-existing object carry the version read (`version_lue`) for `indicateurs.saisie`.
+existing object carry the version read (`version_lue`) for `indicateurs.entry`.
 """
 
 import re
@@ -11,9 +11,9 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import format_html
 
+from .entry import incompatible_mesures
 from .models import INFORMATIONS, YEAR_VALIDATORS, Indicateur, Mesure
-from .saisie import mesures_incompatibles
-from .tableau import serie_libelle
+from .tableau import serie_label
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
 
@@ -124,7 +124,7 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
                 )
         type_ = data.get("type")
         if type_ and type_ != self.instance.type and self.instance.pk:
-            incompatibles = mesures_incompatibles(self.instance, type_).count()
+            incompatibles = incompatible_mesures(self.instance, type_).count()
             if incompatibles:
                 nature = (
                     "un constat écrit" if type_ == Indicateur.Type.QUANTITATIF else "une valeur"
@@ -180,7 +180,7 @@ class ValeurForm(forms.Form):
     def __init__(self, *args, quartier=None, indicateur=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.quartier = quartier
-        label = serie_libelle(quartier)
+        label = serie_label(quartier)
         if quartier is not None:
             label = f"{label} ({quartier.code})"
         if indicateur.type == Indicateur.Type.QUALITATIF:
@@ -222,7 +222,7 @@ class SaisieForm:
 
     `is_valid()` also checks each new measure against the model's rules (a value that
     already exists for this period and quartier is reported beside its field);
-    `mesures` are then ready for `indicateurs.saisie.enregistrer_mesures`.
+    `mesures` are then ready for `indicateurs.entry.save_mesures`.
     """
 
     def __init__(self, indicateur, series, data=None, initial=None):

@@ -73,7 +73,7 @@ def _entrees(records, model, champs, objet_of, imports):
             Entree(
                 date=record.history_date,
                 auteur=record_author(record),
-                raison=describe_reason(record.history_change_reason, imports),
+                raison=describe_reason(record, imports),
                 action=ACTIONS.get(record.history_type, record.history_type),
                 objet=objet_of(record),
                 changements=changes,
@@ -95,9 +95,7 @@ def history_of(indicateur):
     )
     quartier_ids = {r.quartier_id for r in records_mesures if r.quartier_id}
     quartiers = {q.pk: q.nom for q in Quartier.objects.filter(pk__in=quartier_ids)}
-    imports = load_imports(
-        record.history_change_reason for record in [*records_indicateur, *records_mesures]
-    )
+    imports = load_imports([*records_indicateur, *records_mesures])
 
     def objet_mesure(record):
         if record.quartier_id:

@@ -12,7 +12,13 @@ from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from simple_history.models import HistoricalRecords
 
-from diagnostics.models import Element, Quartier, VersionedModel, element_constraints
+from diagnostics.models import (
+    Element,
+    HistoryLinks,
+    Quartier,
+    VersionedModel,
+    element_constraints,
+)
 
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
 YEAR_VALIDATORS = [MinValueValidator(1990), MaxValueValidator(2100)]
@@ -153,7 +159,7 @@ class Mesure(VersionedModel):
         help_text="Valeur inventée pour la démonstration, jamais chargée en production.",
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[HistoryLinks])
 
     class Meta:
         verbose_name = "mesure"

@@ -25,7 +25,7 @@ from comptes.roles import can_edit
 THOUSANDS_SEPARATOR = "\u202f"
 
 
-def seuil():
+def threshold():
     return settings.SECRET_STATISTIQUE_SEUIL
 
 
@@ -51,13 +51,13 @@ def is_masked(value, indicateur, user):
     return (
         value is not None
         and indicateur.compte_des_personnes
-        and Decimal(value) < seuil()
+        and Decimal(value) < threshold()
         and not can_edit(user)
     )
 
 
 def masked_label():
-    return f"< {seuil()}"
+    return f"< {threshold()}"
 
 
 def display_value(value, indicateur, user, unit=True, observed=True):

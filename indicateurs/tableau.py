@@ -1,7 +1,7 @@
 """The tableau de bord of a diagnostic: each indicator's latest value, its change since the
 previous period and its position against its reference and target.
 
-The status of an indicator (`evaluer`, a pure function on Decimal values) compares its
+The status of an indicator (`evaluate`, a pure function on Decimal values) compares its
 latest value, in the series shown (the whole territory, or one quartier), to its target
 (cible) according to the desired direction (sens souhaité):
 
@@ -27,7 +27,7 @@ small count: it never shows a number. The change since the previous period is sh
 only when neither value is masked (`indicateurs.secret`).
 
 Loading is done in a fixed number of queries whatever the number of indicators and
-measures: `dernieres_mesures` fetches only the latest measures of each indicator (and
+measures: `latest_mesures` fetches only the latest measures of each indicator (and
 series), with a window function.
 """
 
@@ -74,7 +74,7 @@ def _atteint(sens, valeur, objectif, tolerance):
     return abs(valeur - objectif) <= tolerance * abs(objectif)
 
 
-def evaluer(
+def evaluate(
     sens,
     derniere,
     precedente=None,
@@ -136,7 +136,7 @@ LATEST_FIRST = [F("annee").desc(), FIN_DE_PERIODE.desc(), RANG_DU_TYPE.asc()]
 TOUTES_LES_SERIES = "toutes"
 
 
-def dernieres_mesures(indicateur_ids, quartier=None, nombre=2):
+def latest_mesures(indicateur_ids, quartier=None, nombre=2):
     """The `nombre` latest measures of each indicator, latest first: one query.
 
     `quartier`: a Quartier, None for the whole territory, or TOUTES_LES_SERIES for the
@@ -172,7 +172,7 @@ def dernieres_mesures(indicateur_ids, quartier=None, nombre=2):
             mesure.quartier = quartier  # the series asked for: no need to read it again
         found.setdefault(mesure.indicateur_id, []).append(mesure)
     for liste in found.values():
-        liste.sort(key=lambda m: (serie_cle(m.quartier), _latest_first(m)))
+        liste.sort(key=lambda m: (serie_key(m.quartier), _latest_first(m)))
     return found
 
 
@@ -181,16 +181,16 @@ def _latest_first(mesure):
     return (-annee, -fin, -rang)
 
 
-def serie_cle(quartier):
+def serie_key(quartier):
     """Series in order: the whole territory, then the quartiers by code."""
     return ("", "") if quartier is None else ("1", quartier.code)
 
 
-def serie_libelle(quartier):
+def serie_label(quartier):
     return TERRITOIRE if quartier is None else quartier.nom
 
 
-def attach_dernieres_mesures(indicateurs, user):
+def attach_latest_mesures(indicateurs, user):
     """Sets on each indicator `loaded_valeurs`: the latest value of each of its series
     (territory first, then quartiers by code) as (series, period, value as `user` may see
     it, cut to 140 characters), ready to be shown; and `loaded_fictives` when one of them
@@ -233,7 +233,7 @@ def attach_dernieres_mesures(indicateurs, user):
             (
                 nom or TERRITOIRE,
                 periode_libelle(annee, type_periode, numero_periode),
-                tronquer(
+                truncate(
                     texte if valeur is None else secret.display_value(valeur, indicateur, user),
                     140,
                 ),
@@ -243,7 +243,7 @@ def attach_dernieres_mesures(indicateurs, user):
         indicateur.loaded_fictives = any(row[-1] for row in series)
 
 
-def tronquer(text, length):
+def truncate(text, length):
     """Django's `truncatechars` filter, without going through every character of a text
     that is short enough (most values: "12,5 %")."""
     if len(text) <= length and unicodedata.is_normalized("NFC", text):
@@ -312,7 +312,7 @@ def _nombre(mesure):
     return None if mesure is None else mesure.valeur
 
 
-def ligne(indicateur, mesures, user):
+def row_of(indicateur, mesures, user):
     """The row of one indicator from its latest measures of the series (latest first)."""
     derniere = mesures[0] if mesures else None
     precedente = mesures[1] if len(mesures) > 1 else None
@@ -321,7 +321,7 @@ def ligne(indicateur, mesures, user):
         if derniere is None:
             evaluation = Evaluation(Statut.SANS_DONNEE, "Aucun constat saisi.")
     else:
-        evaluation = evaluer(
+        evaluation = evaluate(
             indicateur.sens_souhaite,
             _nombre(derniere),
             _nombre(precedente),
@@ -347,19 +347,19 @@ def ligne(indicateur, mesures, user):
     return row
 
 
-def lignes(indicateurs, quartier, user, statut=None):
+def rows_of(indicateurs, quartier, user, statut=None):
     """The rows of the tableau de bord for these indicators (evaluated, in order), in the
     series of `quartier` (None: the whole territory); only those of `statut` if given.
     One query."""
     indicateurs = list(indicateurs)
-    found = dernieres_mesures([i.pk for i in indicateurs], quartier, nombre=2)
-    rows = [ligne(indicateur, found.get(indicateur.pk, []), user) for indicateur in indicateurs]
+    found = latest_mesures([i.pk for i in indicateurs], quartier, nombre=2)
+    rows = [row_of(indicateur, found.get(indicateur.pk, []), user) for indicateur in indicateurs]
     if statut:
         rows = [row for row in rows if row.statut == statut]
     return rows
 
 
-def compter_statuts(rows):
+def count_statuts(rows):
     """[(Statut, number of rows)] in the order of Statut."""
     counts = dict.fromkeys(Statut, 0)
     for row in rows:

@@ -10,24 +10,21 @@ read the diagnostic gets a 403 (anonymous visitors: the login page).
 """
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from comptes.roles import can_edit
-from diagnostics.access import visible_diagnostics
 from diagnostics.models import Quartier
 from diagnostics.queries import url_maker
 from diagnostics.views.lists import ElementExportView, ElementListView
 from diagnostics.views.mixins import DiagnosticAccessMixin
 
-from . import charts, history, saisie, tableau
+from . import charts, entry, history, tableau
 from .filters import IndicateurFilterSet, TableauFilterSet
 from .forms import IndicateurForm, MesureForm, SaisieForm, SuppressionForm
 from .models import Indicateur, Mesure
@@ -55,8 +52,6 @@ class IndicateurExportView(ElementExportView):
 
 # Tableau de bord --------------------------------------------------------------------------
 
-INDICATEUR_PATHS = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
-
 
 class TableauMixin(DiagnosticAccessMixin):
     """The rows of the tableau de bord, filtered by the URL's parameters."""
@@ -71,7 +66,7 @@ class TableauMixin(DiagnosticAccessMixin):
         if not self.filterset.valid:
             return []
         self.quartier = self.filterset.choice("quartier")
-        return tableau.lignes(
+        return tableau.rows_of(
             tableau.in_diagnostic_order(self.filterset.qs, self.diagnostic, self.filterset.themes),
             self.quartier,
             self.request.user,
@@ -104,17 +99,17 @@ class TableauDeBordView(TableauMixin, TemplateView):
             # What the table shows of each row, written here rather than by a hundred
             # {% url %} and truncatechars in the template.
             row.url = url(row.indicateur.pk)
-            row.libelle_court = tableau.tronquer(row.indicateur.libelle, 160)
-            row.valeur_courte = tableau.tronquer(row.valeur, 140)
+            row.libelle_court = tableau.truncate(row.indicateur.libelle, 160)
+            row.valeur_courte = tableau.truncate(row.valeur, 140)
         return super().get_context_data(
             filter=self.filterset,
             lignes=rows,
             piliers=list(piliers.items()),
-            statuts=tableau.compter_statuts(rows),
-            serie=tableau.serie_libelle(self.quartier),
+            statuts=tableau.count_statuts(rows),
+            serie=tableau.serie_label(self.quartier),
             fictives=any(row.fictive for row in rows),
             exports_urls=exports_urls,
-            seuil=tableau.secret.seuil(),
+            seuil=tableau.secret.threshold(),
             peut_modifier=can_edit(self.request.user),
             **kwargs,
         )
@@ -130,7 +125,7 @@ class TableauDeBordExportView(TableauMixin, View):
         page = reverse("indicateurs:tableau_de_bord", kwargs={"slug": self.diagnostic.slug})
         if not self.filterset.valid:
             return redirect(f"{page}?{request.GET.urlencode()}")
-        serie = tableau.serie_libelle(self.quartier)
+        serie = tableau.serie_label(self.quartier)
         basename = f"tableau-de-bord-{self.diagnostic.slug}"
         if self.quartier is not None:
             basename += f"-{self.quartier.code}"
@@ -141,58 +136,22 @@ class TableauDeBordExportView(TableauMixin, View):
 
 
 class IndicateurAccessMixin(DiagnosticAccessMixin):
-    """Resolves `<slug>` and `<pk>` into `self.object` (an indicator, or a measure with
-    `object_path` "indicateur") and `self.diagnostic`, in one query.
-
-    An object that does not belong to the URL's diagnostic is a 404.
-    """
+    """A page of an indicator (or of one of its measures, `diagnostic_path`
+    "indicateur__diagnostic"), under the access rule of the pages of a diagnostic; its
+    forms ask `can_edit` (`editing`)."""
 
     model = Indicateur
-    object_path = ""  # from the model to its Indicateur
+    related = ("sous_theme__theme__pilier", "theme__pilier")
     not_found_message = "Cet indicateur n'existe pas dans ce diagnostic."
     editing = False  # for the Équipe ville only
+    permission_denied_message = "Seule l'équipe ville modifie les indicateurs."
 
-    def _path(self, lookup):
-        return f"{self.object_path}__{lookup}" if self.object_path else lookup
+    def permission(self, user):
+        return can_edit(user) or not self.editing
 
-    def get_object_queryset(self):
-        return self.model.objects.select_related(*(self._path(p) for p in INDICATEUR_PATHS))
-
-    def get_diagnostic(self):
-        slug = self.kwargs[self.slug_url_kwarg]
-        visibles = visible_diagnostics(self.request.user)
-        self.object = (
-            self.get_object_queryset()
-            .filter(
-                Q(**{self._path("sous_theme__theme__pilier__diagnostic__slug"): slug})
-                | Q(**{self._path("theme__pilier__diagnostic__slug"): slug}),
-                Q(**{self._path("sous_theme__theme__pilier__diagnostic__in"): visibles})
-                | Q(**{self._path("theme__pilier__diagnostic__in"): visibles}),
-                pk=self.kwargs["pk"],
-            )
-            .first()
-        )
-        if self.object is None:
-            if super().get_diagnostic() is not None:
-                raise Http404(self.not_found_message)
-            return None
-        self.indicateur = self.object.indicateur if self.object_path else self.object
-        return self.indicateur.theme_effectif.pilier.diagnostic
-
-    def dispatch(self, request, *args, **kwargs):
-        if self.editing:
-            self.diagnostic = self.get_diagnostic()
-            if self.diagnostic is None:
-                return self.refuse()
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not can_edit(request.user):
-                raise PermissionDenied("Seule l'équipe ville modifie les indicateurs.")
-            return super(DiagnosticAccessMixin, self).dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_object(self, queryset=None):
-        return self.object
+    def resolved(self):
+        self.indicateur = self.object.indicateur if self.model is Mesure else self.object
+        self.share_diagnostic(self.indicateur, self.indicateur.theme_effectif.pilier)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("indicateur", self.indicateur)
@@ -219,17 +178,17 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
             )
         )
         user = self.request.user
-        donnees = charts.donnees(self.object, mesures, user)
-        mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_cle(m.quartier)))
+        donnees = charts.chart_data(self.object, mesures, user)
+        mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_key(m.quartier)))
         for mesure in mesures:
             mesure.affichee = tableau.secret.display_value(mesure, self.object, user)
         return super().get_context_data(
             donnees=donnees,
-            graphique=charts.graphique(donnees, user, ident=f"graphique-{self.object.pk}"),
-            constats=charts.constats(mesures),
+            graphique=charts.chart(donnees, user, ident=f"graphique-{self.object.pk}"),
+            constats=charts.constats_of(mesures),
             mesures=mesures,
             fictives=any(m.fictive for m in mesures),
-            seuil=tableau.secret.seuil(),
+            seuil=tableau.secret.threshold(),
             reference=tableau.secret.display_value(self.object.valeur_reference, self.object, user),
             cible=tableau.secret.display_value(
                 self.object.valeur_cible, self.object, user, observed=False
@@ -283,10 +242,10 @@ class IndicateurModifierView(IndicateurAccessMixin, TemplateView):
         form = IndicateurForm(request.POST, instance=self.object)
         if form.is_valid():
             try:
-                saisie.modifier_indicateur(
+                entry.update_indicateur(
                     form.instance, form.cleaned_data["version_lue"], user=request.user
                 )
-            except saisie.StaleEdit:
+            except entry.StaleEdit:
                 form.add_error(None, STALE_MESSAGE.format(objet="Cet indicateur", accord=""))
             except ValidationError as error:
                 form.add_error(None, error)
@@ -303,10 +262,10 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
     template_name = "indicateurs/saisie.html"
     editing = True
 
-    def get_object_queryset(self):
+    def get_object_queryset(self, model):
         return (
             super()
-            .get_object_queryset()
+            .get_object_queryset(model)
             .prefetch_related(Prefetch("quartiers", queryset=Quartier.objects.order_by("code")))
         )
 
@@ -328,7 +287,7 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         mesures = list(self.object.mesures.select_related("quartier"))
-        mesures.sort(key=lambda m: tableau.serie_cle(m.quartier))
+        mesures.sort(key=lambda m: tableau.serie_key(m.quartier))
         mesures.sort(key=lambda m: m.periode_cle, reverse=True)  # latest first, stable
         for mesure in mesures:
             mesure.affichee = tableau.secret.display_value(mesure, self.object, self.request.user)
@@ -347,8 +306,8 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
         form = self.form(request.POST)
         if form.is_valid():
             try:
-                saisie.enregistrer_mesures(form.mesures, user=request.user)
-            except saisie.MesureDejaSaisie:
+                entry.save_mesures(form.mesures, user=request.user)
+            except entry.MesureDejaSaisie:
                 form.non_field_errors.append(
                     "Une valeur de cette période vient d'être saisie par quelqu'un d'autre : "
                     "rien n'a été enregistré. Rechargez la page pour la voir."
@@ -367,26 +326,26 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
 
 class MesureMixin(IndicateurAccessMixin):
     model = Mesure
-    object_path = "indicateur"
+    diagnostic_path = "indicateur__diagnostic"
+    related = (
+        "quartier",
+        "indicateur__sous_theme__theme__pilier",
+        "indicateur__theme__pilier",
+    )
     not_found_message = "Cette mesure n'existe pas dans ce diagnostic."
     editing = True
 
-    def get_object_queryset(self):
-        return super().get_object_queryset().select_related("quartier")
-
-    def get_diagnostic(self):
-        diagnostic = super().get_diagnostic()
-        if diagnostic is not None:
-            # As stored, before a form changes the object.
-            self.affichee = tableau.secret.display_value(
-                self.object, self.indicateur, self.request.user
-            )
-        return diagnostic
+    def resolved(self):
+        super().resolved()
+        # As stored, before a form changes the object.
+        self.affichee = tableau.secret.display_value(
+            self.object, self.indicateur, self.request.user
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             mesure=self.object,
-            serie=tableau.serie_libelle(self.object.quartier),
+            serie=tableau.serie_label(self.object.quartier),
             affichee=self.affichee,
             **kwargs,
         )
@@ -402,10 +361,10 @@ class MesureModifierView(MesureMixin, TemplateView):
         form = MesureForm(request.POST, instance=self.object)
         if form.is_valid():
             try:
-                saisie.modifier_mesure(
+                entry.update_mesure(
                     form.instance, form.cleaned_data["version_lue"], user=request.user
                 )
-            except saisie.StaleEdit:
+            except entry.StaleEdit:
                 form.add_error(None, STALE_MESSAGE.format(objet="Cette valeur", accord="e"))
             else:
                 periode = form.instance.periode_libelle
@@ -426,10 +385,10 @@ class MesureSupprimerView(MesureMixin, TemplateView):
         form = SuppressionForm(request.POST, instance=self.object)
         if form.is_valid():
             try:
-                saisie.supprimer_mesure(
+                entry.delete_mesure(
                     self.object, form.cleaned_data["version_lue"], user=request.user
                 )
-            except saisie.StaleEdit:
+            except entry.StaleEdit:
                 form.add_error(None, STALE_MESSAGE.format(objet="Cette valeur", accord="e"))
             else:
                 messages.success(request, "La valeur est supprimée.")

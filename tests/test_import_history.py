@@ -71,14 +71,17 @@ def test_each_import_is_recorded_with_its_file_its_author_and_its_counts(admin):
     assert [warning["line"] for warning in record.compte_rendu["warnings"]] == [13, 14]
 
 
-def test_what_an_import_creates_carries_its_change_reason(montlucon):
+def test_what_an_import_creates_points_to_it_and_names_its_file(montlucon):
     record = Import.objects.get(diagnostic=montlucon)
     reason = import_change_reason(record)
 
+    assert reason == "Import du fichier « diagnostic-montlucon.tsv »"
     for model in (Pilier, Theme, SousTheme, Difficulte, Indicateur):
         rows = model.history.filter(history_type="+")
         assert rows.exists()
-        assert set(rows.values_list("history_change_reason", flat=True)) == {reason}
+        assert set(rows.values_list("import_source", "history_change_reason")) == {
+            (record.pk, reason)
+        }
 
 
 def test_the_history_page_lists_the_imports(client, admin):
@@ -146,10 +149,10 @@ def test_undoing_an_import_removes_what_it_created(client, admin):
     assert "Import annulé : 109 éléments supprimés." in page
     assert "Annulé</span> le" in page
     assert "Annuler cet import" not in page
-    # The history of the undo names it.
+    # The history of the undo points to the import, and names its file.
     deleted = Pilier.history.filter(history_type="-")
-    assert set(deleted.values_list("history_change_reason", flat=True)) == {
-        f"annulation:import:{record.pk}"
+    assert set(deleted.values_list("annulation_de", "history_change_reason")) == {
+        (record.pk, f"Annulation de l'import du fichier « {record.nom_fichier} »")
     }
     assert set(deleted.values_list("history_user", flat=True)) == {admin.pk}
 

@@ -78,11 +78,13 @@ def written(reports):
     reasons = {
         import_change_reason(report.import_record): rank for rank, report in enumerate(reports)
     }
+    imports = {report.import_record.pk: rank for rank, report in enumerate(reports)}
     history = {}
     for row in Mesure.history.order_by("history_id").values():
         row["history_change_reason"] = reasons.get(
             row["history_change_reason"], row["history_change_reason"]
         )
+        row["import_source_id"] = imports.get(row["import_source_id"], row["import_source_id"])
         history.setdefault(row["id"], []).append(_stable(row))
     measures = {}
     for row in Mesure.objects.values():

@@ -38,8 +38,9 @@ def indicateur():
 
 def draw(indicateur, role=Role.EQUIPE_VILLE):
     user = UserFactory(role=role)
-    donnees = charts.donnees(indicateur, list(indicateur.mesures.select_related("quartier")), user)
-    return donnees, str(charts.graphique(donnees, user, ident="g"))
+    mesures = list(indicateur.mesures.select_related("quartier"))
+    donnees = charts.chart_data(indicateur, mesures, user)
+    return donnees, str(charts.chart(donnees, user, ident="g"))
 
 
 def test_the_chart_is_an_accessible_image_with_a_summary(indicateur):
@@ -128,7 +129,7 @@ def test_the_scale_covers_the_values_the_reference_and_the_target(indicateur):
     ],
 )
 def test_ticks_are_round_numbers(bas, haut, ticks):
-    found = charts.graduations(bas, haut)
+    found = charts.ticks(bas, haut)
     assert [float(tick) for tick in found] == ticks
     assert all(isinstance(tick, Decimal) for tick in found)
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from comptes.roles import Role
-from indicateurs import saisie
+from indicateurs import entry
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, FONTBOUILLANT, RIVE_GAUCHE, mesure, qpv, quantitatif
@@ -191,8 +191,8 @@ def test_a_value_entered_meanwhile_leaves_the_whole_saisie_unsaved(indicateur):
     first = Mesure(indicateur=indicateur, annee=2024, valeur=D(1))
     twin = Mesure(indicateur=indicateur, annee=2024, valeur=D(2))
 
-    with pytest.raises(saisie.MesureDejaSaisie):
-        saisie.enregistrer_mesures([first, twin])
+    with pytest.raises(entry.MesureDejaSaisie):
+        entry.save_mesures([first, twin])
 
     assert not indicateur.mesures.exists()
     assert not Mesure.history.filter(indicateur_id=indicateur.pk).exists()
@@ -232,7 +232,7 @@ def test_a_value_is_changed_and_the_change_is_in_the_history(client, equipe, ind
 
 def test_a_stale_change_is_refused_and_changes_nothing(client, equipe, indicateur):
     value = mesure(indicateur, 2023, "20.1")
-    saisie.modifier_mesure(value, 1)  # someone else, meanwhile
+    entry.update_mesure(value, 1)  # someone else, meanwhile
 
     response = client.post(url("mesure_modifier", value), {"valeur": "19,8", "version_lue": "1"})
 
@@ -271,7 +271,7 @@ def test_a_value_is_deleted_after_confirmation(client, equipe, indicateur):
 
 def test_a_stale_deletion_is_refused(client, equipe, indicateur):
     value = mesure(indicateur, 2023, "20.1")
-    saisie.modifier_mesure(value, 1)
+    entry.update_mesure(value, 1)
 
     response = client.post(url("mesure_supprimer", value), {"version_lue": "1"})
 
@@ -351,7 +351,7 @@ def test_the_type_cannot_change_under_values_that_would_not_fit(client, equipe, 
 def test_a_stale_change_of_information_is_refused(client, equipe, indicateur):
     data = informations(indicateur)
     indicateur.unite = "points"
-    saisie.modifier_indicateur(indicateur, indicateur.version)
+    entry.update_indicateur(indicateur, indicateur.version)
 
     response = client.post(url("modifier", indicateur), data)
 

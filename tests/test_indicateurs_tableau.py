@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
-from indicateurs.tableau import Statut, dernieres_mesures, evaluer
+from indicateurs.tableau import Statut, evaluate, latest_mesures
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, mesure, qpv, quantitatif, serie
 from tests.scale import build_diagnostic
@@ -74,23 +74,23 @@ ATTEINTE, EN_PROGRES, EN_RECUL, SANS_DONNEE = (
     ],
 )
 def test_status_against_reference_and_target(sens, derniere, precedente, reference, cible, statut):
-    assert evaluer(sens, derniere, precedente, reference, cible).statut == statut
+    assert evaluate(sens, derniere, precedente, reference, cible).statut == statut
 
 
 def test_every_status_says_why():
-    assert evaluer(BAISSE, D(9), D(12), None, D(10)).motif == "Cible atteinte."
-    assert evaluer(BAISSE, D(11), D(12), None, D(10)).motif == (
+    assert evaluate(BAISSE, D(9), D(12), None, D(10)).motif == "Cible atteinte."
+    assert evaluate(BAISSE, D(11), D(12), None, D(10)).motif == (
         "Se rapproche de l'objectif depuis la période précédente."
     )
-    assert evaluer(BAISSE, D(14), None, D(12), D(10)).motif == (
+    assert evaluate(BAISSE, D(14), None, D(12), D(10)).motif == (
         "S'éloigne de l'objectif depuis la valeur de référence."
     )
-    assert evaluer(HAUSSE, D(12), D(12), None, D(20)).motif == (
+    assert evaluate(HAUSSE, D(12), D(12), None, D(20)).motif == (
         "Inchangé depuis la période précédente, objectif non atteint."
     )
-    assert evaluer("", D(1)).motif == "L'évolution souhaitée n'est pas renseignée."
-    assert evaluer(HAUSSE, None).motif == "Aucune valeur chiffrée."
-    assert "pas d'évolution" in evaluer(HAUSSE, D(1), None, None, D(5)).motif
+    assert evaluate("", D(1)).motif == "L'évolution souhaitée n'est pas renseignée."
+    assert evaluate(HAUSSE, None).motif == "Aucune valeur chiffrée."
+    assert "pas d'évolution" in evaluate(HAUSSE, D(1), None, None, D(5)).motif
 
 
 # The latest measures ------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_latest_and_previous_follow_time_whatever_the_kind_of_period():
     mesure(indicateur, 2022, 9)
     mesure(indicateur, 2024, 13, type_periode="trimestre", numero_periode=2)
 
-    latest = dernieres_mesures([indicateur.pk])[indicateur.pk]
+    latest = latest_mesures([indicateur.pk])[indicateur.pk]
 
     assert [m.periode_libelle for m in latest] == ["T2 2024", "05/2024"]
 
@@ -114,7 +114,7 @@ def test_a_year_counts_as_later_than_its_last_quarter():
     mesure(indicateur, 2024, 11, type_periode="trimestre", numero_periode=4)
     mesure(indicateur, 2024, 12)
 
-    latest = dernieres_mesures([indicateur.pk])[indicateur.pk]
+    latest = latest_mesures([indicateur.pk])[indicateur.pk]
 
     assert [m.periode_libelle for m in latest] == ["2024", "T4 2024"]
 
@@ -126,12 +126,12 @@ def test_each_series_has_its_own_latest_values():
     serie(indicateur, {2022: 10, 2023: 9})
     serie(indicateur, {2021: 20, 2024: 18}, quartiers[RIVE_GAUCHE])
 
-    territoire = dernieres_mesures([indicateur.pk])[indicateur.pk]
-    rive_gauche = dernieres_mesures([indicateur.pk], quartiers[RIVE_GAUCHE])[indicateur.pk]
+    territoire = latest_mesures([indicateur.pk])[indicateur.pk]
+    rive_gauche = latest_mesures([indicateur.pk], quartiers[RIVE_GAUCHE])[indicateur.pk]
 
     assert [(m.annee, m.valeur) for m in territoire] == [(2023, D(9)), (2022, D(10))]
     assert [(m.annee, m.valeur) for m in rive_gauche] == [(2024, D(18)), (2021, D(20))]
-    assert dernieres_mesures([indicateur.pk], quartiers[BIEN_ASSIS]) == {}
+    assert latest_mesures([indicateur.pk], quartiers[BIEN_ASSIS]) == {}
 
 
 # The page --------------------------------------------------------------------------------

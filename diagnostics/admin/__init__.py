@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -30,11 +30,10 @@ admin.site.index_title = "Administration du diagnostic"
 
 
 class DiagnosticFilter(admin.SimpleListFilter):
-    """Filter any model of the hierarchy by its diagnostic, given the lookup path to it."""
+    """Filter the levels and items of the hierarchy by the diagnostic they carry."""
 
     title = "diagnostic"
     parameter_name = "diagnostic"
-    paths = ()
 
     def lookups(self, request, model_admin):
         return [(d.slug, d.titre) for d in Diagnostic.objects.only("slug", "titre")]
@@ -42,14 +41,7 @@ class DiagnosticFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        condition = Q()
-        for path in self.paths:
-            condition |= Q(**{f"{path}__slug": self.value()})
-        return queryset.filter(condition)
-
-
-def diagnostic_filter(*paths):
-    return type("DiagnosticFilter", (DiagnosticFilter,), {"paths": paths})
+        return queryset.filter(diagnostic__slug=self.value())
 
 
 class FlatImportExportAdmin(StreamedExportAdminMixin, ImportExportModelAdmin):
@@ -202,11 +194,6 @@ class ReadOnlyInline:
         return False
 
 
-ELEMENT_DIAGNOSTIC_FILTER = diagnostic_filter(
-    "sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic"
-)
-
-
 @admin.register(Quartier)
 class QuartierAdmin(FlatImportExportAdmin):
     resource_classes = [resources.QuartierFlatResource]
@@ -244,7 +231,7 @@ class PilierAdmin(EditingAdmin, FlatImportExportAdmin):
     resource_classes = [resources.PilierFlatResource]
     list_display = ["numero", "libelle", "diagnostic", "nombre_themes"]
     list_display_links = ["numero", "libelle"]
-    list_filter = [diagnostic_filter("diagnostic")]
+    list_filter = [DiagnosticFilter]
     list_select_related = ["diagnostic"]
     search_fields = ["libelle", "diagnostic__titre"]
     autocomplete_fields = ["diagnostic"]
@@ -286,7 +273,7 @@ def element_inline(kind, theme_level=False):
 class ThemeAdmin(EditingAdmin, FlatImportExportAdmin):
     resource_classes = [resources.ThemeFlatResource]
     list_display = ["libelle", "pilier", "position"]
-    list_filter = [diagnostic_filter("pilier__diagnostic")]
+    list_filter = [DiagnosticFilter]
     list_select_related = ["pilier__diagnostic"]
     search_fields = ["libelle", "pilier__libelle"]
     autocomplete_fields = ["pilier"]
@@ -301,8 +288,8 @@ class ThemeAdmin(EditingAdmin, FlatImportExportAdmin):
 class SousThemeAdmin(EditingAdmin, FlatImportExportAdmin):
     resource_classes = [resources.SousThemeFlatResource]
     list_display = ["libelle", "theme", "pilier", "position"]
-    list_filter = [diagnostic_filter("theme__pilier__diagnostic")]
-    list_select_related = ["theme__pilier__diagnostic"]
+    list_filter = [DiagnosticFilter]
+    list_select_related = ["diagnostic", "theme__pilier"]
     search_fields = ["libelle", "theme__libelle"]
     autocomplete_fields = ["theme"]
     raw_id_fields = ["source"]
@@ -319,10 +306,11 @@ class ElementAdmin(EditingAdmin, FlatImportExportAdmin):
     """Shared by Difficulte and Indicateur (indicateurs/admin.py)."""
 
     list_display = ["__str__", "parent_display", "position", "source"]
-    list_filter = [ELEMENT_DIAGNOSTIC_FILTER, "quartiers"]
+    list_filter = [DiagnosticFilter, "quartiers"]
     list_select_related = [
-        "sous_theme__theme__pilier__diagnostic",
-        "theme__pilier__diagnostic",
+        "diagnostic",
+        "sous_theme__theme__pilier",
+        "theme__pilier",
         "source__import_source",
     ]
     search_fields = ["libelle", "sous_theme__libelle", "theme__libelle"]

@@ -262,7 +262,7 @@ class PilierFlatResource(FlatResource):
 
 
 class ThemeFlatResource(FlatResource):
-    related = ("pilier__diagnostic",)
+    related = ("diagnostic", "pilier")
     diagnostic = fields.Field(column_name="diagnostic", readonly=True)
     pilier = fields.Field(attribute="pilier", column_name="pilier", widget=PilierNumeroWidget())
 
@@ -278,11 +278,11 @@ class ThemeFlatResource(FlatResource):
         }
 
     def dehydrate_diagnostic(self, theme):
-        return theme.pilier.diagnostic.slug
+        return theme.diagnostic.slug
 
 
 class SousThemeFlatResource(FlatResource):
-    related = ("theme__pilier__diagnostic",)
+    related = ("diagnostic", "theme__pilier")
     diagnostic = fields.Field(column_name="diagnostic", readonly=True)
     pilier = fields.Field(column_name="pilier", readonly=True)
     theme = fields.Field(attribute="theme", column_name="theme", widget=ThemeLibelleWidget())
@@ -299,7 +299,7 @@ class SousThemeFlatResource(FlatResource):
         }
 
     def dehydrate_diagnostic(self, sous_theme):
-        return sous_theme.theme.pilier.diagnostic.slug
+        return sous_theme.diagnostic.slug
 
     def dehydrate_pilier(self, sous_theme):
         return sous_theme.theme.pilier.numero
@@ -322,7 +322,7 @@ ELEMENT_FIELDS = (
 class ElementFlatResource(FlatResource):
     """An item: its thème, and its sous-thème unless it hangs from the thème directly."""
 
-    related = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+    related = ("diagnostic", "sous_theme__theme__pilier", "theme__pilier")
     prefetched = ("quartiers",)
 
     diagnostic = fields.Field(column_name="diagnostic", readonly=True)
@@ -344,7 +344,7 @@ class ElementFlatResource(FlatResource):
         return {**element_parent_lookups(row), "cle": fingerprint(cell_text(row, "libelle"))}
 
     def dehydrate_diagnostic(self, element):
-        return element.theme_effectif.pilier.diagnostic.slug
+        return element.diagnostic.slug
 
     def dehydrate_pilier(self, element):
         return element.theme_effectif.pilier.numero

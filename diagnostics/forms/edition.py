@@ -188,12 +188,12 @@ class MoveElementForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.element = element
         themes = list(
-            Theme.objects.filter(pilier__diagnostic=diagnostic)
+            Theme.objects.filter(diagnostic=diagnostic)
             .select_related("pilier")
             .order_by("pilier__numero", "position", "pk")
         )
         by_theme = {}
-        for sous_theme in SousTheme.objects.filter(theme__pilier__diagnostic=diagnostic).order_by(
+        for sous_theme in SousTheme.objects.filter(diagnostic=diagnostic).order_by(
             "position", "pk"
         ):
             by_theme.setdefault(sous_theme.theme_id, []).append(sous_theme)
@@ -247,7 +247,7 @@ class MoveSousThemeForm(VersionedForm):
         self.sous_theme = sous_theme
         self.themes, groups = {}, {}
         for theme in (
-            Theme.objects.filter(pilier__diagnostic=diagnostic)
+            Theme.objects.filter(diagnostic=diagnostic)
             .select_related("pilier")
             .order_by("pilier__numero", "position", "pk")
         ):

@@ -1,8 +1,7 @@
 """Reading the change history of a diagnostic (django-simple-history), for its pages.
 
 - `records_in_diagnostic(model, diagnostic)`: the history rows of one kind of object of a
-  diagnostic, deleted objects included (membership is read in the history tables, so a
-  row whose parent was deleted since is still found);
+  diagnostic, deleted objects included (each row carries its object's diagnostic);
 - `versions(records)`: the versions of one object, each with who, when, why and the
   changes from the version before (values as the interface shows them);
 - `recent_changes(diagnostic, filterset)`: the history rows of every level and item of a
@@ -11,10 +10,9 @@
 Each function runs a fixed number of queries whatever the number of rows.
 """
 
-import re
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, CharField, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models import BooleanField, CharField, Exists, F, IntegerField, OuterRef, Value
 from django.urls import reverse
 from django.utils import formats
 
@@ -22,8 +20,6 @@ from .. import kinds
 from ..models import CelluleSource, Element, Import, Pilier, SousTheme, Theme
 
 TYPES = {"+": "Création", "~": "Modification", "-": "Suppression"}
-IMPORT_REASON = re.compile(r"^import:(\d+)$")
-CANCELLATION = "annulation:"  # diagnostics.imports.undo.undo_change_reason
 
 # Fields never shown in a diff: technical ones, and the parents (shown as "rattachement").
 HIDDEN_FIELDS = {"id", "cle", "version", "created_at", "updated_at", "theme", "sous_theme"}
@@ -36,19 +32,9 @@ def history_model(model):
 
 
 def records_in_diagnostic(model, diagnostic):
-    """The history rows of `model` that belong to `diagnostic`."""
-    piliers = history_model(Pilier).objects.filter(diagnostic_id=diagnostic.pk).values("id")
-    if model is Pilier:
-        return history_model(Pilier).objects.filter(diagnostic_id=diagnostic.pk)
-    themes = history_model(Theme).objects.filter(pilier_id__in=piliers).values("id")
-    if model is Theme:
-        return history_model(Theme).objects.filter(pilier_id__in=piliers)
-    sous_themes = history_model(SousTheme).objects.filter(theme_id__in=themes).values("id")
-    if model is SousTheme:
-        return history_model(SousTheme).objects.filter(theme_id__in=themes)
-    return history_model(model).objects.filter(
-        Q(theme_id__in=themes) | Q(sous_theme_id__in=sous_themes)
-    )
+    """The history rows of `model` (a level or an item) that belong to `diagnostic`, deleted
+    objects included: every row carries the diagnostic of its object."""
+    return history_model(model).objects.filter(diagnostic_id=diagnostic.pk)
 
 
 def author(first_name, last_name, username):
@@ -63,31 +49,32 @@ def record_author(record):
     return author(user.first_name, user.last_name, user.get_username())
 
 
-def import_ids(reasons):
-    return {
-        int(match[1])
-        for reason in reasons
-        if (match := IMPORT_REASON.match((reason or "").removeprefix(CANCELLATION)))
-    }
-
-
-def load_imports(reasons):
-    """{pk: Import} of the imports named by these change reasons (one query, none if none)."""
-    ids = import_ids(reasons)
+def load_imports(records):
+    """{pk: Import} of the imports these history rows (objects, or dicts of their values)
+    point to, as writer or as undone import: one query, none if there are none."""
+    ids = set()
+    for record in records:
+        for name in ("import_source_id", "annulation_de_id"):
+            value = record.get(name) if isinstance(record, dict) else getattr(record, name)
+            if value is not None:
+                ids.add(value)
     return Import.objects.in_bulk(ids) if ids else {}
 
 
-def describe_reason(reason, imports):
-    """A change reason as the interface shows it: "import:12" names the file, and
-    "annulation:import:12" its cancellation."""
-    reason = reason or ""
-    cancelled = reason.startswith(CANCELLATION)
-    match = IMPORT_REASON.match(reason.removeprefix(CANCELLATION))
-    if match:
-        record = imports.get(int(match[1]))
-        name = f"du fichier « {record.nom_fichier} »" if record else "d'un tableau"
-        return f"Annulation de l'import {name}" if cancelled else f"Import {name}"
-    return reason
+def describe_reason(record, imports):
+    """The reason of a history row (an object, or a dict of its values) as the interface
+    shows it: the file of the import that wrote it, or whose undo did, by the row's links
+    (`HistoryLinks`); otherwise its own reason."""
+
+    def value(name):
+        return record.get(name) if isinstance(record, dict) else getattr(record, name)
+
+    import_id = value("import_source_id") or value("annulation_de_id")
+    if import_id is not None:
+        found = imports.get(import_id)
+        name = f"du fichier « {found.nom_fichier} »" if found else "d'un tableau"
+        return f"Annulation de l'import {name}" if value("annulation_de_id") else f"Import {name}"
+    return value("history_change_reason") or ""
 
 
 # The versions of one object ------------------------------------------------------------
@@ -147,7 +134,7 @@ class Presenter:
             CelluleSource.objects.select_related("import_source"), ids["source"]
         )
         self.piliers = _in_bulk(Pilier.objects, ids["pilier"])
-        self.imports = load_imports(record.history_change_reason for record in self.records)
+        self.imports = load_imports(self.records)
         self.names = self._names()
 
     def _names(self):
@@ -246,7 +233,7 @@ def versions(records):
                 record=record,
                 type=TYPES[record.history_type],
                 auteur=record_author(record),
-                raison=describe_reason(record.history_change_reason, presenter.imports),
+                raison=describe_reason(record, presenter.imports),
                 changes=changes,
             )
         )
@@ -288,6 +275,8 @@ COLUMNS = (
     "history_date",
     "history_type",
     "history_change_reason",
+    "import_source_id",
+    "annulation_de_id",
     "libelle",
     "numero_pilier",
     "existe",
@@ -346,11 +335,10 @@ def recent_changes(diagnostic, filter_queryset=lambda queryset: queryset):
 
 def rows(values, diagnostic):
     """The rows of one page of `recent_changes`, with the imports named (one query)."""
-    values = list(values)
-    imports = load_imports(value[5] for value in values)
+    values = [dict(zip(COLUMNS, value, strict=True)) for value in values]
+    imports = load_imports(values)
     result = []
-    for value in values:
-        data = dict(zip(COLUMNS, value, strict=True))
+    for data in values:
         result.append(
             Row(
                 modele=data["modele"],
@@ -359,7 +347,7 @@ def rows(values, diagnostic):
                 date=data["history_date"],
                 type=TYPES[data["history_type"]],
                 history_type=data["history_type"],
-                raison=describe_reason(data["history_change_reason"], imports),
+                raison=describe_reason(data, imports),
                 libelle=data["libelle"],
                 numero_pilier=data["numero_pilier"],
                 existe=bool(data["existe"]),

@@ -13,7 +13,6 @@ from ..editing import (
     DeleteSummary,
     check_unique,
     copied_fields,
-    deleted_with_marker,
     guard,
     integrity_as_validation_error,
     lock,
@@ -151,32 +150,21 @@ def _restore_one(record, user):
 
 def _deleted_with(record):
     """[(kind, history rows)] of what was deleted together with the object of a deletion
-    record (see `delete`): the rows deleted with its marker since its previous version,
-    parents first."""
-    model = record.instance_type
-    below = kinds.below(kinds.of(model))
-    if not below:
+    record (see `editing.delete`): the deletion rows of the same `Suppression`, of the
+    kinds that hang from it, that are still deleted; parents first."""
+    below = kinds.below(kinds.of(record.instance_type))
+    if not below or record.suppression_id is None:
         return []
-    previous = (
-        type(record)
-        .objects.filter(id=record.id, history_id__lt=record.history_id)
-        .order_by("-history_id")
-        .first()
-    )
-    marker = f"{deleted_with_marker(model(pk=record.id))} «"
-    found = []
-    for child in below:
-        child_model = child.model
-        rows = history_model(child_model).objects.filter(
-            history_type="-",
-            history_change_reason__startswith=marker,
-            history_date__lte=record.history_date,
+    return [
+        (
+            child,
+            history_model(child.model)
+            .objects.filter(history_type="-", suppression_id=record.suppression_id)
+            .exclude(id__in=child.model.objects.values("pk"))
+            .order_by("history_id"),
         )
-        if previous is not None:
-            rows = rows.filter(history_date__gte=previous.history_date)
-        rows = rows.exclude(id__in=child_model.objects.values("pk")).order_by("history_id")
-        found.append((child, rows))
-    return found
+        for child in below
+    ]
 
 
 def deleted_with_summary(record):

@@ -82,8 +82,10 @@ class _LevelWriter:
                 if name in row and name not in self.parent_names
             }
             instance = self.model(**parents, **values)
+            instance.diagnostic_id = self.record.diagnostic_id  # as `save()` would set it
             try:
-                instance.clean_fields(exclude=set(self.parent_names))
+                # Parents and diagnostic were just looked up: no query per row for them.
+                instance.clean_fields(exclude={*self.parent_names, "diagnostic"})
             except ValidationError as error:
                 flags.append(None)
                 invalid.append((self.level, row, error.message_dict))
@@ -145,7 +147,7 @@ class _LevelWriter:
             _copy_rows(CelluleSource, new_cells)
             for instance in instances:
                 instance.source_id = instance.source.pk
-            _copy_rows(self.model, instances, self.reason, self.record.importe_par)
+            _copy_rows(self.model, instances, self.record)
         else:
             CelluleSource.objects.bulk_create(new_cells, batch_size=BATCH_SIZE)
             bulk_create_with_history(
@@ -154,6 +156,7 @@ class _LevelWriter:
                 batch_size=BATCH_SIZE,
                 default_user=self.record.importe_par,
                 default_change_reason=self.reason,
+                custom_historical_attrs={"import_source_id": self.record.pk},
             )
         for row, instance in batch:
             self.pks[self.level.key, self.natural_key(self.level.key, row)] = instance.pk
@@ -191,10 +194,11 @@ def normalize_as_saved(instance):
         instance.cle = key(libelle)
 
 
-def _copy_rows(model, instances, reason=None, user=None):
+def _copy_rows(model, instances, record=None):
     """PostgreSQL: write new instances by COPY, their ids taken from the table's sequence
     first (set on the instances), their dates as `bulk_create` gives them; with their
-    history rows (type "+", `reason`, `user`) when the model keeps a history."""
+    history rows (type "+", written by the import `record`: its reason, its link, its
+    author) when the model keeps a history."""
     if not instances:
         return
     opts = model._meta
@@ -217,10 +221,22 @@ def _copy_rows(model, instances, reason=None, user=None):
         if history is None:
             return
         tracked = history.model.tracked_fields
-        extra = (now, reason, "+", getattr(user, "pk", None))
+        extra = (
+            now,
+            import_change_reason(record),
+            record.pk,
+            "+",
+            record.importe_par_id,
+        )
         columns = ", ".join(
             [quote(field.column) for field in tracked]
-            + ["history_date", "history_change_reason", "history_type", "history_user_id"]
+            + [
+                "history_date",
+                "history_change_reason",
+                "import_source_id",
+                "history_type",
+                "history_user_id",
+            ]
         )
         with cursor.copy(
             f"COPY {quote(history.model._meta.db_table)} ({columns}) FROM STDIN"

@@ -26,6 +26,7 @@ from diagnostics.models import (
     SousTheme,
     Theme,
     import_change_reason,
+    link_history,
 )
 
 
@@ -66,7 +67,7 @@ class ThemeWidget(ScopedForeignKeyWidget):
         super().__init__(Theme, "cle")
 
     def scope(self, row):
-        return {"pilier__diagnostic_id": row["diagnostic"], "pilier__numero": row["pilier"]}
+        return {"diagnostic_id": row["diagnostic"], "pilier__numero": row["pilier"]}
 
 
 class ThemeLevelWidget(ThemeWidget):
@@ -84,7 +85,7 @@ class SousThemeWidget(ScopedForeignKeyWidget):
 
     def scope(self, row):
         return {
-            "theme__pilier__diagnostic_id": row["diagnostic"],
+            "diagnostic_id": row["diagnostic"],
             "theme__pilier__numero": row["pilier"],
             "theme__cle": row["theme"],
         }
@@ -128,7 +129,6 @@ class SourceTableResource(resources.ModelResource):
     source_column = None  # CelluleSource.Colonne of the cells this level comes from
     parent_fields = ()  # foreign keys to the parent(s): they delimit the siblings
     has_position = True
-    diagnostic_lookup = None  # lookup from a row of this level to its diagnostic's id
     columns = ()  # of the datasets it imports
 
     class Meta:
@@ -144,7 +144,7 @@ class SourceTableResource(resources.ModelResource):
 
     def diagnostic_rows(self, diagnostic_id):
         """The rows of this level that belong to the diagnostic."""
-        return self._meta.model.objects.filter(**{self.diagnostic_lookup: diagnostic_id})
+        return self._meta.model.objects.filter(diagnostic_id=diagnostic_id)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """An existing row is "unchanged": the import leaves it as staff left it."""
@@ -159,7 +159,7 @@ class SourceTableResource(resources.ModelResource):
         """
         errors = dict(import_validation_errors or {})
         try:
-            instance.clean_fields(exclude={*errors, *self.parent_fields})
+            instance.clean_fields(exclude={*errors, *self.parent_fields, "diagnostic"})
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if errors:
@@ -168,9 +168,10 @@ class SourceTableResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         # Only new instances get here (existing ones are skipped).
         instance.source = self.source_cell(row)
-        # The history row of the creation names the import (how an import is undone),
-        # and is attributed to the person who imported.
+        # The history row of the creation points to the import (how an import is listed
+        # and undone), names its file and is attributed to the person who imported.
         instance._change_reason = import_change_reason(self.import_record)
+        link_history(instance, import_source=self.import_record)
         instance._history_user = self.import_record.importe_par
         if self.has_position:
             instance.position = self.next_position(instance)
@@ -215,7 +216,6 @@ class PilierResource(SourceTableResource):
     source_column = CelluleSource.Colonne.PILIER
     parent_fields = ("diagnostic",)
     has_position = False  # piliers are ordered by their numéro
-    diagnostic_lookup = "diagnostic_id"
     columns = ("ligne", "diagnostic", "numero", "libelle", "cle", "texte")
     diagnostic = fields.Field(
         attribute="diagnostic", column_name="diagnostic", widget=ForeignKeyWidget(Diagnostic)
@@ -230,7 +230,6 @@ class PilierResource(SourceTableResource):
 class ThemeResource(SourceTableResource):
     source_column = CelluleSource.Colonne.THEME
     parent_fields = ("pilier",)
-    diagnostic_lookup = "pilier__diagnostic_id"
     columns = ("ligne", "diagnostic", "pilier", "libelle", "cle", "texte")
     pilier = fields.Field(attribute="pilier", column_name="pilier", widget=PilierWidget())
 
@@ -243,7 +242,6 @@ class ThemeResource(SourceTableResource):
 class SousThemeResource(SourceTableResource):
     source_column = CelluleSource.Colonne.SOUS_THEME
     parent_fields = ("theme",)
-    diagnostic_lookup = "theme__pilier__diagnostic_id"
     columns = ("ligne", "diagnostic", "pilier", "theme", "libelle", "cle", "texte")
     theme = fields.Field(attribute="theme", column_name="theme", widget=ThemeWidget())
 
@@ -266,9 +264,6 @@ class ElementResource(SourceTableResource):
     class Meta(SourceTableResource.Meta):
         fields = ("theme", "sous_theme", "libelle", "cle")
         import_id_fields = ("theme", "sous_theme", "cle")
-
-    def diagnostic_rows(self, diagnostic_id):
-        return self._meta.model.objects.du_diagnostic(diagnostic_id)
 
 
 class DifficulteResource(ElementResource):

@@ -116,12 +116,12 @@ def source_rows(diagnostic):
         .values_list("pk", "numero", "libelle")
     )
     themes = (
-        Theme.objects.filter(pilier__diagnostic=diagnostic)
+        Theme.objects.filter(diagnostic=diagnostic)
         .order_by("pilier__numero", "position", "id")
         .values_list("pk", "pilier_id", "libelle")
     )
     sous_themes = (
-        SousTheme.objects.filter(theme__pilier__diagnostic=diagnostic)
+        SousTheme.objects.filter(diagnostic=diagnostic)
         .order_by("position", "id")
         .values_list("pk", "theme_id", "libelle")
     )

@@ -167,8 +167,10 @@ def _import(diagnostic, is_new, content, user, report, engine):
         taille=len(content),
         importe_par=user,
     )
-    if is_new:  # its history row names the import that created it, as its contents' do
-        diagnostic.history.update(history_change_reason=import_change_reason(record))
+    if is_new:  # its history row points to the import that created it, as its contents' do
+        diagnostic.history.update(
+            history_change_reason=import_change_reason(record), import_source=record
+        )
     datasets = build_datasets(table.rows, diagnostic.pk)
     report.engine = engine or ("resource" if len(table.rows) <= RESOURCE_MAX_ROWS else "bulk")
     write = _import_with_resources if report.engine == "resource" else _import_in_bulk

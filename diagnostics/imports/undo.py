@@ -1,11 +1,10 @@
 """What an import created and changed, and how it is undone.
 
-Every history row an import writes carries its change reason, "import:<pk>"
-(`import_change_reason`): the rows of creation ("+") of what it created, the rows of
-change ("~") of what it changed. Undoing an import deletes what it created and puts back
-what it changed as it was just before, in one transaction, and marks the import
-cancelled (`annule_le`, `annule_par`); the history rows of the undo carry the reason
-"annulation:import:<pk>".
+Every history row an import writes points to it (`import_source`, see
+`models.HistoryLinks`): the rows of creation ("+") of what it created, the rows of change
+("~") of what it changed. Undoing an import deletes what it created and puts back what it
+changed as it was just before, in one transaction, and marks the import cancelled
+(`annule_le`, `annule_par`); the history rows of the undo point to it as `annulation_de`.
 
 The undo is refused while something was edited since: a history row written after the
 import's own on one of its objects (an edit, a deletion, a later import that was not
@@ -38,7 +37,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .. import kinds
-from ..models import Import, import_change_reason
+from ..models import Import, link_history, undo_change_reason
 
 # Columns common to every part of the UNIONs.
 COLUMNS = (
@@ -47,7 +46,8 @@ COLUMNS = (
     "id",
     "history_id",
     "history_type",
-    "reason",
+    "import_source",  # the import that wrote the row (history rows only)
+    "annulation_de",  # the import whose undo wrote the row (history rows only)
     "date",
     "user",
     "version",
@@ -58,11 +58,6 @@ COLUMNS = (
     "item",  # id of the item whose page shows it (itself, or the item of a value)
     "detail",  # what tells a value apart beside its item's libellé (period, place)
 )
-
-
-def undo_change_reason(import_record):
-    """The history change reason of what undoing this import writes."""
-    return f"annulation:{import_change_reason(import_record)}"
 
 
 class UndoRefused(Exception):
@@ -193,7 +188,8 @@ def _columns(kind, *, historical, date="created_at"):
         {
             "history_id": F("history_id"),
             "history_type": F("history_type"),
-            "reason": F("history_change_reason"),
+            "import_source": F("import_source_id"),
+            "annulation_de": F("annulation_de_id"),
             "date": F("history_date"),
             "user": F("history_user__username"),
         }
@@ -201,7 +197,8 @@ def _columns(kind, *, historical, date="created_at"):
         else {
             "history_id": _null(BigIntegerField()),
             "history_type": _null(CharField()),
-            "reason": _null(CharField()),
+            "import_source": _null(BigIntegerField()),
+            "annulation_de": _null(BigIntegerField()),
             "date": F(date),
             "user": _null(CharField()),
         }
@@ -238,8 +235,9 @@ def _history(kind):
     return kind.model.history.model.objects
 
 
-def _written_by(kind, reason, history_type=None):
-    rows = _history(kind).filter(history_change_reason=reason)
+def _written_by(kind, import_record, history_type=None):
+    """The history rows of `kind` that the import wrote (its indexed link)."""
+    rows = _history(kind).filter(import_source_id=import_record.pk)
     if history_type:
         rows = rows.filter(history_type=history_type)
     return rows
@@ -247,10 +245,9 @@ def _written_by(kind, reason, history_type=None):
 
 def touched_rows(import_record):
     """Every history row, from the import's first on, of every object the import touched."""
-    reason = import_change_reason(import_record)
     querysets = []
     for kind in kinds.all_kinds():
-        own = _written_by(kind, reason)
+        own = _written_by(kind, import_record)
         first = own.order_by("history_id").values("history_id")[:1]
         querysets.append(
             _history(kind)
@@ -262,10 +259,9 @@ def touched_rows(import_record):
 
 def added_since(import_record):
     """What was added since (by staff or another import) under what the import created."""
-    reason = import_change_reason(import_record)
 
     def created(kind):
-        return _written_by(kind, reason, "+").values("id")
+        return _written_by(kind, import_record, "+").values("id")
 
     under = {}  # kind -> the condition "its parent was created by the import"
     for parent in kinds.all_kinds():
@@ -294,9 +290,8 @@ def imported(import_record):
     """What the import created and changed: two queries, whatever its size. The objects
     listed are the first DISPLAY_LIMIT × 4 (a large import of measures shows the first
     of its values); the totals count them all."""
-    reason = import_change_reason(import_record)
     totals = _rows_by_kind(
-        _written_by(kind, reason)
+        _written_by(kind, import_record)
         .annotate(u_kind=Value(kind.key, output_field=CharField()))
         .values("u_kind")
         .annotate(
@@ -309,7 +304,7 @@ def imported(import_record):
     )
     rows = _rows(
         (
-            _written_by(kind, reason).annotate(**_columns(kind, historical=True))
+            _written_by(kind, import_record).annotate(**_columns(kind, historical=True))
             for kind in kinds.all_kinds()
         ),
         limit=DISPLAY_LIMIT * 4,
@@ -338,9 +333,8 @@ def _rows_by_kind(querysets):
 
 def current_rows(import_record):
     """The live rows of what the import touched (their version, when last saved)."""
-    reason = import_change_reason(import_record)
     return _rows(
-        kind.model.objects.filter(id__in=_written_by(kind, reason).values("id")).annotate(
+        kind.model.objects.filter(id__in=_written_by(kind, import_record).values("id")).annotate(
             **_columns(kind, historical=False, date="updated_at")
         )
         for kind in kinds.all_kinds()
@@ -350,20 +344,22 @@ def current_rows(import_record):
 def plan(import_record):
     """What undoing the import would do: what it created, changed, and the conflicts."""
     result = Plan(import_record)
-    reason = import_change_reason(import_record)
     slug = import_record.diagnostic.slug
     undone = import_record.annule_le is not None  # then what it created is gone: no links
     by_object = {}
     touched = touched_rows(import_record)
-    cancelled = _cancelled_reasons(row["reason"] for row in touched)
+    cancelled = _cancelled_imports(touched, import_record)
     current = {} if undone else {(r["kind"], r["id"]): r for r in current_rows(import_record)}
     for row in touched:
         by_object.setdefault((row["kind"], row["id"]), []).append(row)
     for key, rows in by_object.items():
-        own = [row for row in rows if row["reason"] == reason]
+        own = [row for row in rows if row["import_source"] == import_record.pk]
         last_own = own[-1]["history_id"]
         later = [
-            row for row in rows if row["history_id"] > last_own and row["reason"] not in cancelled
+            row
+            for row in rows
+            if row["history_id"] > last_own
+            and not {row["import_source"], row["annulation_de"]} & cancelled
         ]
         first = own[0]
         result.first_rows[key] = first["history_id"]
@@ -393,31 +389,23 @@ def plan(import_record):
     return result
 
 
-def _cancelled_reasons(reasons):
-    """The change reasons whose changes cancel out: those of a later import since undone,
-    and those of its undo (one query, only when later imports touched the same objects)."""
-    numbers = {
-        int(reason.removeprefix("import:"))
-        for reason in reasons
-        if reason and reason.startswith("import:") and reason[7:].isdigit()
-    }
-    if len(numbers) <= 1:
+def _cancelled_imports(rows, import_record):
+    """The later imports whose changes cancel out, since they were undone: their rows and
+    those of their undo do not count as changes made since (one query, only when later
+    imports touched the same objects)."""
+    later = {row["import_source"] for row in rows} - {None, import_record.pk}
+    if not later:
         return set()
-    undone = Import.objects.filter(pk__in=numbers, annule_le__isnull=False).values_list(
-        "pk", flat=True
+    return set(
+        Import.objects.filter(pk__in=later, annule_le__isnull=False).values_list("pk", flat=True)
     )
-    cancelled = set()
-    for number in undone:
-        cancelled.add(f"import:{number}")
-        cancelled.add(f"annulation:import:{number}")
-    return cancelled
 
 
 def _note(row):
-    if row["reason"] and row["reason"].startswith("import:"):
+    if row["import_source"]:
         action = "supprimé" if row["history_type"] == "-" else "modifié"
-        return f"{action} depuis par l'import n° {row['reason'].removeprefix('import:')}"
-    if row["reason"] and row["reason"].startswith("annulation:"):
+        return f"{action} depuis par l'import n° {row['import_source']}"
+    if row["annulation_de"]:
         return "modifié depuis par l'annulation d'un autre import"
     return "supprimé depuis" if row["history_type"] == "-" else "modifié depuis"
 
@@ -494,9 +482,8 @@ def undo(import_record, user):
                 "faites), ou corrigez à la main.",
                 the_plan,
             )
-        reason = undo_change_reason(record)
-        restored = _restore(the_plan, reason)
-        deleted = _delete_created(the_plan, reason)
+        restored = _restore(the_plan, record)
+        deleted = _delete_created(the_plan, record)
         record.annule_le = timezone.now()
         record.annule_par = user
         record.save(update_fields=["annule_le", "annule_par"])
@@ -504,8 +491,10 @@ def undo(import_record, user):
     return UndoResult(deleted=deleted, restored=restored)
 
 
-def _restore(the_plan, reason):
-    """Put back what the import changed as it was just before its first change."""
+def _restore(the_plan, record):
+    """Put back what the import changed as it was just before its first change; the history
+    rows point to the undone import (`annulation_de`)."""
+    reason = undo_change_reason(record)
     restored = 0
     for item in the_plan.changed:
         model = kinds.get(item.kind).model
@@ -523,13 +512,16 @@ def _restore(the_plan, reason):
         # A save that changes the object: a form opened before the undo is now stale.
         instance.version = (current or before.version) + 1
         instance._change_reason = reason
+        link_history(instance, annulation_de=record)
         instance.save()
         restored += 1
     return restored
 
 
-def _delete_created(the_plan, reason):
-    """Delete what the import created, children first; its history rows name the undo."""
+def _delete_created(the_plan, record):
+    """Delete what the import created, children first; its history rows point to the undone
+    import (`annulation_de`)."""
+    reason = undo_change_reason(record)
     deleted = 0
     for kind in reversed(kinds.all_kinds()):
         ids = [item.id for item in the_plan.created if item.kind == kind.key]
@@ -541,6 +533,6 @@ def _delete_created(the_plan, reason):
         _, per_model = model.objects.filter(pk__in=ids).delete()
         deleted += per_model.get(model._meta.label, 0)
         history.filter(id__in=ids, history_type="-", history_id__gt=last).update(
-            history_change_reason=reason
+            history_change_reason=reason, annulation_de_id=record.pk
         )
     return deleted

@@ -9,7 +9,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from .. import queries
 from ..access import visible_diagnostics
 from ..models import CelluleSource, Pilier, SousTheme
-from .mixins import DiagnosticAccessMixin, DiagnosticPartMixin
+from .mixins import DiagnosticAccessMixin
 
 # Consultation pages ---------------------------------------------------------------------
 
@@ -49,11 +49,10 @@ class DiagnosticView(DiagnosticAccessMixin, TemplateView):
         )
 
 
-class PilierView(DiagnosticPartMixin, DetailView):
+class PilierView(DiagnosticAccessMixin, DetailView):
     """Everything of a pilier, in order: thèmes, sous-thèmes, difficultés, indicateurs."""
 
     model = Pilier
-    diagnostic_path = "diagnostic"
     url_lookups = {"numero": "numero"}
     not_found_message = "Ce pilier n'existe pas dans ce diagnostic."
     context_object_name = "pilier"
@@ -64,17 +63,14 @@ class PilierView(DiagnosticPartMixin, DetailView):
         return super().get_context_data(themes=themes, **kwargs)
 
 
-class SousThemeView(DiagnosticPartMixin, DetailView):
+class SousThemeView(DiagnosticAccessMixin, DetailView):
     """A sous-thème: its items, the quartiers they concern and where they come from."""
 
     model = SousTheme
-    diagnostic_path = "theme__pilier__diagnostic"
+    related = ("theme__pilier", "source__import_source")
     not_found_message = "Ce sous-thème n'existe pas dans ce diagnostic."
     context_object_name = "sous_theme"
     template_name = "diagnostics/sous_theme.html"
-
-    def get_queryset(self):
-        return SousTheme.objects.select_related("source__import_source")
 
     def get_context_data(self, **kwargs):
         sous_theme = queries.load_sous_theme_contents(
@@ -87,7 +83,7 @@ class SousThemeView(DiagnosticPartMixin, DetailView):
         )
 
 
-class SourceView(DiagnosticPartMixin, DetailView):
+class SourceView(DiagnosticAccessMixin, DetailView):
     """A cell of an imported table: its original text, its file, what was made from it."""
 
     model = CelluleSource
@@ -96,8 +92,7 @@ class SourceView(DiagnosticPartMixin, DetailView):
     context_object_name = "cellule"
     template_name = "diagnostics/source.html"
 
-    def get_queryset(self):
-        return CelluleSource.objects.select_related("import_source__importe_par")
+    related = ("import_source__importe_par",)
 
     def get_context_data(self, **kwargs):
         groupes, niveaux, autres_cellules = queries.cell_contents(self.object)

@@ -10,10 +10,8 @@ site) or to the pilier page, at the changed object.
 """
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpResponseBadRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,54 +22,28 @@ from django.views.generic import FormView
 from comptes.roles import can_edit
 
 from .. import editing, kinds
-from ..access import visible_diagnostics
 from ..editing import short
 from ..forms import edition as forms
 from ..history import reading as history
 from ..models import Pilier, SousTheme, Theme
-
-ELEMENT_PATHS = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
-
+from .mixins import DiagnosticAccessMixin
 
 # Who may edit, and what the URL names ------------------------------------------------
 
 
-class EditorMixin:
-    """Checks the role, then resolves the URL (`resolve()` sets `self.diagnostic` and the
-    object, or raises Http404), then runs the handler."""
+class EditorMixin(DiagnosticAccessMixin):
+    """The pages that change a diagnostic: the role first (anonymous visitors are sent to
+    the login page, other accounts get a 403, before anything of the URL is looked up),
+    then the URL's diagnostic and object (`DiagnosticAccessMixin`), then the handler.
+    Adds the breadcrumb (`fil`) and the way back after a change (`retour`)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not can_edit(request.user):
-            raise PermissionDenied(
-                "Seules l'équipe ville et les administrateurs modifient les diagnostics."
-            )
-        self.resolve()
-        return super().dispatch(request, *args, **kwargs)
-
-    def resolve(self):
-        self.diagnostic = (
-            visible_diagnostics(self.request.user).filter(slug=self.kwargs["slug"]).first()
-        )
-        if self.diagnostic is None:
-            raise Http404("Ce diagnostic n'existe pas.")
-
-    def find(self, queryset, paths, message, **lookups):
-        """The object of the URL within the URL's diagnostic, with its parents up to the
-        diagnostic (one query); Http404 with `message` when there is none. `paths` are
-        the lookups from the model to its diagnostic (an item has two)."""
-        visible = visible_diagnostics(self.request.user)
-        condition = Q()
-        for path in paths:
-            condition |= Q(**{f"{path}__slug": self.kwargs["slug"], f"{path}__in": visible})
-        found = queryset.select_related(*paths).filter(condition, **lookups).first()
-        if found is None:
-            raise Http404(message)
-        return found
+    permission = staticmethod(can_edit)
+    permission_first = True
+    permission_denied_message = (
+        "Seules l'équipe ville et les administrateurs modifient les diagnostics."
+    )
 
     def get_context_data(self, **kwargs):
-        kwargs.setdefault("diagnostic", self.diagnostic)
         kwargs.setdefault("fil", self.fil())
         return super().get_context_data(**kwargs)
 
@@ -111,19 +83,19 @@ class EditorMixin:
 class ElementMixin(EditorMixin):
     """An item of the URL's diagnostic: `nature` (difficultes, indicateurs) and `pk`."""
 
-    def resolve(self):
+    related = ("sous_theme__theme__pilier", "theme__pilier")
+    not_found_message = "Cet élément n'existe pas dans ce diagnostic."
+
+    def get_model(self):
         self.kind = self.kwargs["nature"]
         self.model = self.kind.model
-        self.object = self.find(
-            self.model.objects,
-            ELEMENT_PATHS,
-            "Cet élément n'existe pas dans ce diagnostic.",
-            pk=self.kwargs["pk"],
-        )
+        return self.model
+
+    def resolved(self):
         self.theme = self.object.theme_effectif
         self.pilier = self.theme.pilier
-        self.diagnostic = self.pilier.diagnostic
         self.nom = self.kind.nom
+        self.share_diagnostic(self.theme, self.pilier, self.object.sous_theme)
 
     def fil(self):
         fil = self.pilier_fil(self.pilier)
@@ -151,16 +123,11 @@ class PilierMixin(EditorMixin):
     """A pilier of the URL's diagnostic, by its numéro."""
 
     model = Pilier
+    url_lookups = {"numero": "numero"}
+    not_found_message = "Ce pilier n'existe pas dans ce diagnostic."
 
-    def resolve(self):
-        self.object = self.find(
-            Pilier.objects,
-            ["diagnostic"],
-            "Ce pilier n'existe pas dans ce diagnostic.",
-            numero=self.kwargs["numero"],
-        )
+    def resolved(self):
         self.pilier = self.object
-        self.diagnostic = self.object.diagnostic
         self.nom = kinds.of(Pilier).nom
 
     def fil(self):
@@ -172,17 +139,13 @@ class PilierMixin(EditorMixin):
 
 class ThemeMixin(EditorMixin):
     model = Theme
+    related = ("pilier",)
+    not_found_message = "Ce thème n'existe pas dans ce diagnostic."
 
-    def resolve(self):
-        self.object = self.find(
-            Theme.objects,
-            ["pilier__diagnostic"],
-            "Ce thème n'existe pas dans ce diagnostic.",
-            pk=self.kwargs["pk"],
-        )
+    def resolved(self):
         self.pilier = self.object.pilier
-        self.diagnostic = self.pilier.diagnostic
         self.nom = kinds.of(Theme).nom
+        self.share_diagnostic(self.pilier)
 
     def fil(self):
         return self.pilier_fil(self.pilier)
@@ -193,18 +156,14 @@ class ThemeMixin(EditorMixin):
 
 class SousThemeMixin(EditorMixin):
     model = SousTheme
+    related = ("theme__pilier",)
+    not_found_message = "Ce sous-thème n'existe pas dans ce diagnostic."
 
-    def resolve(self):
-        self.object = self.find(
-            SousTheme.objects,
-            ["theme__pilier__diagnostic"],
-            "Ce sous-thème n'existe pas dans ce diagnostic.",
-            pk=self.kwargs["pk"],
-        )
+    def resolved(self):
         self.theme = self.object.theme
         self.pilier = self.theme.pilier
-        self.diagnostic = self.pilier.diagnostic
         self.nom = kinds.of(SousTheme).nom
+        self.share_diagnostic(self.theme, self.pilier)
 
     def fil(self):
         return [
@@ -297,21 +256,25 @@ class ElementCreateView(EditorMixin, EditFormView):
     """Add a difficulté or an indicateur to a sous-thème, or at a thème's own level."""
 
     bouton = "Ajouter"
+    not_found_message = "Cet emplacement n'existe pas dans ce diagnostic."
 
-    def resolve(self):
+    def get_model(self):
+        """The level the item is added to: a thème or a sous-thème."""
         self.kind = self.kwargs["nature"]
         self.model = self.kind.model
-        parent_model = self.kwargs["niveau"].model
-        path = "theme__pilier" if parent_model is SousTheme else "pilier"
-        self.parent = self.find(
-            parent_model.objects,
-            [f"{path}__diagnostic"],
-            "Cet emplacement n'existe pas dans ce diagnostic.",
-            pk=self.kwargs["pk"],
+        return self.kwargs["niveau"].model
+
+    def get_object_queryset(self, model):
+        return model.objects.select_related("theme__pilier" if model is SousTheme else "pilier")
+
+    def resolved(self):
+        self.parent = self.object
+        self.object = None  # the item, created by the form
+        self.pilier = (
+            self.parent.theme.pilier if isinstance(self.parent, SousTheme) else self.parent.pilier
         )
-        self.pilier = self.parent.theme.pilier if parent_model is SousTheme else self.parent.pilier
-        self.diagnostic = self.pilier.diagnostic
         self.nom = self.kind.nom
+        self.share_diagnostic(self.pilier)
 
     def get_form_class(self):
         return forms.element_form_class(self.model)

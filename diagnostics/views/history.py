@@ -15,7 +15,7 @@ from ..forms import edition as forms
 from ..history import reading as history
 from ..history import restore
 from ..history.filters import ModificationsFilterSet
-from ..models import SousTheme, Theme
+from ..models import Pilier, SousTheme, Theme
 from .edition import EditFormView, EditorMixin, PilierMixin, last_change
 from .lists import query_string_without_page
 
@@ -23,13 +23,17 @@ from .lists import query_string_without_page
 
 
 class HistoryView(TemplateView):
-    """The versions of one object: who, when, why, what changed; "Restaurer" buttons."""
+    """The versions of one object: who, when, why, what changed; "Restaurer" buttons.
+
+    Read in the history tables: the object may have been deleted since. `kind`: the kind
+    of the object (a `diagnostics.kinds.Kind`)."""
 
     template_name = "diagnostics/historique.html"
+    kind = None
 
     def records(self):
         return list(
-            history.records_in_diagnostic(self.model, self.diagnostic)
+            history.records_in_diagnostic(self.kind.model, self.diagnostic)
             .filter(id=self.object_id())
             .select_related("history_user")
         )
@@ -47,8 +51,8 @@ class HistoryView(TemplateView):
             versions=versions,
             supprime=latest.history_type == "-",
             libelle=latest.libelle,
-            nom=kinds.of(self.model).nom,
-            modele=kinds.of(self.model).slug,
+            nom=self.kind.nom,
+            modele=self.kind.slug,
             **kwargs,
         )
 
@@ -56,10 +60,8 @@ class HistoryView(TemplateView):
 class ElementHistoryView(EditorMixin, HistoryView):
     """The history of an item, deleted ones included (read from the history tables)."""
 
-    def resolve(self):
-        super().resolve()
+    def resolved(self):
         self.kind = self.kwargs["nature"]
-        self.model = self.kind.model
 
     def object_id(self):
         return self.kwargs["pk"]
@@ -72,7 +74,8 @@ class ElementHistoryView(EditorMixin, HistoryView):
 
 
 class ThemeHistoryView(EditorMixin, HistoryView):
-    model = Theme
+    def resolved(self):
+        self.kind = kinds.of(Theme)
 
     def object_id(self):
         return self.kwargs["pk"]
@@ -88,11 +91,14 @@ class ThemeHistoryView(EditorMixin, HistoryView):
 
 
 class SousThemeHistoryView(ThemeHistoryView):
-    model = SousTheme
+    def resolved(self):
+        self.kind = kinds.of(SousTheme)
 
 
 class PilierHistoryView(PilierMixin, HistoryView):
-    pass
+    def resolved(self):
+        super().resolved()
+        self.kind = kinds.of(Pilier)
 
 
 class RestoreView(EditorMixin, EditFormView):
@@ -101,12 +107,11 @@ class RestoreView(EditorMixin, EditFormView):
     form_class = forms.RestoreForm
     template_name = "diagnostics/historique_restaurer.html"
 
-    def resolve(self):
-        super().resolve()
-        self.model = self.kwargs["modele"].model
-        self.nom = self.kwargs["modele"].nom
+    def resolved(self):
+        self.kind = self.kwargs["modele"]
+        self.nom = self.kind.nom
         self.record = (
-            history.records_in_diagnostic(self.model, self.diagnostic)
+            history.records_in_diagnostic(self.kind.model, self.diagnostic)
             .filter(history_id=self.kwargs["history_id"])
             .select_related("history_user")
             .first()
@@ -120,7 +125,7 @@ class RestoreView(EditorMixin, EditFormView):
         """All the versions of the object; what it is now is its latest (every change
         writes one)."""
         self.all_records = list(
-            history.history_model(self.model)
+            history.history_model(self.kind.model)
             .objects.filter(id=self.record.id)
             .select_related("history_user")
         )
@@ -152,13 +157,13 @@ class RestoreView(EditorMixin, EditFormView):
 
     def deleted_with(self):
         """How many rows were deleted together with a deleted object (they come back too)."""
-        if not self.deleted or not kinds.below(kinds.of(self.model)):
+        if not self.deleted or not kinds.below(self.kind):
             return None
         return restore.deleted_with_summary(self.record)
 
     def history_url(self):
         return history.history_url(
-            self.diagnostic, self.model, self.record.id, getattr(self.record, "numero", None)
+            self.diagnostic, self.kind.model, self.record.id, getattr(self.record, "numero", None)
         )
 
     def fil(self):

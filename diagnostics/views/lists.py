@@ -18,7 +18,7 @@ from ..models import Difficulte, Quartier
 # Lists, exports and search --------------------------------------------------------------
 
 
-ELEMENT_RELATED = ("sous_theme__theme__pilier__diagnostic", "theme__pilier__diagnostic")
+ELEMENT_RELATED = ("diagnostic", "sous_theme__theme__pilier", "theme__pilier")
 
 
 def _place(path):
@@ -30,8 +30,8 @@ def _place(path):
 # list) rather than as the ten objects of its path: diagnostic, pilier, thème (twice),
 # sous-thème, source cell and import.
 LIST_COLUMNS = {
-    "place_diagnostic_slug": _place("pilier__diagnostic__slug"),
-    "place_diagnostic_titre": _place("pilier__diagnostic__titre"),
+    "place_diagnostic_slug": F("diagnostic__slug"),
+    "place_diagnostic_titre": F("diagnostic__titre"),
     "place_pilier_numero": _place("pilier__numero"),
     "place_theme_id": _place("id"),
     "place_theme_libelle": _place("libelle"),

@@ -37,8 +37,9 @@ class IndicateurFlatResource(ElementFlatResource):
 class MesureFlatResource(FlatResource):
     related = (
         "quartier",
-        "indicateur__sous_theme__theme__pilier__diagnostic",
-        "indicateur__theme__pilier__diagnostic",
+        "indicateur__diagnostic",
+        "indicateur__sous_theme__theme__pilier",
+        "indicateur__theme__pilier",
     )
     loaded = (
         "annee",
@@ -50,14 +51,11 @@ class MesureFlatResource(FlatResource):
         "commentaire",
         "quartier__code",
         "indicateur__libelle",
+        "indicateur__diagnostic__slug",
         *(
             f"indicateur__{path}{name}"
             for path in ("sous_theme__", "")
-            for name in (
-                "theme__libelle",
-                "theme__pilier__numero",
-                "theme__pilier__diagnostic__slug",
-            )
+            for name in ("theme__libelle", "theme__pilier__numero")
         ),
         "indicateur__sous_theme__libelle",
     )
@@ -101,7 +99,7 @@ class MesureFlatResource(FlatResource):
         }
 
     def dehydrate_diagnostic(self, mesure):
-        return mesure.indicateur.theme_effectif.pilier.diagnostic.slug
+        return mesure.indicateur.diagnostic.slug
 
     def dehydrate_pilier(self, mesure):
         return mesure.indicateur.theme_effectif.pilier.numero

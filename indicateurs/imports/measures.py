@@ -15,7 +15,8 @@ one of three paths that give the same result and the same report (tests pin it):
   it, in two statements (INSERT … SELECT and UPDATE … FROM, each feeding the history's
   INSERT through RETURNING): no model instance, no per-row work in Python or Django.
 
-Every history row carries the import's change reason, user and date, whichever the path.
+Every history row points to the import and carries its reason, user and date, whichever
+the path.
 
 Why three paths: measured by bench/import_mesures.py and bench/imports.py (100,000 rows on
 a 2-core machine, bench/README.md), the resource path writes 430-630 rows per CPU second
@@ -434,15 +435,17 @@ def _import_in_bulk(table, resolver, context, copy=False):
     if context.dry_run or not report.changed:
         return
     record = context.create_import_record()
-    reason = import_change_reason(record)
     now = timezone.now()
     write = _write_by_copy if copy else _write_by_batches
-    write(to_create, to_update, context.user, reason, now)
+    write(to_create, to_update, context.user, record, now)
     context.finish(record)
 
 
-def _write_by_batches(to_create, to_update, user, reason, now):
-    """The ORM's bulk operations, BATCH_SIZE measures at a time (any database)."""
+def _write_by_batches(to_create, to_update, user, record, now):
+    """The ORM's bulk operations, BATCH_SIZE measures at a time (any database); the history
+    rows name the import's file and point to it."""
+    reason = import_change_reason(record)
+    links = {"import_source_id": record.pk}
     user_id = user.pk if user is not None else None
     for start in range(0, len(to_create), BATCH_SIZE):
         batch = [
@@ -455,6 +458,7 @@ def _write_by_batches(to_create, to_update, user, reason, now):
             default_user=user,
             default_change_reason=reason,
             default_date=now,
+            custom_historical_attrs=links,
         )
     for start in range(0, len(to_update), BATCH_SIZE):
         changes = dict(to_update[start : start + BATCH_SIZE])
@@ -472,6 +476,7 @@ def _write_by_batches(to_create, to_update, user, reason, now):
             default_user=user,
             default_change_reason=reason,
             default_date=now,
+            custom_historical_attrs=links,
         )
 
 
@@ -483,7 +488,7 @@ STAGING_TABLE = "import_mesures_lignes"
 STAGED = ("rang", "mesure_id", *CleanMeasure._fields[1:])
 
 
-def _write_by_copy(to_create, to_update, user, reason, now):
+def _write_by_copy(to_create, to_update, user, record, now):
     """Send the rows to write by COPY to a temporary table, then let the server write the
     measures and their history rows from it: what `_write_by_batches` writes, column for
     column (new measures: version 1, not fictive; changed ones: version + 1, the file's
@@ -498,13 +503,15 @@ def _write_by_copy(to_create, to_update, user, reason, now):
     history_user = user or history.get_default_history_user(Mesure())
     history_values = {
         "now": now,
-        "reason": reason,
+        "reason": import_change_reason(record),
+        "import": record.pk,
         "history_user": getattr(history_user, "pk", None),
     }
     history_insert = (
         f"INSERT INTO {history_table} ({columns}, history_date, history_change_reason, "
-        f"history_type, history_user_id) SELECT {columns}, %(now)s, %(reason)s, %(type)s, "
-        "%(history_user)s FROM written ORDER BY id"
+        "import_source_id, history_type, history_user_id) SELECT "
+        f"{columns}, %(now)s, %(reason)s, %(import)s, %(type)s, %(history_user)s "
+        "FROM written ORDER BY id"
     )
     # Only the columns the model defines are written: version and fictive as the model's
     # defaults give them to a new measure (see `new_measure`).

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.instance_loaders import BaseInstanceLoader
 
-from diagnostics.models import import_change_reason
+from diagnostics.models import import_change_reason, link_history
 from indicateurs.imports.keys import TERRITOIRE, Resolver
 from indicateurs.imports.measures import duplicate_message, is_changed
 from indicateurs.imports.values import (
@@ -209,6 +209,7 @@ class MesureResource(resources.ModelResource):
         instance._history_user = self.user
         if self.import_record is not None:
             instance._change_reason = import_change_reason(self.import_record)
+            link_history(instance, import_source=self.import_record)
 
     def after_import(self, dataset, result, **kwargs):
         """Keep the database sequences as they are (ModelResource resets them after

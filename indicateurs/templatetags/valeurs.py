@@ -5,7 +5,7 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 
 from indicateurs import secret
-from indicateurs.tableau import serie_libelle
+from indicateurs.tableau import serie_label
 
 register = template.Library()
 
@@ -19,4 +19,4 @@ def valeur(context, value, indicateur):
 @register.filter
 def serie(quartier):
     """{{ mesure.quartier|serie }}: "Ensemble du territoire" or the quartier's name."""
-    return serie_libelle(quartier)
+    return serie_label(quartier)

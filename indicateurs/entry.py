@@ -14,7 +14,8 @@ written here the same way.
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from diagnostics.editing import StaleEdit, reason_text, save_versioned
+from diagnostics.editing import StaleEdit, save_versioned
+from diagnostics.models import reason_text
 
 from .models import INFORMATIONS, Indicateur, Mesure
 
@@ -38,7 +39,7 @@ def _write(mesure, user, reason):
     mesure._change_reason = reason_text(reason)
 
 
-def enregistrer_mesures(mesures, user=None):
+def save_mesures(mesures, user=None):
     """Creates these new measures (validated by the caller with `full_clean`), all or none.
 
     Raises MesureDejaSaisie if one was entered meanwhile for the same period and quartier.
@@ -58,7 +59,7 @@ def enregistrer_mesures(mesures, user=None):
 
 
 @transaction.atomic
-def modifier_mesure(mesure, version_lue, user=None):
+def update_mesure(mesure, version_lue, user=None):
     """Saves the changes made to a measure (validated by the caller), if nobody else did
     in between (StaleEdit). The person who saves becomes the one who entered it."""
     _guard(mesure, version_lue)
@@ -69,20 +70,20 @@ def modifier_mesure(mesure, version_lue, user=None):
 
 
 @transaction.atomic
-def supprimer_mesure(mesure, version_lue, user=None):
+def delete_mesure(mesure, version_lue, user=None):
     """Deletes a measure, if nobody changed it in between (StaleEdit)."""
     _guard(mesure, version_lue)
     _write(mesure, user, "Suppression")
     mesure.delete()
 
 
-def modifier_indicateur(indicateur, version_lue, user=None):
+def update_indicateur(indicateur, version_lue, user=None):
     """Saves the information of an indicator (validated by the caller), if nobody else
     did in between (StaleEdit). Returns the indicator as saved."""
     return save_versioned(indicateur, version_lue, user, fields=INFORMATIONS)
 
 
-def mesures_incompatibles(indicateur, type_):
+def incompatible_mesures(indicateur, type_):
     """The measures that would not fit the indicator with this type (a number for a
     qualitative indicator, a constat for a quantitative one)."""
     if type_ == Indicateur.Type.QUANTITATIF:

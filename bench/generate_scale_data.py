@@ -15,11 +15,17 @@ import argparse
 import os
 import sys
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+import django
 
-from bench import scale_data
+if __name__ == "__main__":  # run as a script: Django first, then what reads its models
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contrat_ville.settings")
+    django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management.base import BaseCommand, CommandError  # noqa: E402
+from django.db import DatabaseError  # noqa: E402
+
+from bench import scale_data  # noqa: E402
 
 
 def _number(value):
@@ -173,14 +179,5 @@ class Command(BaseCommand):
             self.stdout.write(message)
 
 
-def main(argv=None):
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contrat_ville.settings")
-    django.setup()
-    argv = sys.argv if argv is None else argv
-    Command().run_from_argv([argv[0], "generate_scale_data", *argv[1:]])
-
-
 if __name__ == "__main__":
-    main()
+    Command().run_from_argv([sys.argv[0], "generate_scale_data", *sys.argv[1:]])

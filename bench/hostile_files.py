@@ -1,4 +1,5 @@
-"""Time and memory to refuse each file of the hostile corpus (tests/test_hostile_files.py).
+"""Time and memory to refuse each file of the hostile corpus
+(tests/diagnostics/imports/test_hostile_files.py).
 
     .venv/bin/python bench/hostile_files.py
 
@@ -72,7 +73,7 @@ def main():
     import django
 
     django.setup()
-    from tests.test_hostile_files import CORPUS
+    from tests.diagnostics.imports.test_hostile_files import CORPUS
 
     context = multiprocessing.get_context("fork")
     header = f"{'cas':<22} {'taille':>10} {'temps':>9} {'pic Python':>11} {'RSS en plus':>12}"

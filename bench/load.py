@@ -91,7 +91,7 @@ MARKER_RE = re.compile(r"\s*\[banc-charge [^\]]*\]\s*$")
 
 # Preparation and checks, inside Django ------------------------------------------------------
 # These functions run in a Django process: a subprocess of this script (`_in_django`), or
-# the test process itself (tests/test_bench_load.py, against live_server).
+# the test process itself (tests/bench/test_bench_load.py, against live_server).
 
 
 def prepare(slug=DIAGNOSTIC):

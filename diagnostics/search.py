@@ -13,7 +13,7 @@ a word of the libellé, once both are reduced to their stem.
 - SQLite: the same rule in Python, registered as the SQL function `contrat_ville_rang`
   on each connection: words normalised with `normalize_key`, the same French stop words
   dropped, the same Snowball French stemmer (package `snowballstemmer`). Both databases
-  give the same hits on the seed (tests/test_search.py pins them); over every word of
+  give the same hits on the seed (tests/diagnostics/test_search.py pins them); over every word of
   the seed, the stems of the two differ for two words only (algorithm versions).
 
 The results page is one SQL query (a UNION over the five kinds of libellés, its page of

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from comptes.roles import Role
 from diagnostics.imports import import_source_table
-from tests.factories import DiagnosticFactory
+from tests.factories import DiagnosticFactory, UserFactory
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montlucon.tsv"
 
@@ -28,3 +29,45 @@ def montlucon():
     report = import_source_table(diagnostic, SEED.name, SEED.read_bytes())
     assert report.ok, report.as_lines()
     return diagnostic
+
+
+# Personas shared by the tests ------------------------------------------------------------
+
+
+@pytest.fixture
+def marie():
+    """Marie Dupont, of the Équipe ville (not signed in)."""
+    return UserFactory(
+        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
+    )
+
+
+@pytest.fixture
+def paul():
+    """Paul Martin, Administrateur (not signed in)."""
+    return UserFactory(
+        username="paul", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
+    )
+
+
+@pytest.fixture
+def equipe(client, marie):
+    """The test client, signed in as Marie (Équipe ville)."""
+    client.force_login(marie)
+    return client
+
+
+@pytest.fixture
+def admin(client):
+    """Sophie Durand, Administrateur, signed in on the test client."""
+    user = UserFactory(
+        username="sophie.admin", first_name="Sophie", last_name="Durand", role=Role.ADMINISTRATEUR
+    )
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def partenaire():
+    """An account of the Partenaire role (not signed in)."""
+    return UserFactory(role=Role.PARTENAIRE)

@@ -12,8 +12,8 @@ from comptes.roles import Role
 from diagnostics.models import Diagnostic, Import
 from tests.browser import assert_accessible, login, screenshot
 from tests.conftest import SEED
+from tests.diagnostics.imports.test_export_source import structure
 from tests.factories import UserFactory
-from tests.test_export_source import structure
 
 pytestmark = pytest.mark.browser
 

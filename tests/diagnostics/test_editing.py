@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from comptes.roles import Role
 from diagnostics import editing
 from diagnostics.history import restore
 from diagnostics.models import Difficulte, SousTheme, Theme
@@ -19,15 +18,7 @@ from tests.factories import (
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
-    UserFactory,
 )
-
-
-@pytest.fixture
-def marie():
-    return UserFactory(
-        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
-    )
 
 
 @pytest.fixture

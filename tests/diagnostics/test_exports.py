@@ -61,10 +61,9 @@ def diagnostic():
 
 
 @pytest.fixture
-def partenaire(client):
-    user = UserFactory(role=Role.PARTENAIRE)
-    client.force_login(user)
-    return user
+def partenaire_connecte(client, partenaire):
+    client.force_login(partenaire)
+    return partenaire
 
 
 def read_xlsx(response):
@@ -101,7 +100,7 @@ EXPECTED_ROWS = [
 ]
 
 
-def test_the_xlsx_export_holds_the_list(client, diagnostic, partenaire):
+def test_the_xlsx_export_holds_the_list(client, diagnostic, partenaire_connecte):
     response = client.get(export_url("xlsx"))
     assert response.status_code == 200
     assert response["Content-Type"] == (
@@ -115,7 +114,7 @@ def test_the_xlsx_export_holds_the_list(client, diagnostic, partenaire):
     assert [[value or "" for value in row] for row in rows] == EXPECTED_ROWS
 
 
-def test_the_csv_export_holds_the_list(client, diagnostic, partenaire):
+def test_the_csv_export_holds_the_list(client, diagnostic, partenaire_connecte):
     response = client.get(export_url("csv"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -125,7 +124,7 @@ def test_the_csv_export_holds_the_list(client, diagnostic, partenaire):
     assert read_csv(response) == EXPECTED_ROWS
 
 
-def test_the_exports_follow_the_filters(client, diagnostic, partenaire):
+def test_the_exports_follow_the_filters(client, diagnostic, partenaire_connecte):
     data = {"diagnostic": "montlucon-2024", "q": "medecins", "quartier": "QN00304M"}
     rows = read_csv(client.get(export_url("csv"), data))
     assert [row[4] for row in rows[1:]] == ["Éloignement des médecins généralistes"]
@@ -133,7 +132,7 @@ def test_the_exports_follow_the_filters(client, diagnostic, partenaire):
     assert [row[4] for row in rows[1:]] == ["Éloignement des médecins généralistes"]
 
 
-def test_the_exports_hold_every_page_of_the_list(client, diagnostic, partenaire):
+def test_the_exports_hold_every_page_of_the_list(client, diagnostic, partenaire_connecte):
     DifficulteFactory.create_batch(
         120, au_niveau_du_theme=True, theme__pilier__diagnostic=diagnostic
     )
@@ -141,7 +140,7 @@ def test_the_exports_hold_every_page_of_the_list(client, diagnostic, partenaire)
     assert len(read_xlsx(client.get(export_url("xlsx")))) == 1 + 122
 
 
-def test_a_partner_never_exports_a_draft(client, diagnostic, partenaire):
+def test_a_partner_never_exports_a_draft(client, diagnostic, partenaire_connecte):
     for export_format in ("csv", "xlsx"):
         response = client.get(export_url(export_format))
         assert b"confidentiel" not in b"".join(response)
@@ -166,7 +165,7 @@ def test_without_a_diagnostic_to_name_the_file_is_named_after_the_day(client, di
     assert response["Content-Disposition"].startswith('attachment; filename="difficultes-20')
 
 
-def test_the_export_of_indicateurs(client, diagnostic, partenaire):
+def test_the_export_of_indicateurs(client, diagnostic, partenaire_connecte):
     response = client.get(export_url("csv", "indicateurs:export"), {"avec_difficulte": "oui"})
     assert (
         response["Content-Disposition"] == 'attachment; filename="indicateurs-montlucon-2024.csv"'
@@ -188,7 +187,7 @@ DANGEROUS = [
 ]
 
 
-def test_formulas_are_neutralised_in_csv(client, diagnostic, partenaire):
+def test_formulas_are_neutralised_in_csv(client, diagnostic, partenaire_connecte):
     theme = diagnostic.piliers.get().themes.get()
     for libelle in DANGEROUS:
         DifficulteFactory(au_niveau_du_theme=True, theme=theme, libelle=f"{libelle} fin")
@@ -206,7 +205,7 @@ def test_the_csv_neutralises_every_dangerous_first_character():
     assert neutralize_formula("Santé = bien-être") == "Santé = bien-être"
 
 
-def test_xlsx_cells_are_text_never_formulas(client, diagnostic, partenaire):
+def test_xlsx_cells_are_text_never_formulas(client, diagnostic, partenaire_connecte):
     theme = diagnostic.piliers.get().themes.get()
     for libelle in DANGEROUS:
         DifficulteFactory(au_niveau_du_theme=True, theme=theme, libelle=f"{libelle} fin")
@@ -222,7 +221,7 @@ def test_xlsx_cells_are_text_never_formulas(client, diagnostic, partenaire):
     assert "<f>" not in sheet_xml  # no formula element anywhere in the sheet
 
 
-def test_an_unknown_format_is_not_found(client, diagnostic, partenaire):
+def test_an_unknown_format_is_not_found(client, diagnostic, partenaire_connecte):
     response = client.get("/difficultes/export.ods")
     assert response.status_code == 404
 

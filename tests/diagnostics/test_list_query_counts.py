@@ -70,7 +70,7 @@ def test_lists_and_search_run_as_many_queries_at_seed_size_as_ten_times_larger(c
 
     # A second diagnostic, empty but for a thème, at both sizes: the list of every
     # diagnostic then offers no pilier, thème, sous-thème or quartier menu until one
-    # diagnostic is chosen (tests/test_filters.py), with as many queries at both sizes.
+    # diagnostic is chosen (tests/diagnostics/test_filters.py), with as many queries at both sizes.
     ThemeFactory()
     small = build_diagnostic(1)
     at_seed_size, shown_small = measure(client, small)

@@ -31,26 +31,6 @@ def text(response):
 
 
 @pytest.fixture
-def marie():
-    return UserFactory(
-        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
-    )
-
-
-@pytest.fixture
-def paul():
-    return UserFactory(
-        username="paul", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
-    )
-
-
-@pytest.fixture
-def equipe(client, marie):
-    client.force_login(marie)
-    return client
-
-
-@pytest.fixture
 def diagnostic():
     """Two quartiers; pilier 1 with thème « Santé » (sous-thème « Accès aux soins », 3
     difficultés, 1 indicateur) and thème « Jeunesse » (sous-thème « Loisirs »)."""

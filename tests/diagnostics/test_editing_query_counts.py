@@ -1,7 +1,7 @@
 """The edit and history pages run as many SQL queries on a diagnostic shaped like the seed
 as on one ten times larger (tests/scale.py) with ten times more versions; the pages of
 a pilier and of a sous-thème cost the Équipe ville, with their edit controls, what they
-cost a partner (tests/test_query_counts.py)."""
+cost a partner (tests/diagnostics/test_query_counts.py)."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -12,7 +12,7 @@ from diagnostics.models import Import, import_change_reason
 from indicateurs.imports import import_measures
 from indicateurs.models import Mesure
 from tests.factories import UserFactory
-from tests.test_import_mesures import CHOMAGE, Setting, csv
+from tests.indicateurs.imports.test_import_mesures import CHOMAGE, Setting, csv
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="COPY est propre à PostgreSQL"

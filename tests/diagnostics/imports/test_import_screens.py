@@ -44,15 +44,6 @@ NOUVEAU = {
 }
 
 
-@pytest.fixture
-def admin(client):
-    user = UserFactory(
-        username="sophie.admin", first_name="Sophie", last_name="Durand", role=Role.ADMINISTRATEUR
-    )
-    client.force_login(user)
-    return user
-
-
 def database_counts():
     models = (Diagnostic, Pilier, Theme, SousTheme, Difficulte, Indicateur, Import, CelluleSource)
     return {model.__name__: model.objects.count() for model in models}

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from comptes.roles import Role
 from diagnostics import editing
 from diagnostics.history import reading as history
 from diagnostics.imports import import_source_table
@@ -22,7 +21,6 @@ from tests.factories import (
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
-    UserFactory,
 )
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montlucon.tsv"
@@ -30,26 +28,6 @@ SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montluc
 
 def text(response):
     return " ".join(response.content.decode().split()).replace("&#x27;", "'")
-
-
-@pytest.fixture
-def marie():
-    return UserFactory(
-        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
-    )
-
-
-@pytest.fixture
-def paul():
-    return UserFactory(
-        username="paul", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
-    )
-
-
-@pytest.fixture
-def equipe(client, marie):
-    client.force_login(marie)
-    return client
 
 
 @pytest.fixture

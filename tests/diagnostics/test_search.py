@@ -64,11 +64,6 @@ def hits(user, query, **kwargs):
     return found
 
 
-@pytest.fixture
-def partenaire():
-    return UserFactory(role=Role.PARTENAIRE)
-
-
 @pytest.mark.parametrize(
     "query, expected",
     [

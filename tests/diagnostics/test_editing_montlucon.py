@@ -9,9 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from comptes.roles import Role
 from diagnostics.models import Difficulte, Quartier, SousTheme
-from tests.factories import UserFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 LEAD_IN = "Il serait intéressant d'inciter :"
@@ -28,12 +26,9 @@ REAL = [
 
 
 @pytest.fixture
-def marie(client):
-    user = UserFactory(
-        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
-    )
-    client.force_login(user)
-    return user
+def marie_connectee(client, marie):
+    client.force_login(marie)
+    return marie
 
 
 @pytest.fixture
@@ -66,7 +61,7 @@ def restore(client, record, version=None):
 
 
 def test_the_lead_in_becomes_its_two_real_difficulties_and_every_step_can_be_undone(
-    client, marie, logement
+    client, marie_connectee, logement
 ):
     assert libelles(logement) == [LEAD_IN, ECOGESTES, DECHETS]
     lead, ecogestes, dechets = logement.difficultes.order_by("position")

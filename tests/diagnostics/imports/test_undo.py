@@ -8,7 +8,6 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from comptes.roles import Role
 from diagnostics.imports import import_source_table, undo
 from diagnostics.models import Difficulte, Import, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.imports import import_measures
@@ -20,19 +19,9 @@ from tests.factories import (
     IndicateurFactory,
     QuartierFactory,
     SousThemeFactory,
-    UserFactory,
 )
 
 HEADER = "Pilier\tThème\tSous-thème\tDifficultés prégnantes\tIndicateur\n"
-
-
-@pytest.fixture
-def admin(client):
-    user = UserFactory(
-        username="sophie.admin", first_name="Sophie", last_name="Durand", role=Role.ADMINISTRATEUR
-    )
-    client.force_login(user)
-    return user
 
 
 def import_seed(diagnostic, user=None):

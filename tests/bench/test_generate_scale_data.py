@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from bench import scale_data
+from bench.common import generate_scale_data, manage
 from bench.generate_scale_data import Command
 from comptes.roles import Role
 from diagnostics.models import (
@@ -430,3 +431,14 @@ def test_the_app_still_creates_rows_after_generation(debug):
     assert all(obj.pk for obj in created)
     assert difficulte.history.count() == 2  # created, then tagged
     assert mesure.history.get().history_type == "+"
+
+
+def test_the_benches_run_the_generator_as_a_script_on_their_own_database(tmp_path):
+    """`python -m bench.generate_scale_data`, as bench/run.py calls it (a database of its
+    own, migrated first), sets Django up itself."""
+    url = f"sqlite:///{tmp_path / 'banc.sqlite3'}"
+    manage(url, "migrate", "--no-input", "-v", "0", capture=True)
+
+    result = generate_scale_data(url, "--scale", "0.003", capture=True)
+
+    assert "Données synthétiques prêtes : 1 diagnostic" in result.stdout

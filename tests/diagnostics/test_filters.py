@@ -7,7 +7,6 @@ from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
-from comptes.roles import Role
 from diagnostics.filters import DifficulteFilterSet, FastSelect
 from diagnostics.models import Difficulte
 from indicateurs.filters import IndicateurFilterSet
@@ -20,7 +19,6 @@ from tests.factories import (
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
-    UserFactory,
 )
 
 LISTE = reverse("diagnostics:difficultes")
@@ -99,16 +97,6 @@ def monde():
     )
 
 
-@pytest.fixture
-def partenaire():
-    return UserFactory(role=Role.PARTENAIRE)
-
-
-@pytest.fixture
-def equipe():
-    return UserFactory(role=Role.EQUIPE_VILLE)
-
-
 def filtrer(rf, user, data, filterset_class=DifficulteFilterSet):
     request = rf.get("/", data)
     request.user = user
@@ -136,9 +124,9 @@ def test_a_partner_filters_only_the_published_diagnostics(rf, monde, partenaire)
     assert libelles(filtrer(rf, partenaire, {}).qs) == PUBLIEES
 
 
-def test_the_city_team_filters_the_drafts_too(rf, monde, equipe):
-    assert libelles(filtrer(rf, equipe, {}).qs) == PUBLIEES | {monde.secret.libelle}
-    assert libelles(filtrer(rf, equipe, {"diagnostic": "revision-2027"}).qs) == {
+def test_the_city_team_filters_the_drafts_too(rf, monde, marie):
+    assert libelles(filtrer(rf, marie, {}).qs) == PUBLIEES | {monde.secret.libelle}
+    assert libelles(filtrer(rf, marie, {"diagnostic": "revision-2027"}).qs) == {
         monde.secret.libelle
     }
 
@@ -242,16 +230,16 @@ def test_the_menus_offer_only_what_the_user_may_see(rf, monde, partenaire):
     assert monde.soins in fields["sous_theme"].objects
 
 
-def test_the_menus_narrow_to_the_chosen_diagnostic(rf, monde, equipe):
-    fields = filtrer(rf, equipe, {"diagnostic": "revision-2027"}).form.fields
+def test_the_menus_narrow_to_the_chosen_diagnostic(rf, monde, marie):
+    fields = filtrer(rf, marie, {"diagnostic": "revision-2027"}).form.fields
     assert len(fields["diagnostic"].objects) == 2
     assert [p.libelle for p in fields["pilier"].objects] == ["Pilier en révision"]
     assert [t.libelle for t in fields["theme"].objects] == ["Santé en révision"]
     assert [s.libelle for s in fields["sous_theme"].objects] == ["Soins en révision"]
 
 
-def test_with_several_diagnostics_the_menus_wait_for_one_to_be_chosen(rf, monde, equipe):
-    fields = filtrer(rf, equipe, {}).form.fields
+def test_with_several_diagnostics_the_menus_wait_for_one_to_be_chosen(rf, monde, marie):
+    fields = filtrer(rf, marie, {}).form.fields
     assert len(fields["diagnostic"].objects) == 2
     for name in ("pilier", "theme", "sous_theme", "quartier"):
         assert fields[name].objects == []
@@ -272,8 +260,8 @@ def test_the_quartier_menu_is_the_chosen_diagnostic_s(rf, monde, partenaire):
     }
 
 
-def test_a_pilier_in_the_url_is_a_filter_before_any_diagnostic_is_chosen(client, monde, equipe):
-    client.force_login(equipe)
+def test_a_pilier_in_the_url_is_a_filter_before_any_diagnostic_is_chosen(client, monde, marie):
+    client.force_login(marie)
     response = client.get(LISTE, {"pilier": monde.emploi.pk})
     assert libelles(response.context["elements"]) == {"SANTÉ MENTALE : un frein à l'emploi"}
     page = response.content.decode()
@@ -281,9 +269,9 @@ def test_a_pilier_in_the_url_is_a_filter_before_any_diagnostic_is_chosen(client,
     assert "Choisissez d'abord un diagnostic." in page
 
 
-def test_the_menus_are_written_as_django_writes_them(rf, monde, equipe):
+def test_the_menus_are_written_as_django_writes_them(rf, monde, marie):
     for data in ({"theme": monde.sante.pk}, {"diagnostic": "montlucon-2024", "pilier": "x"}):
-        form = filtrer(rf, equipe, data).form
+        form = filtrer(rf, marie, data).form
         form.is_valid()  # an invalid value: its menu says so (aria-invalid)
         for name in ("diagnostic", "pilier", "theme", "sous_theme", "quartier"):
             bound = form[name]
@@ -443,8 +431,8 @@ def test_an_anonymous_visitor_lists_the_public_diagnostics(client, monde):
     assert libelles(response.context["elements"]) == PUBLIEES
 
 
-def test_items_are_listed_in_the_order_of_the_diagnostic(client, monde, equipe):
-    client.force_login(equipe)
+def test_items_are_listed_in_the_order_of_the_diagnostic(client, monde, marie):
+    client.force_login(marie)
     response = client.get(LISTE)
     assert [e.libelle for e in response.context["elements"]] == [
         "Renoncement aux soins",  # thème Santé, at its own level first

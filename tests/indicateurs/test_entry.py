@@ -18,7 +18,7 @@ D = Decimal
 
 
 @pytest.fixture
-def equipe(client):
+def anne(client):
     user = UserFactory(role=Role.EQUIPE_VILLE, first_name="Anne", last_name="Durand")
     client.force_login(user)
     return user
@@ -64,7 +64,7 @@ def values(indicateur):
 # Saisie of a period ----------------------------------------------------------------------
 
 
-def test_the_values_of_a_period_are_entered_for_every_quartier_at_once(client, equipe, indicateur):
+def test_the_values_of_a_period_are_entered_for_every_quartier_at_once(client, anne, indicateur):
     form = client.get(url("saisie", indicateur))
     assert form.status_code == 200
     content = form.content.decode()
@@ -83,14 +83,14 @@ def test_the_values_of_a_period_are_entered_for_every_quartier_at_once(client, e
         (2024, BIEN_ASSIS): D("1234.5"),
     }
     created = indicateur.mesures.first()
-    assert (created.saisi_par, created.source, created.version) == (equipe, "Insee, RP 2024", 1)
+    assert (created.saisi_par, created.source, created.version) == (anne, "Insee, RP 2024", 1)
     record = created.history.get()
-    assert (record.history_user, record.history_change_reason) == (equipe, "Saisie")
+    assert (record.history_user, record.history_change_reason) == (anne, "Saisie")
     page = client.get(response["Location"]).content.decode()
     assert "3 valeurs enregistrées pour 2024." in page
 
 
-def test_the_form_proposes_the_year_after_the_latest(client, equipe, indicateur):
+def test_the_form_proposes_the_year_after_the_latest(client, anne, indicateur):
     mesure(indicateur, 2022, 10)
 
     response = client.get(url("saisie", indicateur))
@@ -99,9 +99,7 @@ def test_the_form_proposes_the_year_after_the_latest(client, equipe, indicateur)
     assert response.context["form"].periode["source"].value() == "Insee"
 
 
-def test_a_wrong_number_is_reported_beside_its_field_and_nothing_is_saved(
-    client, equipe, indicateur
-):
+def test_a_wrong_number_is_reported_beside_its_field_and_nothing_is_saved(client, anne, indicateur):
     response = client.post(
         url("saisie", indicateur), saisie_data(valeurs=("20,1", "vingt", "", ""))
     )
@@ -115,14 +113,14 @@ def test_a_wrong_number_is_reported_beside_its_field_and_nothing_is_saved(
     assert 'aria-invalid="true"' in content
 
 
-def test_an_empty_saisie_asks_for_a_value(client, equipe, indicateur):
+def test_an_empty_saisie_asks_for_a_value(client, anne, indicateur):
     response = client.post(url("saisie", indicateur), saisie_data())
 
     assert "Saisissez au moins une valeur." in response.content.decode()
     assert not indicateur.mesures.exists()
 
 
-def test_an_existing_value_of_the_period_is_not_replaced(client, equipe, indicateur):
+def test_an_existing_value_of_the_period_is_not_replaced(client, anne, indicateur):
     mesure(
         indicateur,
         2024,
@@ -149,7 +147,7 @@ def test_an_existing_value_of_the_period_is_not_replaced(client, equipe, indicat
         ("annee", "2", "Laissez ce champ vide pour une année entière."),
     ],
 )
-def test_an_impossible_period_is_refused(client, equipe, indicateur, type_periode, numero, message):
+def test_an_impossible_period_is_refused(client, anne, indicateur, type_periode, numero, message):
     data = saisie_data(valeurs=("20", "", "", ""), type_periode=type_periode, numero_periode=numero)
 
     response = client.post(url("saisie", indicateur), data)
@@ -158,7 +156,7 @@ def test_an_impossible_period_is_refused(client, equipe, indicateur, type_period
     assert not indicateur.mesures.exists()
 
 
-def test_a_quarter_is_entered_as_such(client, equipe, indicateur):
+def test_a_quarter_is_entered_as_such(client, anne, indicateur):
     data = saisie_data(valeurs=("20", "", "", ""), type_periode="trimestre", numero_periode="2")
 
     client.post(url("saisie", indicateur), data)
@@ -166,7 +164,7 @@ def test_a_quarter_is_entered_as_such(client, equipe, indicateur):
     assert indicateur.mesures.get().periode_libelle == "T2 2024"
 
 
-def test_constats_of_a_qualitative_indicator(client, equipe, indicateur):
+def test_constats_of_a_qualitative_indicator(client, anne, indicateur):
     indicateur.type = Indicateur.Type.QUALITATIF
     indicateur.save()
     data = saisie_data(valeurs=("Isolement des aînés.", "", "", ""), field="texte")
@@ -176,7 +174,7 @@ def test_constats_of_a_qualitative_indicator(client, equipe, indicateur):
     assert indicateur.mesures.get().texte == "Isolement des aînés."
 
 
-def test_an_indicator_of_unknown_type_asks_for_its_type_first(client, equipe, indicateur):
+def test_an_indicator_of_unknown_type_asks_for_its_type_first(client, anne, indicateur):
     indicateur.type = Indicateur.Type.A_PRECISER
     indicateur.save()
 
@@ -210,7 +208,7 @@ def test_a_partner_cannot_enter_values(client, indicateur):
 # Change and deletion of a value ----------------------------------------------------------
 
 
-def test_a_value_is_changed_and_the_change_is_in_the_history(client, equipe, indicateur):
+def test_a_value_is_changed_and_the_change_is_in_the_history(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
 
     response = client.post(
@@ -224,13 +222,13 @@ def test_a_value_is_changed_and_the_change_is_in_the_history(client, equipe, ind
         D("19.8"),
         "Corrigé",
         2,
-        equipe,
+        anne,
     )
     latest = value.history.latest()
-    assert (latest.history_change_reason, latest.history_user) == ("Modification", equipe)
+    assert (latest.history_change_reason, latest.history_user) == ("Modification", anne)
 
 
-def test_a_stale_change_is_refused_and_changes_nothing(client, equipe, indicateur):
+def test_a_stale_change_is_refused_and_changes_nothing(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
     entry.update_mesure(value, 1)  # someone else, meanwhile
 
@@ -242,7 +240,7 @@ def test_a_stale_change_is_refused_and_changes_nothing(client, equipe, indicateu
     assert (value.valeur, value.version) == (D("20.1"), 2)
 
 
-def test_a_quantitative_value_needs_a_number(client, equipe, indicateur):
+def test_a_quantitative_value_needs_a_number(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
 
     response = client.post(url("mesure_modifier", value), {"valeur": "", "version_lue": "1"})
@@ -252,7 +250,7 @@ def test_a_quantitative_value_needs_a_number(client, equipe, indicateur):
     assert value.valeur == D("20.1")
 
 
-def test_a_value_is_deleted_after_confirmation(client, equipe, indicateur):
+def test_a_value_is_deleted_after_confirmation(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
 
     confirmation = client.get(url("mesure_supprimer", value))
@@ -265,11 +263,11 @@ def test_a_value_is_deleted_after_confirmation(client, equipe, indicateur):
     assert (record.history_type, record.history_change_reason, record.history_user) == (
         "-",
         "Suppression",
-        equipe,
+        anne,
     )
 
 
-def test_a_stale_deletion_is_refused(client, equipe, indicateur):
+def test_a_stale_deletion_is_refused(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
     entry.update_mesure(value, 1)
 
@@ -279,7 +277,7 @@ def test_a_stale_deletion_is_refused(client, equipe, indicateur):
     assert indicateur.mesures.exists()
 
 
-def test_an_empty_deletion_form_deletes_nothing(client, equipe, indicateur):
+def test_an_empty_deletion_form_deletes_nothing(client, anne, indicateur):
     value = mesure(indicateur, 2023, "20.1")
 
     response = client.post(url("mesure_supprimer", value), {})
@@ -309,7 +307,7 @@ def informations(indicateur, **changes):
     return {**data, **changes}
 
 
-def test_staff_complete_the_information_of_an_indicator(client, equipe, montlucon):
+def test_staff_complete_the_information_of_an_indicator(client, anne, montlucon):
     indicateur = Indicateur.objects.du_diagnostic(montlucon).first()
     assert indicateur.type == Indicateur.Type.A_PRECISER
 
@@ -325,10 +323,10 @@ def test_staff_complete_the_information_of_an_indicator(client, equipe, montluco
     assert indicateur.compte_des_personnes
     assert indicateur.version == 2
     record = indicateur.history.latest()
-    assert (record.history_user, record.history_change_reason) == (equipe, "Modification")
+    assert (record.history_user, record.history_change_reason) == (anne, "Modification")
 
 
-def test_a_reference_needs_its_year(client, equipe, indicateur):
+def test_a_reference_needs_its_year(client, anne, indicateur):
     response = client.post(
         url("modifier", indicateur), informations(indicateur, annee_reference="")
     )
@@ -338,7 +336,7 @@ def test_a_reference_needs_its_year(client, equipe, indicateur):
     assert indicateur.valeur_reference is None
 
 
-def test_the_type_cannot_change_under_values_that_would_not_fit(client, equipe, indicateur):
+def test_the_type_cannot_change_under_values_that_would_not_fit(client, anne, indicateur):
     mesure(indicateur, 2023, 20)
 
     response = client.post(url("modifier", indicateur), informations(indicateur, type="qualitatif"))
@@ -348,7 +346,7 @@ def test_the_type_cannot_change_under_values_that_would_not_fit(client, equipe, 
     assert indicateur.type == Indicateur.Type.QUANTITATIF
 
 
-def test_a_stale_change_of_information_is_refused(client, equipe, indicateur):
+def test_a_stale_change_of_information_is_refused(client, anne, indicateur):
     data = informations(indicateur)
     indicateur.unite = "points"
     entry.update_indicateur(indicateur, indicateur.version)
@@ -365,7 +363,7 @@ def test_a_stale_change_of_information_is_refused(client, equipe, indicateur):
 # History ---------------------------------------------------------------------------------
 
 
-def test_the_history_lists_who_changed_what(client, equipe, indicateur):
+def test_the_history_lists_who_changed_what(client, anne, indicateur):
     client.post(url("saisie", indicateur), saisie_data(valeurs=("20,1", "", "", "")))
     value = indicateur.mesures.get()
     client.post(url("mesure_modifier", value), {"valeur": "19,8", "version_lue": "1"})

@@ -235,9 +235,6 @@ def _middle_synthetic():
     """The synthetic diagnostic of the middle: the median one by number of indicators."""
     from collections import Counter
 
-    from django.db.models import F
-    from django.db.models.functions import Coalesce
-
     from diagnostics.models import Diagnostic
     from indicateurs.models import Indicateur
 
@@ -251,13 +248,7 @@ def _middle_synthetic():
     sizes = Counter(
         Indicateur.objects.des_diagnostics(
             Diagnostic.objects.filter(pk__in=[d.pk for d in diagnostics])
-        )
-        .annotate(
-            diagnostic_id=Coalesce(
-                F("sous_theme__theme__pilier__diagnostic_id"), F("theme__pilier__diagnostic_id")
-            )
-        )
-        .values_list("diagnostic_id", flat=True)
+        ).values_list("diagnostic_id", flat=True)
     )
     diagnostics.sort(key=lambda diagnostic: (sizes[diagnostic.pk], diagnostic.slug))
     return diagnostics[len(diagnostics) // 2]

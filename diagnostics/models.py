@@ -44,8 +44,12 @@ class HistoryLinks(models.Model):
     """The columns of the history tables of a diagnostic's contents that say what wrote a
     row, beside its human-readable reason (`history_change_reason`): the import that wrote
     it, the import whose undo wrote it, the deletion it belongs to (what is deleted
-    together shares one `Suppression`). Indexed; like simple_history's own references,
-    they keep their numbers when what they point to is deleted (no database constraint)."""
+    together shares one `Suppression`). Like simple_history's own references, they keep
+    their numbers when what they point to is deleted (no database constraint).
+
+    `import_source` is indexed (an import's page and its undo read its rows);
+    `suppression` has a partial index, on the rows that have one (migration 0009), so that
+    the rows an import writes cost no index for it; `annulation_de` is only displayed."""
 
     import_source = models.ForeignKey(
         "diagnostics.Import",
@@ -61,6 +65,7 @@ class HistoryLinks(models.Model):
         verbose_name="écrite par l'annulation de l'import",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -70,6 +75,7 @@ class HistoryLinks(models.Model):
         verbose_name="supprimée avec",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",

@@ -6,7 +6,8 @@ from comptes.roles import Role
 from diagnostics.imports import import_source_table
 from tests.factories import DiagnosticFactory, UserFactory
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montlucon.tsv"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SEED = FIXTURES / "diagnostic-montlucon.tsv"
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,16 @@
 from its parent, in the history tables too; on PostgreSQL, composite foreign keys hold it
 equal to the parent's. The indicators get theirs in indicateurs 0004."""
 
-import django.db.models.deletion
 from django.db import migrations, models
 
-from ._diagnostic_des_elements import composite_foreign_keys, fill_items, fill_level
+from ._diagnostic_des_elements import (
+    composite_foreign_keys,
+    diagnostic_field,
+    fill_items,
+    fill_level,
+    historical_diagnostic_field,
+    settle_constraints,
+)
 
 PARENTS = {
     "diagnostics_theme": [
@@ -51,30 +57,7 @@ def fill(apps, schema_editor):
         model("SousTheme"),
         model("HistoricalSousTheme"),
     )
-
-
-def diagnostic_field(null):
-    return models.ForeignKey(
-        editable=False,
-        null=null,
-        on_delete=django.db.models.deletion.CASCADE,
-        related_name="%(class)ss",
-        to="diagnostics.diagnostic",
-        verbose_name="diagnostic",
-    )
-
-
-def historical_diagnostic_field():
-    return models.ForeignKey(
-        blank=True,
-        db_constraint=False,
-        editable=False,
-        null=True,
-        on_delete=django.db.models.deletion.DO_NOTHING,
-        related_name="+",
-        to="diagnostics.diagnostic",
-        verbose_name="diagnostic",
-    )
+    settle_constraints(schema_editor)
 
 
 def unique_id_and_diagnostic(model_name):

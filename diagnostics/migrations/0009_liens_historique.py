@@ -7,7 +7,14 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from ._liens_historique import link_deletions, link_imports, unlink_deletions, unlink_imports
+from ._diagnostic_des_elements import settle_constraints
+from ._liens_historique import (
+    link_deletions,
+    link_fields,
+    link_imports,
+    unlink_deletions,
+    unlink_imports,
+)
 
 HISTORICAL = [
     "historicaldiagnostic",
@@ -16,18 +23,6 @@ HISTORICAL = [
     "historicalsoustheme",
     "historicaldifficulte",
 ]
-
-
-def link_field(to, verbose_name):
-    return models.ForeignKey(
-        blank=True,
-        db_constraint=False,
-        null=True,
-        on_delete=django.db.models.deletion.DO_NOTHING,
-        related_name="+",
-        to=to,
-        verbose_name=verbose_name,
-    )
 
 
 def historical(apps):
@@ -40,11 +35,13 @@ def forward(apps, schema_editor):
         apps,
         [apps.get_model("diagnostics", n) for n in ("HistoricalSousTheme", "HistoricalDifficulte")],
     )
+    settle_constraints(schema_editor)
 
 
 def backward(apps, schema_editor):
     unlink_deletions(apps, historical(apps))
     unlink_imports(apps, historical(apps))
+    settle_constraints(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -95,13 +92,9 @@ class Migration(migrations.Migration):
             },
         ),
         *(
-            migrations.AddField(model_name=name, name=field, field=link_field(to, label))
+            operation
             for name in HISTORICAL
-            for field, to, label in (
-                ("import_source", "diagnostics.import", "écrite par l'import"),
-                ("annulation_de", "diagnostics.import", "écrite par l'annulation de l'import"),
-                ("suppression", "diagnostics.suppression", "supprimée avec"),
-            )
+            for operation in link_fields(name, f"diagnostics_{name}")
         ),
         migrations.RunPython(forward, backward, elidable=False),
     ]

@@ -8,13 +8,51 @@ the parent (a parent never changes diagnostic), so that the history of what was 
 since is found by its diagnostic too.
 """
 
+import django.db.models.deletion
+from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
+
+
+def diagnostic_field(null):
+    """`InDiagnostic.diagnostic`; null while the migration fills it."""
+    return models.ForeignKey(
+        editable=False,
+        null=null,
+        on_delete=django.db.models.deletion.CASCADE,
+        related_name="%(class)ss",
+        to="diagnostics.diagnostic",
+        verbose_name="diagnostic",
+    )
+
+
+def historical_diagnostic_field():
+    """The same column in a history table (as simple_history copies a foreign key)."""
+    return models.ForeignKey(
+        blank=True,
+        db_constraint=False,
+        editable=False,
+        null=True,
+        on_delete=django.db.models.deletion.DO_NOTHING,
+        related_name="+",
+        to="diagnostics.diagnostic",
+        verbose_name="diagnostic",
+    )
 
 
 def _diagnostic_of(model, pk_field, outer):
     rows = model.objects.filter(**{pk_field: OuterRef(outer)}).exclude(diagnostic_id=None)
     return Subquery(rows.order_by().values("diagnostic_id")[:1])
+
+
+def settle_constraints(schema_editor):
+    """Check now the foreign keys that the data changes of a migration left to check at
+    commit: PostgreSQL refuses to change a table's schema (its indexes) while such checks
+    are pending on it ("pending trigger events")."""
+    if schema_editor.connection.vendor == "postgresql":
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def fill_level(model, historical, parent, parent_historical, parent_field):

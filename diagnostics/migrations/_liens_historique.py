@@ -14,6 +14,8 @@ Going back writes the old reasons again from the columns.
 
 import re
 
+import django.db.models.deletion
+from django.db import migrations, models
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -25,6 +27,47 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Left, Length, Substr
+
+
+def link_fields(model_name, table):
+    """The operations adding `HistoryLinks` to one history table: the three columns, and
+    the partial index of `suppression` (on the rows that have one: the rows an import
+    writes cost no index for it)."""
+    index = f"{table}_suppression_idx"
+    return [
+        *(
+            migrations.AddField(
+                model_name=model_name,
+                name=name,
+                field=models.ForeignKey(
+                    blank=True,
+                    db_constraint=False,
+                    db_index=indexed,
+                    null=True,
+                    on_delete=django.db.models.deletion.DO_NOTHING,
+                    related_name="+",
+                    to=to,
+                    verbose_name=label,
+                ),
+            )
+            for name, to, label, indexed in (
+                ("import_source", "diagnostics.import", "écrite par l'import", True),
+                (
+                    "annulation_de",
+                    "diagnostics.import",
+                    "écrite par l'annulation de l'import",
+                    False,
+                ),
+                ("suppression", "diagnostics.suppression", "supprimée avec", False),
+            )
+        ),
+        migrations.RunSQL(
+            f'CREATE INDEX "{index}" ON "{table}" ("suppression_id") '
+            'WHERE "suppression_id" IS NOT NULL',
+            f'DROP INDEX IF EXISTS "{index}"',
+        ),
+    ]
+
 
 REASON_MAX_LENGTH = 100
 IMPORT_PREFIX, UNDO_PREFIX = "import:", "annulation:import:"

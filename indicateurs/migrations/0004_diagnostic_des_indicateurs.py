@@ -1,9 +1,14 @@
 """Every indicator carries its diagnostic, as the difficultés do (diagnostics 0008)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
-from diagnostics.migrations._diagnostic_des_elements import composite_foreign_keys, fill_items
+from diagnostics.migrations._diagnostic_des_elements import (
+    composite_foreign_keys,
+    diagnostic_field,
+    fill_items,
+    historical_diagnostic_field,
+    settle_constraints,
+)
 
 PARENTS = [
     ("indicateurs_indicateur_meme_diagnostic_que_son_theme", "theme_id", "diagnostics_theme"),
@@ -27,17 +32,7 @@ def fill(apps, schema_editor):
         model("SousTheme"),
         model("HistoricalSousTheme"),
     )
-
-
-def diagnostic_field(null):
-    return models.ForeignKey(
-        editable=False,
-        null=null,
-        on_delete=django.db.models.deletion.CASCADE,
-        related_name="%(class)ss",
-        to="diagnostics.diagnostic",
-        verbose_name="diagnostic",
-    )
+    settle_constraints(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -53,16 +48,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicalindicateur",
             name="diagnostic",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="diagnostics.diagnostic",
-                verbose_name="diagnostic",
-            ),
+            field=historical_diagnostic_field(),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=False),
         migrations.AlterField(

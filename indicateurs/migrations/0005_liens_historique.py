@@ -1,29 +1,18 @@
 """History links become columns for the indicators and their measures, as for the rest of
 the diagnostic (diagnostics 0009)."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
+from diagnostics.migrations._diagnostic_des_elements import settle_constraints
 from diagnostics.migrations._liens_historique import (
     link_deletions,
+    link_fields,
     link_imports,
     unlink_deletions,
     unlink_imports,
 )
 
 HISTORICAL = ["historicalindicateur", "historicalmesure"]
-
-
-def link_field(to, verbose_name):
-    return models.ForeignKey(
-        blank=True,
-        db_constraint=False,
-        null=True,
-        on_delete=django.db.models.deletion.DO_NOTHING,
-        related_name="+",
-        to=to,
-        verbose_name=verbose_name,
-    )
 
 
 def historical(apps):
@@ -33,11 +22,13 @@ def historical(apps):
 def forward(apps, schema_editor):
     link_imports(apps, historical(apps))
     link_deletions(apps, historical(apps))
+    settle_constraints(schema_editor)
 
 
 def backward(apps, schema_editor):
     unlink_deletions(apps, historical(apps))
     unlink_imports(apps, historical(apps))
+    settle_constraints(schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -48,13 +39,9 @@ class Migration(migrations.Migration):
 
     operations = [
         *(
-            migrations.AddField(model_name=name, name=field, field=link_field(to, label))
+            operation
             for name in HISTORICAL
-            for field, to, label in (
-                ("import_source", "diagnostics.import", "écrite par l'import"),
-                ("annulation_de", "diagnostics.import", "écrite par l'annulation de l'import"),
-                ("suppression", "diagnostics.suppression", "supprimée avec"),
-            )
+            for operation in link_fields(name, f"indicateurs_{name}")
         ),
         migrations.RunPython(forward, backward, elidable=False),
     ]

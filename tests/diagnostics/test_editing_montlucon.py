@@ -3,15 +3,13 @@ admin: the lead-in "Il serait intéressant d'inciter : …", split by the import
 items, becomes its two real difficulties; items move; quartiers are tagged. Every step
 shows in the history and can be undone."""
 
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
 from diagnostics.models import Difficulte, Quartier, SousTheme
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 LEAD_IN = "Il serait intéressant d'inciter :"
 ECOGESTES = (
     "à des actions de sensibilisation des habitants aux écogestes dans le logement dans le "

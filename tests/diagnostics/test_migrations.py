@@ -46,6 +46,9 @@ class OldDatabase:
     def __init__(self, apps):
         self.apps = apps
         self.now = timezone.now()
+        # Who made the changes: history rows pointing to an account, as in a real database
+        # (their foreign keys are then checked at commit).
+        self.user = apps.get_model("auth", "User").objects.create(username="ancienne.version")
 
     def model(self, label):
         return self.apps.get_model(*label.split("."))
@@ -68,6 +71,7 @@ class OldDatabase:
             history_date=self.now,
             history_type=history_type,
             history_change_reason=reason,
+            history_user_id=self.user.pk,
         )
 
 

@@ -2,7 +2,6 @@
 "Dernières modifications" page of a diagnostic, and the history written by an import."""
 
 import datetime
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -14,6 +13,7 @@ from diagnostics.history import reading as history
 from diagnostics.imports import import_source_table
 from diagnostics.models import Difficulte, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.models import Indicateur
+from tests.conftest import SEED
 from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
@@ -22,8 +22,6 @@ from tests.factories import (
     SousThemeFactory,
     ThemeFactory,
 )
-
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "diagnostic-montlucon.tsv"
 
 
 def text(response):

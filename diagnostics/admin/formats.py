@@ -15,6 +15,7 @@ from diagnostics.exports import (
     workbook_bytes,
     write_workbook,
 )
+from diagnostics.imports.formats import UnreadableFile, check_archive
 
 # Formats of the admin's flat imports and exports -------------------------------------------
 #
@@ -77,11 +78,8 @@ class SafeXLSX(base_formats.XLSX):
 
 
 def _check_workbook(content):
-    # Imported here: the importers import this module.
-    from diagnostics.imports.formats import UnreadableFile, _check_archive
-
     try:
-        _check_archive(content)
+        check_archive(content)
     except UnreadableFile as error:
         raise ValueError(error.message) from error
 

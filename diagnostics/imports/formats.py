@@ -193,7 +193,7 @@ def read_xlsx(content, *, max_size=None, max_rows=None, merged_cells=True):
 
     With `merged_cells=False`, python-calamine reads them (merged cells left empty).
     """
-    _check_archive(content, max_size)
+    check_archive(content, max_size)
     if not merged_cells:
         return _calamine_tables(content, max_rows)
     _check_worksheets(content, max_rows)
@@ -248,7 +248,7 @@ def _calamine_table(workbook, index, max_rows):
     ]
 
 
-def _check_archive(content, max_size=None):
+def check_archive(content, max_size=None):
     """Refuse a decompression bomb from the archive's directory, before unpacking anything.
 
     The sizes checked are those the archive declares: Python's zipfile never inflates a
@@ -291,7 +291,7 @@ def _check_worksheets(content, max_rows=None):
 
     openpyxl creates an object for every cell of a merged range: one range over a whole
     sheet, a few bytes of XML, would take billions. The XML is scanned by chunks, so
-    this takes little memory whatever the size (already limited by `_check_archive`).
+    this takes little memory whatever the size (already limited by `check_archive`).
     """
     maximum = settings.IMPORT_MAX_MERGED_CELLS
     merged = 0

@@ -49,6 +49,8 @@ from indicateurs.models import Mesure
 
 from .keys import Resolver
 from .reader import Layout, read_measures
+from .resource import MesureResource
+from .rows import CleanMeasure, duplicate_message, is_changed
 from .values import clean_commentaire, clean_source, parse_period, parse_value
 
 # Up to this many values, the import goes through the MesureResource (see the module doc).
@@ -150,31 +152,6 @@ def _count(number, singular, plural):
     return f"{number} {plural if number > 1 else singular}"
 
 
-class CleanMeasure(NamedTuple):
-    """A row resolved: what the measure of its key must hold."""
-
-    line: int
-    indicateur_id: int
-    quartier_id: int | None
-    annee: int
-    type_periode: str
-    numero_periode: int
-    valeur: object  # Decimal or None
-    texte: str
-    source: str | None  # None: keep the measure's
-    commentaire: str | None
-
-    @property
-    def key(self):
-        return (
-            self.indicateur_id,
-            self.quartier_id,
-            self.annee,
-            self.type_periode,
-            self.numero_periode,
-        )
-
-
 def summary(counts):
     """What an import of values did, in a few words ("12 valeurs créées, 3 mises à jour")."""
     created, updated = counts.get("created", 0), counts.get("updated", 0)
@@ -182,10 +159,6 @@ def summary(counts):
         f"{created} valeur{'s' if created > 1 else ''} créée{'s' if created > 1 else ''}, "
         f"{updated} mise{'s' if updated > 1 else ''} à jour"
     )
-
-
-def duplicate_message(first_line):
-    return f"même indicateur, même quartier et même période qu'à la ligne {first_line}."
 
 
 def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, engine=None):
@@ -331,8 +304,6 @@ def row_message(messages):
 
 
 def _import_with_resource(table, resolver, context):
-    from indicateurs.imports.resource import MesureResource
-
     report = context.report
     record = context.create_import_record()
     resource = MesureResource(
@@ -638,20 +609,6 @@ def _existing_measures(indicator_ids):
         for row in rows.iterator(chunk_size=5_000):
             existing[row[:5]] = _Existing(*row[5:])
     return existing
-
-
-def is_changed(old, measure):
-    """True when importing `measure` over the existing measure `old` changes something.
-
-    An imported value over a demonstration one (`fictive`) always changes it: it becomes real.
-    """
-    return (
-        old.valeur != measure.valeur
-        or old.texte != measure.texte
-        or (measure.source is not None and old.source != measure.source)
-        or (measure.commentaire is not None and old.commentaire != measure.commentaire)
-        or old.fictive
-    )
 
 
 def apply_change(instance, measure, user):

@@ -16,7 +16,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from diagnostics.models import import_change_reason, link_history
 from indicateurs.imports.keys import TERRITOIRE, Resolver
-from indicateurs.imports.measures import duplicate_message, is_changed
+from indicateurs.imports.rows import duplicate_message, is_changed
 from indicateurs.imports.values import (
     clean_commentaire,
     clean_source,

@@ -45,7 +45,7 @@ def decimal_field(label, required=False, help_text=""):
     )
 
 
-def resume_des_erreurs(*forms):
+def error_summary(*forms):
     """[(label, message, id of the field)] of every error of these forms, for the summary
     at the top of the page (the id is "" for an error of the whole form)."""
     summary = []
@@ -70,8 +70,8 @@ class VersionMixin(forms.Form):
             "Le formulaire est incomplet : rechargez la page et recommencez."
         )
 
-    def resume_des_erreurs(self):
-        return resume_des_erreurs(self)
+    def error_summary(self):
+        return error_summary(self)
 
 
 class IndicateurForm(VersionMixin, forms.ModelForm):
@@ -232,10 +232,10 @@ class SaisieForm:
         self.mesures = []
         self.non_field_errors = []
 
-    def resume_des_erreurs(self):
+    def error_summary(self):
         summary = [("", message, "") for message in self.non_field_errors]
         summary += [("", message, "") for message in self.valeurs.non_form_errors()]
-        return summary + resume_des_erreurs(self.periode, *self.valeurs)
+        return summary + error_summary(self.periode, *self.valeurs)
 
     def is_valid(self):
         periode_ok = self.periode.is_valid()

@@ -200,7 +200,7 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
 # History and undo ---------------------------------------------------------------------------
 
 
-def resultat(import_record):
+def result_of(import_record):
     """The counts of an import, in a few words ("109 éléments créés")."""
     nature = natures.get(import_record.nature)
     return nature.summary(import_record.compte_rendu.get("counts", {})) if nature else ""
@@ -221,7 +221,7 @@ class ImportListView(AdministrateurRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for record in context["imports"]:
-            record.resultat = resultat(record)
+            record.resultat = result_of(record)
             record.nombre_avertissements = len(record.compte_rendu.get("warnings", []))
         return context
 
@@ -236,7 +236,7 @@ class ImportRecordMixin(AdministrateurRequiredMixin):
     def get_context_data(self, **kwargs):
         record = self.object
         return super().get_context_data(
-            resultat=resultat(record),
+            resultat=result_of(record),
             avertissements=record.compte_rendu.get("warnings", []),
             **kwargs,
         )

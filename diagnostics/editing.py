@@ -33,7 +33,6 @@ from .models import (
     CelluleSource,
     Diagnostic,
     Element,
-    Pilier,
     SousTheme,
     Suppression,
     Theme,
@@ -93,22 +92,23 @@ def integrity_as_validation_error(operation):
 
 # The hierarchy ----------------------------------------------------------------------------
 
-# model -> (parent model, foreign key attname); an item's parent is its sous-thème or thème.
-PARENTS = {
-    Pilier: (Diagnostic, "diagnostic_id"),
-    Theme: (Pilier, "pilier_id"),
-    SousTheme: (Theme, "theme_id"),
-}
-
 # Fields a person never sets (the rest is restored from a version).
 TECHNICAL_FIELDS = {"id", "cle", "version", "created_at", "updated_at", "position"}
+
+
+def _level_parent(obj):
+    """(parent model, foreign key attname) of a level: the level above it (its kind's
+    `parent`), or the diagnostic for a pilier."""
+    parent = kinds.of(obj).parent
+    model = Diagnostic if parent == "diagnostic" else kinds.get(parent).model
+    return model, f"{parent}_id"
 
 
 def parent_key(obj):
     """(parent model, parent pk) of a level or an item."""
     if isinstance(obj, Element):
         return (SousTheme, obj.sous_theme_id) if obj.sous_theme_id else (Theme, obj.theme_id)
-    model, attname = PARENTS[type(obj)]
+    model, attname = _level_parent(obj)
     return model, getattr(obj, attname)
 
 
@@ -116,7 +116,7 @@ def sibling_filter(obj):
     """The lookup of the objects ordered together with `obj` (same kind, same parent)."""
     if isinstance(obj, Element):
         return {"theme_id": obj.theme_id, "sous_theme_id": obj.sous_theme_id}
-    _, attname = PARENTS[type(obj)]
+    _, attname = _level_parent(obj)
     return {attname: getattr(obj, attname)}
 
 

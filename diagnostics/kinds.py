@@ -181,10 +181,6 @@ def by_slug(slug):
     return next((kind for kind in structure() if kind.slug == slug), None)
 
 
-def by_colonne(colonne):
-    return next((kind for kind in source_table() if kind.colonne == colonne), None)
-
-
 def children(kind):
     """[(child kind, foreign key attname)]: what hangs directly from an object of `kind`
     (and goes with it when it is deleted). An item hangs from a sous-thème, or from a

@@ -37,6 +37,16 @@ def records_in_diagnostic(model, diagnostic):
     return history_model(model).objects.filter(diagnostic_id=diagnostic.pk)
 
 
+def last_change(model, pk):
+    """(who, when) of the latest history row of an object ("une autre personne", None when
+    it has none)."""
+    record = history_model(model).objects.filter(id=pk).select_related("history_user")
+    record = record.order_by("-history_id").first()
+    if record is None:
+        return "une autre personne", None
+    return record_author(record), record.history_date
+
+
 def author(first_name, last_name, username):
     full = f"{first_name or ''} {last_name or ''}".strip()
     return full or username or "Auteur inconnu"

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from .. import kinds
 from ..editing import (
-    PARENTS,
     DeleteSummary,
     check_unique,
     copied_fields,
@@ -136,11 +135,8 @@ def _restore_one(record, user):
     obj.version = (record.version or 0) + 1
     obj._state.adding = True
     _check_references(obj)
-    if parent := PARENTS.get(model):
-        lock(parent[0], getattr(obj, parent[1]))
-    elif issubclass(model, Element):
-        lock(*parent_key(obj))
     if isinstance(obj, NamedNode | Element):
+        lock(*parent_key(obj))
         check_unique(obj, field="__all__")
     quartiers = None
     if issubclass(model, Element):

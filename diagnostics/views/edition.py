@@ -178,20 +178,6 @@ class SousThemeMixin(EditorMixin):
 # Forms --------------------------------------------------------------------------------
 
 
-def last_change(model, pk):
-    """(who, when) of the latest history row of an object."""
-    record = (
-        history.history_model(model)
-        .objects.filter(id=pk)
-        .select_related("history_user")
-        .order_by("-history_id")
-        .first()
-    )
-    if record is None:
-        return "une autre personne", None
-    return history.record_author(record), record.history_date
-
-
 class EditFormView(FormView):
     """A form that performs one operation of `diagnostics.editing`.
 
@@ -245,7 +231,7 @@ class EditFormView(FormView):
 
     def stale_response(self, form, stale):
         """The form again, with the other person's values and the current version."""
-        par, le = last_change(stale.model, stale.pk)
+        par, le = history.last_change(stale.model, stale.pk)
         context = {"supprime_par": (par, le)} if stale.current is None else {}
         if stale.current is not None:
             form.show_stale(stale.current, par, le)
@@ -447,7 +433,7 @@ class ElementMergeView(ElementMixin, EditFormView):
         kwargs = {**self.get_form_kwargs(), "data": data}
         form = self.get_form_class()(**kwargs)
         form.is_valid()
-        par, _ = last_change(stale.model, stale.pk)
+        par, _ = history.last_change(stale.model, stale.pk)
         if stale.current is None:
             message = f"Un des éléments cochés a été supprimé entre-temps par {par}."
         else:

@@ -16,7 +16,7 @@ from ..history import reading as history
 from ..history import restore
 from ..history.filters import ModificationsFilterSet
 from ..models import Pilier, SousTheme, Theme
-from .edition import EditFormView, EditorMixin, PilierMixin, last_change
+from .edition import EditFormView, EditorMixin, PilierMixin
 from .lists import query_string_without_page
 
 # History ------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class RestoreView(EditorMixin, EditFormView):
             "nouveau.",
         )
         if stale.current is not None:
-            form.show_stale(stale.current, *last_change(stale.model, stale.pk))
+            form.show_stale(stale.current, *history.last_change(stale.model, stale.pk))
         self.load_records()
         return self.render_to_response(self.get_context_data(form=form))
 

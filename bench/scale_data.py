@@ -578,6 +578,7 @@ class Item:
     position: int
     quartiers: list  # indexes in the plan's quartiers
     informations: dict = field(default_factory=dict)  # indicators only
+    reperes: list = field(default_factory=list)  # [(nature, year, value)] of the territory
     series: list = field(default_factory=list)  # indicators: [(quartier index or None, values)]
     modele: ModeleIndicateur | None = None  # indicators only
     variante: str = ""
@@ -604,7 +605,8 @@ class Plan:
 
     @property
     def mesures(self):
-        return sum(len(values) for item in self.indicateurs for _, values in item.series)
+        values = sum(len(values) for item in self.indicateurs for _, values in item.series)
+        return values + sum(len(item.reperes) for item in self.indicateurs)
 
 
 Colonne = CelluleSource.Colonne
@@ -824,7 +826,7 @@ def _plan_measures(plan, rng):
                 for index in [TERRITOIRE, *range(len(plan.quartiers))]
             ]
             item.series = series
-            item.informations = _informations(modele, None, None)
+            item.informations = _informations(modele)
             continue
         toward = {HAUSSE: 1, BAISSE: -1}.get(modele.sens, 0)
         by_quartier = []
@@ -857,9 +859,11 @@ def _plan_measures(plan, rng):
             HAUSSE: reference * rng.uniform(1.1, 1.3),
             BAISSE: reference * rng.uniform(0.7, 0.9),
         }.get(modele.sens, reference)
-        item.informations = _informations(
-            modele, _number(reference, decimals), _number(target, decimals)
-        )
+        item.informations = _informations(modele)
+        item.reperes = [
+            ("reference", ANNEES[0], _number(reference, decimals)),
+            ("cible", ANNEE_CIBLE, _number(target, decimals)),
+        ]
         item.series = [(TERRITOIRE, [_number(value, decimals) for value in territory])] + [
             (index, [_number(value, decimals) for value in values])
             for index, values in enumerate(by_quartier)
@@ -871,7 +875,7 @@ def _number(value, decimals):
     return str(round(value)) if decimals == 0 else f"{value:.{decimals}f}"
 
 
-def _informations(modele, reference, target):
+def _informations(modele):
     quantitatif = modele.nature != QUALITATIF
     lower = modele.libelle[0].lower() + modele.libelle[1:]
     if modele.nature == TAUX:
@@ -894,11 +898,9 @@ def _informations(modele, reference, target):
         "source_donnees": modele.source,
         "periodicite": Indicateur.Periodicite.ANNUELLE,
         "sens_souhaite": modele.sens,
-        "valeur_reference": reference,
-        "annee_reference": ANNEES[0] if quantitatif else None,
-        "valeur_cible": target,
-        "annee_cible": ANNEE_CIBLE if quantitatif else None,
+        "taux": False,  # rates are given as values, without their terms
         "compte_des_personnes": modele.personnes,
+        "seuil_secret": None,
     }
 
 
@@ -968,7 +970,8 @@ COLUMNS = {
         (
             Mesure,
             "created_at updated_at version indicateur_id annee type_periode numero_periode "
-            "quartier_id valeur texte source commentaire saisi_par_id fictive",
+            "quartier_id valeur texte source commentaire saisi_par_id fictive nature "
+            "territoire_id numerateur denominateur",
         ),
     )
 }
@@ -1468,8 +1471,17 @@ def _measure_rows(rows, item, indicateur, quartiers, stamp):
                     "",
                     None,
                     True,
+                    "valeur",
+                    None,
+                    None,
+                    None,
                 )
             )
+    for nature, annee, value in item.reperes:
+        rows.append(
+            (stamp, stamp, 1, indicateur, annee, "annee", 0, None, value, "", SOURCE, "", None)
+            + (True, nature, None, None, None)
+        )
 
 
 def _measures_file(plan):

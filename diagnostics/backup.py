@@ -7,15 +7,19 @@ deleted things included. `restore(document)` writes it back, with the same numbe
 keys), texts and dates, into a database that does not hold it (an empty one, or the same
 one after the diagnostic was deleted); all or nothing.
 
-Two kinds of things are referred to rather than owned:
+Three kinds of things are referred to rather than owned:
 - quartiers (QPV), by their code: created when missing, kept as they are when present;
+- the other référentiels shared by every diagnostic that an app registers
+  (`register_referentiel`: the comparison territories of the indicators), by their
+  natural key, the same way;
 - user accounts (who imported, who changed what), by their username: created when missing,
   inactive, without password nor role (the backup holds no password), for an administrator
   to reactivate; kept as they are when present.
 
 The document: {"format", "version", "date", "diagnostic": {"slug", "titre"}, "comptes",
-"quartiers", "objets"}, "objets" in Django's serialization format ("python", natural keys
-for users and quartiers), in an order where every object comes after what it refers to.
+"quartiers", "referentiels" (absent from older backups), "objets"}, "objets" in Django's
+serialization format ("python", natural keys for users, quartiers and référentiels), in an
+order where every object comes after what it refers to.
 """
 
 import datetime
@@ -62,6 +66,18 @@ def owned():
 
 
 REFERENCED = [Quartier, get_user_model()]
+# {section of the document: (model, fields written)}: see `register_referentiel`.
+REFERENTIELS = {}
+
+
+def register_referentiel(section, model, fields):
+    """Declare a référentiel shared by every diagnostic that owned rows point to (an
+    app's `ready()`): a backup writes the rows referred to (`fields`, the first being the
+    natural key), a restoration creates those missing and keeps those present."""
+    REFERENTIELS[section] = (model, tuple(fields))
+    if model not in REFERENCED:
+        REFERENCED.append(model)
+
 # Models of the diagnostic's apps that a backup leaves out, by label, with the reason.
 LEFT_OUT = {
     "diagnostics.ImportEnAttente": "un fichier déposé en attente de confirmation, éphémère",
@@ -83,6 +99,7 @@ class RestoreReport:
     counts: dict[str, int] = field(default_factory=dict)  # by verbose_name_plural
     created_quartiers: list[str] = field(default_factory=list)
     created_accounts: list[str] = field(default_factory=list)
+    created_referentiels: list[str] = field(default_factory=list)
 
     def count(self, model):
         name = model._meta.verbose_name_plural if model in {m for m, _ in owned()} else HISTORY
@@ -93,6 +110,8 @@ class RestoreReport:
         lines += [f"{name.capitalize()} : {count}" for name, count in self.counts.items() if count]
         if self.created_quartiers:
             lines.append("Quartiers créés : " + ", ".join(self.created_quartiers))
+        if self.created_referentiels:
+            lines.append("Référentiels complétés : " + ", ".join(self.created_referentiels))
         if self.created_accounts:
             lines.append(
                 "Comptes recréés, inactifs et sans mot de passe ni rôle (à réactiver par un "
@@ -196,6 +215,14 @@ def backup(diagnostic):
             {"code": q.code, "nom": q.nom, "communes": q.communes}
             for q in quartiers.order_by("code")
         ],
+        "referentiels": {
+            section: list(
+                model.objects.filter(pk__in=_referenced_ids(querysets, model))
+                .order_by(fields[0])
+                .values(*fields)
+            )
+            for section, (model, fields) in REFERENTIELS.items()
+        },
         "objets": objets,
     }
 
@@ -277,6 +304,19 @@ def _restore_references(document, report):
         )
         if created:
             report.created_quartiers.append(quartier["code"])
+    for section, rows in (document.get("referentiels") or {}).items():
+        if section not in REFERENTIELS or not isinstance(rows, list):
+            raise BackupError(f"Sauvegarde abîmée : référentiel « {section} » inconnu.")
+        model, fields = REFERENTIELS[section]
+        key = fields[0]
+        for row in rows:
+            if not isinstance(row, dict) or not row.get(key):
+                raise BackupError(f"Sauvegarde abîmée : une ligne de « {section} » est vide.")
+            values = {name: row.get(name) for name in fields[1:] if name in row}
+            obj, created = model.objects.get_or_create(**{key: row[key]}, defaults=values)
+            if created:
+                obj.full_clean()
+                report.created_referentiels.append(f"{obj} ({row[key]})")
     for account in document["comptes"]:
         username = account["username"]
         if User.objects.filter(**{User.USERNAME_FIELD: username}).exists():

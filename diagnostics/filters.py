@@ -151,7 +151,7 @@ class LoadedModelChoiceField(ModelChoiceField):
         for obj in self.objects:
             if str(getattr(obj, key)) == str(value):
                 return obj
-        if not self.complete:
+        if not self.complete and "\x00" not in str(value):  # PostgreSQL refuses NUL
             try:
                 obj = self.queryset.filter(**{key: value}).first()
             except (ValueError, TypeError, ValidationError):
@@ -164,6 +164,15 @@ class LoadedModelChoiceField(ModelChoiceField):
 
 class LoadedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = LoadedModelChoiceField
+
+
+# The URL parameter `perimetre` of the quartier filter: by default an item that names no
+# quartier is kept too, since it concerns the whole territory, the quartier included.
+QUARTIER_ET_TERRITOIRE, QUARTIER_SEULEMENT = "quartier-et-territoire", "quartier-seulement"
+PERIMETRES = (
+    (QUARTIER_ET_TERRITOIRE, "Ce quartier et l'ensemble du territoire"),
+    (QUARTIER_SEULEMENT, "Ce quartier seulement"),
+)
 
 
 def in_diagnostic_order(queryset):
@@ -233,11 +242,18 @@ class ElementFilterSet(django_filters.FilterSet):
     )
     quartier = LoadedModelChoiceFilter(
         label="Quartier prioritaire",
-        field_name="quartiers",
-        lookup_expr="exact",
+        method="filter_quartier",
         to_field_name="code",
         queryset=Quartier.objects.none(),
         empty_label="Tous les quartiers",
+        help_text="Un élément rattaché à aucun quartier concerne l'ensemble du territoire.",
+    )
+    perimetre = django_filters.ChoiceFilter(
+        label="Périmètre",
+        choices=PERIMETRES,
+        method="keep_all",  # read by filter_quartier
+        empty_label=None,  # the first choice is the default
+        help_text="Quand un quartier est choisi.",
     )
     q = django_filters.CharFilter(
         label="Mots du libellé",
@@ -352,6 +368,19 @@ class ElementFilterSet(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, text):
         return search.matching(queryset, "libelle", text)
+
+    def filter_quartier(self, queryset, name, quartier):
+        """The items tagged with the quartier and, unless `perimetre` asks for the quartier
+        only, those tagged with no quartier at all: they concern the whole territory."""
+        tags = queryset.model.quartiers.through.objects
+        item = queryset.model.quartiers.field.m2m_field_name()
+        tagged = Exists(tags.filter(**{item: OuterRef("pk")}, quartier=quartier))
+        if self.form.cleaned_data.get("perimetre") == QUARTIER_SEULEMENT:
+            return queryset.filter(tagged)
+        return queryset.filter(tagged | ~Exists(tags.filter(**{item: OuterRef("pk")})))
+
+    def keep_all(self, queryset, name, value):
+        return queryset
 
 
 def parent_has_filter(kind):

@@ -75,10 +75,12 @@ def url_maker(name, slug):
 
 def attach_links(elements):
     """Sets on each item of a list the links of its place: `url_pilier`, `url_sous_theme`
-    and `url_source` ("" when it has no sous-thème or no source cell). Items come with
-    the columns of their place (diagnostics.views.LIST_COLUMNS); one reverse per
-    diagnostic and kind of link."""
+    and `url_source` ("" when it has no sous-thème or no source cell), and `url`, its own
+    page ("" when its kind has none, `Kind.detail_url_name`). Items come with the columns
+    of their place (diagnostics.views.LIST_COLUMNS); one reverse per diagnostic and kind
+    of link, no query."""
     makers = {}
+    detail_url_names = {kind.model: kind.detail_url_name for kind in kinds.items()}
 
     def url(name, slug, arg):
         if (name, slug) not in makers:
@@ -96,6 +98,8 @@ def attach_links(elements):
         element.url_source = (
             url("diagnostics:source", slug, element.source_id) if element.source_id else ""
         )
+        detail_url_name = detail_url_names.get(type(element), "")
+        element.url = url(detail_url_name, slug, element.pk) if detail_url_name else ""
 
 
 def load_elements(querysets, diagnostic, user, sources=False):

@@ -6,16 +6,19 @@ class IndicateursConfig(AppConfig):
     verbose_name = "Indicateurs"
 
     def ready(self):
-        from diagnostics import kinds
+        from diagnostics import backup, kinds
         from diagnostics.imports import natures
         from diagnostics.models import Import
 
         from .imports import import_measures
         from .imports.measures import summary
         from .imports.source_table import IndicateurResource
-        from .models import Indicateur, Mesure, mesure_detail_sql
+        from .models import Indicateur, Mesure, TerritoireComparaison, mesure_detail_sql
         from .tableau import attach_latest_mesures
 
+        backup.register_referentiel(
+            "territoires_comparaison", TerritoireComparaison, ("code", "nom", "echelon")
+        )
         kinds.register(
             kinds.Kind(
                 key="indicateur",

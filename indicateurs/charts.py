@@ -22,8 +22,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from . import secret
-from .models import periode_cle
-from .tableau import serie_key, serie_label
+from .models import Mesure, TerritoireComparaison, periode_cle
+from .tableau import comparable, latest_of, serie_key, serie_label
 
 # Colours: at least 4.5:1 against white. Dash patterns and markers differ too.
 COULEURS = ("#0b5e6b", "#a4161a", "#5b3a9e", "#7a4f00", "#1e5130", "#1f4e9e", "#7a1f5c")
@@ -44,6 +44,7 @@ MARGE_GAUCHE, MARGE_DROITE, MARGE_HAUT = 72, 24, 24
 HAUTEUR_TRACE = 280
 HAUTEUR_AXE_X = 44
 LEGENDE_COLONNES, LEGENDE_LIGNE = 3, 24
+TAILLE_TEXTE = 14  # the font size of every label, in units of the drawing
 CARACTERE = 7.8  # average width of a character at 14px, to space the period labels
 
 
@@ -53,28 +54,49 @@ CARACTERE = 7.8  # average width of a character at 14px, to space the period lab
 @dataclass
 class Point:
     mesure: object
-    texte: str  # the value as the user may see it, without its unit ("12,5", "< 5")
+    texte: str  # the value as the user may see it, without its unit ("12,5", "secret")
     masque: bool
 
 
 @dataclass
 class Serie:
-    quartier: object  # a Quartier, or None for the whole territory
+    lieu: object  # a Quartier, a TerritoireComparaison, or None for the whole territory
     points: dict = field(default_factory=dict)  # periode_cle -> Point
 
     @property
     def libelle(self):
-        return serie_label(self.quartier)
+        return serie_label(self.lieu)
+
+    @property
+    def comparaison(self):
+        return isinstance(self.lieu, TerritoireComparaison)
+
+
+@dataclass
+class Repere:
+    """A horizontal line of the chart: the territory's reference or target."""
+
+    valeur: object
+    libelle: str
+    couleur: str
+    tirets: str
 
 
 @dataclass
 class Donnees:
-    """The numeric measures of an indicator, by series and period, as one user sees them."""
+    """The observed numeric values of an indicator, by series and period, as one user
+    sees them: the territory, each quartier, each comparison territory."""
 
     indicateur: object
     periodes: list  # [(periode_cle, libellé)], oldest first
     series: list  # [Serie], territory first
     masques: int  # how many values the secret statistique hides from this user
+    reperes: list = field(default_factory=list)  # [Repere]
+    kinds: set = field(default_factory=set)  # the kinds of period of its series
+
+    def shows(self, mesure):
+        """Whether an observed value belongs to the series (its kind of period)."""
+        return mesure.type_periode in self.kinds
 
     def rangees(self):
         """[(libellé de la période, [Point or None for each series])], oldest first."""
@@ -88,32 +110,48 @@ class Donnees:
         return any(p.mesure.fictive for s in self.series for p in s.points.values())
 
 
-def chart_data(indicateur, mesures, user):
-    """The numeric measures (`valeur` set) of an indicator, for the chart and its table."""
+def chart_data(indicateur, mesures, hidden):
+    """The observed numeric values (`valeur` set) of an indicator in its kind of period,
+    for the chart and its table, and the territory's reference and target as lines.
+    `hidden`: the `secret.Secret` of these measures for the user."""
     series, periodes, masques = {}, {}, 0
-    for mesure in mesures:
-        if mesure.valeur is None:
+    observed = [m for m in mesures if m.nature == Mesure.Nature.VALEUR and m.valeur is not None]
+    kinds = {m.type_periode for m in comparable(observed, indicateur)}
+    reperes = []
+    for nature, couleur, tirets, nom in (
+        (Mesure.Nature.REFERENCE, "#4b5563", "6 4", "Référence ({})"),
+        (Mesure.Nature.CIBLE, "#1c2430", "2 4", "Cible {}"),
+    ):
+        found = [m for m in mesures if m.nature == nature and m.quartier_id is None]
+        repere = latest_of(found)
+        if repere is not None and not hidden.hides(repere) and repere.valeur is not None:
+            libelle = f"{nom.format(repere.periode_libelle)} : {hidden.show(repere)}"
+            reperes.append(Repere(repere.valeur, libelle, couleur, tirets))
+    for mesure in observed:
+        if mesure.type_periode not in kinds:
             continue
-        key = serie_key(mesure.quartier)
-        serie = series.setdefault(key, Serie(mesure.quartier))
+        lieu = mesure.lieu
+        key = serie_key(lieu)
+        serie = series.setdefault(key, Serie(lieu))
         cle = periode_cle(mesure.annee, mesure.type_periode, mesure.numero_periode)
         periodes[cle] = mesure.periode_libelle
-        masque = secret.is_masked(mesure.valeur, indicateur, user)
+        masque = hidden.hides(mesure)
         masques += masque
-        texte = secret.display_value(mesure, indicateur, user, unit=False)
-        serie.points[cle] = Point(mesure, texte, masque)
+        serie.points[cle] = Point(mesure, hidden.show(mesure, unit=False), masque)
     return Donnees(
         indicateur,
         sorted(periodes.items()),
         [series[key] for key in sorted(series)],
         masques,
+        reperes,
+        kinds,
     )
 
 
 def constats_of(mesures):
     """The written entries (qualitative), latest first, territory before quartiers."""
     entries = [mesure for mesure in mesures if mesure.texte.strip()]
-    entries.sort(key=lambda m: serie_key(m.quartier))
+    entries.sort(key=lambda m: serie_key(m.lieu))
     entries.sort(key=lambda m: m.periode_cle, reverse=True)
     return entries
 
@@ -208,27 +246,33 @@ def _resume(d, indicateur):
     return resume + " Les valeurs figurent dans le tableau qui suit."
 
 
+def _enumeration(noms):
+    """ "A", "A et B", "A, B et C"."""
+    return noms[0] if len(noms) == 1 else f"{', '.join(noms[:-1])} et {noms[-1]}"
+
+
+def chart_title(d):
+    """The visible title of the chart: the indicator's libellé and the series shown."""
+    noms = [serie.libelle for serie in d.series]
+    if not noms:
+        return d.indicateur.libelle
+    return f"{d.indicateur.libelle} — {_enumeration(noms)}"
+
+
 def chart(d, user, ident="graphique"):
     """The SVG chart of these data (a safe string), or "" when no value can be drawn.
 
-    `ident` prefixes the ids of the SVG, unique in the page.
+    `ident` prefixes the ids of the SVG, unique in the page. The SVG is named by the
+    element of id `{ident}-titre` that the page shows above it (`chart_title`), and
+    described by its summary (`<desc>`). Its text is 14 units high in a 680 units wide
+    drawing: the page gives it a minimum width (static/css/indicateurs.css) so that the
+    text never renders smaller than 12 px.
     """
     indicateur = d.indicateur
     visibles = [p.mesure.valeur for s in d.series for p in s.points.values() if not p.masque]
     if not visibles:
         return ""
-    lignes_horizontales = []
-    reference = indicateur.valeur_reference
-    if reference is not None and not secret.is_masked(reference, indicateur, user):
-        annee = f" ({indicateur.annee_reference})" if indicateur.annee_reference else ""
-        texte = secret.display_value(reference, indicateur, user)
-        lignes_horizontales.append((reference, f"Référence{annee} : {texte}", "#4b5563", "6 4"))
-    if indicateur.valeur_cible is not None:
-        annee = f" {indicateur.annee_cible}" if indicateur.annee_cible else ""
-        texte = secret.display_value(indicateur.valeur_cible, indicateur, user, observed=False)
-        lignes_horizontales.append(
-            (indicateur.valeur_cible, f"Cible{annee} : {texte}", "#1c2430", "2 4")
-        )
+    lignes_horizontales = [(r.valeur, r.libelle, r.couleur, r.tirets) for r in d.reperes]
     valeurs = visibles + [valeur for valeur, *_ in lignes_horizontales]
     tick_values = ticks(min(valeurs), max(valeurs))
     bas, haut = tick_values[0], tick_values[-1]
@@ -253,9 +297,10 @@ def chart(d, user, ident="graphique"):
     resume = _resume(d, indicateur)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graphique" role="img"'
-        f' viewBox="0 0 {LARGEUR} {hauteur}" aria-label="{escape(resume)}"'
-        f' font-family="system-ui, sans-serif" font-size="14">',
-        f'<title id="{ident}-titre">{escape(indicateur.libelle)}</title>',
+        f' viewBox="0 0 {LARGEUR} {hauteur}" width="{LARGEUR}" height="{hauteur}"'
+        f' aria-labelledby="{ident}-titre" aria-describedby="{ident}-desc"'
+        f' font-family="system-ui, sans-serif" font-size="{TAILLE_TEXTE}">',
+        f"<title>{escape(chart_title(d))}</title>",
         f'<desc id="{ident}-desc">{escape(resume)}</desc>',
     ]
     # Horizontal grid and the value axis.

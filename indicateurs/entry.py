@@ -11,13 +11,15 @@ libellé is; measures, which hang from an indicator rather than from the hierarc
 written here the same way.
 """
 
+import hashlib
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from diagnostics.editing import StaleEdit, save_versioned
 from diagnostics.models import reason_text
 
-from .models import INFORMATIONS, Indicateur, Mesure
+from .models import INFORMATIONS, PERIODICITE_DE, Indicateur, Mesure
 
 
 class MesureDejaSaisie(Exception):
@@ -51,6 +53,8 @@ def save_mesures(mesures, user=None):
                 mesure.version = 1
                 _write(mesure, user, "Saisie")
                 mesure.save(force_insert=True)
+            if mesures:
+                take_periodicity(mesures[0].indicateur, mesures[0].type_periode, user)
     except IntegrityError as error:
         for mesure in mesures:
             mesure.pk = None
@@ -91,3 +95,99 @@ def incompatible_mesures(indicateur, type_):
     if type_ == Indicateur.Type.QUALITATIF:
         return indicateur.mesures.filter(valeur__isnull=False)
     return Mesure.objects.none()
+
+
+def take_periodicity(indicateur, type_periode, user=None, reason="Saisie"):
+    """An indicator without a periodicity takes the one of its first value (with its
+    history record); one that has one keeps it."""
+    if indicateur.periodicite or type_periode not in PERIODICITE_DE:
+        return
+    indicateur.periodicite = PERIODICITE_DE[type_periode]
+    _write(indicateur, user, reason)
+    indicateur.save(update_fields=["periodicite", "updated_at"])
+
+
+def other_period_mesures(indicateur, type_periode):
+    """Its observed values of another kind of period than `type_periode`."""
+    return indicateur.mesures.filter(nature=Mesure.Nature.VALEUR).exclude(type_periode=type_periode)
+
+
+def rate_incompatible_mesures(indicateur, taux):
+    """The values that would not fit the indicator once it is (`taux`) or is no longer a
+    rate: observed values of its scopes without terms, or any measure with terms."""
+    if taux:
+        return indicateur.mesures.filter(
+            nature=Mesure.Nature.VALEUR, territoire__isnull=True, numerateur__isnull=True
+        )
+    return indicateur.mesures.filter(numerateur__isnull=False)
+
+
+# References and targets ----------------------------------------------------------------
+
+
+def reperes_of(indicateur):
+    """{(quartier id or None, nature): the latest reference or target of that scope}."""
+    found = {}
+    rows = indicateur.mesures.filter(
+        nature__in=(Mesure.Nature.REFERENCE, Mesure.Nature.CIBLE), territoire__isnull=True
+    ).select_related("quartier")
+    for mesure in rows:
+        key = (mesure.quartier_id, mesure.nature)
+        if key not in found or mesure.periode_cle > found[key].periode_cle:
+            found[key] = mesure
+    return found
+
+
+def reperes_state(reperes):
+    """A short fingerprint of the references and targets a page showed (ids and
+    versions): saving refuses when it changed meanwhile."""
+    text = ",".join(f"{m.pk}:{m.version}" for m in sorted(reperes.values(), key=lambda m: m.pk))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@transaction.atomic
+def save_reperes(indicateur, changes, etat_lu, user=None):
+    """Writes the references and targets of every scope at once (ReperesForm.changes:
+    [(quartier or None, nature, valeur or None, annee or None, source or None)]): each
+    replaces the latest of its scope, an empty one removes it. All or nothing; StaleEdit
+    when someone changed them since the page was read. Returns the number of changes."""
+    Indicateur.objects.select_for_update().filter(pk=indicateur.pk).first()
+    existing = reperes_of(indicateur)
+    if reperes_state(existing) != etat_lu:
+        raise StaleEdit(Indicateur, indicateur.pk, indicateur)
+    written = 0
+    for quartier, nature, valeur, annee, source in changes:
+        mesure = existing.get((quartier.pk if quartier else None, nature))
+        if valeur is None:
+            if mesure is not None:
+                _write(mesure, user, "Suppression")
+                mesure.delete()
+                written += 1
+            continue
+        if mesure is None:
+            mesure = Mesure(indicateur=indicateur, quartier=quartier, nature=nature, version=0)
+        elif (
+            mesure.valeur == valeur
+            and mesure.annee == annee
+            and (source is None or mesure.source == source)
+        ):
+            continue
+        if mesure.annee != annee:
+            mesure.annee, mesure.type_periode, mesure.numero_periode = (
+                annee,
+                Mesure.TypePeriode.ANNEE,
+                0,
+            )
+        mesure.valeur = valeur
+        mesure.numerateur = mesure.denominateur = None
+        if source is not None:
+            mesure.source = source
+        mesure.fictive = False
+        mesure.saisi_par = user
+        creation = mesure.pk is None
+        mesure.version += 1
+        mesure.full_clean(exclude=["saisi_par"])
+        _write(mesure, user, "Saisie" if creation else "Modification")
+        mesure.save()
+        written += 1
+    return written

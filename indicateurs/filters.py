@@ -2,12 +2,13 @@
 bord of a diagnostic."""
 
 import django_filters
+from django.db.models import Exists, OuterRef
 
 from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter
 from diagnostics.models import Pilier, Quartier, Theme
 
-from .models import Indicateur
-from .tableau import TERRITOIRE, Statut
+from .models import TERRITOIRE, Indicateur, Mesure, TerritoireComparaison
+from .tableau import Statut
 
 
 class IndicateurFilterSet(ElementFilterSet):
@@ -19,12 +20,15 @@ class TableauFilterSet(django_filters.FilterSet):
     """Filters of the tableau de bord of one diagnostic (`diagnostic=`).
 
     Pilier, thème, source and type filter the indicators in SQL. `quartier` chooses the
-    series the values come from (empty: the whole territory) and `statut` keeps the rows
-    of one status: both are computed in Python from the measures (`indicateurs.tableau`),
-    so their filters leave the queryset as it is and the view applies them.
+    scope the values, references and targets come from (empty: the whole territory),
+    `comparaison` the comparison territory each value is compared with, and `statut` keeps
+    the rows of one status: they are computed in Python from the measures
+    (`indicateurs.tableau`), so their filters leave the queryset as it is and the view
+    applies them.
 
-    The menus cost three queries: the thèmes (with their piliers), the quartiers of the
-    diagnostic, the sources named by its indicators.
+    The menus cost four queries: the thèmes (with their piliers), the quartiers of the
+    diagnostic, the comparison territories its indicators have values for, the sources
+    named by its indicators.
     """
 
     pilier = LoadedModelChoiceFilter(
@@ -47,6 +51,14 @@ class TableauFilterSet(django_filters.FilterSet):
         queryset=Quartier.objects.none(),
         empty_label=TERRITOIRE,
         help_text="L'ensemble du territoire ou un quartier prioritaire.",
+    )
+    comparaison = LoadedModelChoiceFilter(
+        label="Comparer à",
+        method="keep_all",
+        to_field_name="code",
+        queryset=TerritoireComparaison.objects.none(),
+        empty_label="Aucun territoire de comparaison",
+        help_text="L'écart avec ce territoire pour la même période.",
     )
     statut = django_filters.ChoiceFilter(
         label="Statut",
@@ -89,6 +101,11 @@ class TableauFilterSet(django_filters.FilterSet):
         fields["theme"].objects = themes
         self.themes = themes  # with their piliers: the places of the rows (tableau)
         fields["quartier"].queryset = diagnostic.quartiers.order_by("code")
+        fields["comparaison"].queryset = TerritoireComparaison.objects.filter(
+            Exists(
+                Mesure.objects.filter(territoire=OuterRef("pk"), indicateur__diagnostic=diagnostic)
+            )
+        ).order_by("echelon", "nom")
         sources = (
             Indicateur.objects.du_diagnostic(diagnostic)
             .exclude(source_donnees="")

@@ -11,8 +11,16 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import format_html
 
-from .entry import incompatible_mesures
-from .models import INFORMATIONS, YEAR_VALIDATORS, Indicateur, Mesure
+from .entry import incompatible_mesures, other_period_mesures, rate_incompatible_mesures
+from .models import (
+    INFORMATIONS,
+    TYPE_PERIODE_DE,
+    YEAR_VALIDATORS,
+    Indicateur,
+    Mesure,
+    aggregate_rate,
+    period_mismatch_message,
+)
 from .tableau import serie_label
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
@@ -75,10 +83,8 @@ class VersionMixin(forms.Form):
 
 
 class IndicateurForm(VersionMixin, forms.ModelForm):
-    """The information of an indicator (its libellé and place are edited elsewhere)."""
-
-    valeur_reference = decimal_field("Valeur de référence")
-    valeur_cible = decimal_field("Valeur cible")
+    """The information of an indicator (its libellé and place are edited elsewhere; its
+    references and targets by `ReperesForm`)."""
 
     class Meta:
         model = Indicateur
@@ -90,6 +96,10 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
         help_texts = {
             "unite": "Par exemple « % », « personnes », « € ».",
             "sens_souhaite": "Sert à situer la dernière valeur par rapport à la cible.",
+            "periodicite": (
+                "Toutes les valeurs de l'indicateur ont cette périodicité, pour que les "
+                "évolutions comparent des périodes de même nature."
+            ),
             "compte_des_personnes": (
                 "Secret statistique : les valeurs inférieures au seuil sont masquées "
                 "aux partenaires."
@@ -97,12 +107,12 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
         }
 
     FIELDSETS = (
-        ("Nature de l’indicateur", ("type", "unite", "compte_des_personnes")),
-        ("Définition", ("definition", "mode_calcul", "source_donnees", "periodicite")),
         (
-            "Objectif",
-            ("sens_souhaite", "valeur_reference", "annee_reference", "valeur_cible", "annee_cible"),
+            "Nature de l’indicateur",
+            ("type", "unite", "taux", "compte_des_personnes", "seuil_secret"),
         ),
+        ("Définition", ("definition", "mode_calcul", "source_donnees", "periodicite")),
+        ("Objectif", ("sens_souhaite",)),
     )
 
     @property
@@ -111,19 +121,10 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for valeur, annee, nom in (
-            ("valeur_reference", "annee_reference", "référence"),
-            ("valeur_cible", "annee_cible", "cible"),
-        ):
-            if (data.get(valeur) is None) != (data.get(annee) is None) and not (
-                self.has_error(valeur) or self.has_error(annee)
-            ):
-                champ = annee if data.get(annee) is None else valeur
-                self.add_error(
-                    champ, f"Donnez la valeur {nom} et son année ensemble, ou aucune des deux."
-                )
+        if not self.instance.pk:
+            return data
         type_ = data.get("type")
-        if type_ and type_ != self.instance.type and self.instance.pk:
+        if type_ and type_ != self.instance.type:
             incompatibles = incompatible_mesures(self.instance, type_).count()
             if incompatibles:
                 nature = (
@@ -135,7 +136,114 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
                     f"indicateur {'ont' if incompatibles > 1 else 'a'} {nature} : "
                     "modifiez-les ou supprimez-les avant de changer le type.",
                 )
+        kind = TYPE_PERIODE_DE.get(data.get("periodicite"))
+        if kind and "periodicite" in self.changed_data:
+            autres = other_period_mesures(self.instance, kind).count()
+            if autres:
+                self.add_error(
+                    "periodicite",
+                    f"{autres} valeur{'s' if autres > 1 else ''} de cet indicateur "
+                    f"{'portent' if autres > 1 else 'porte'} sur une autre période : "
+                    "modifiez-les ou supprimez-les avant de changer la périodicité.",
+                )
+        if "taux" in self.changed_data and not self.has_error("type"):
+            sans_termes = rate_incompatible_mesures(self.instance, data.get("taux")).count()
+            if sans_termes:
+                quoi = (
+                    "n'ont pas de numérateur et de dénominateur"
+                    if data.get("taux")
+                    else "ont un numérateur et un dénominateur"
+                )
+                self.add_error(
+                    "taux",
+                    f"{sans_termes} valeur{'s' if sans_termes > 1 else ''} de cet indicateur "
+                    f"{quoi} : modifiez-les ou supprimez-les d'abord.",
+                )
         return data
+
+
+class ReperesForm(forms.Form):
+    """The reference and the target of every scope of an indicator at once: the whole
+    territory, then each quartier of the diagnostic (or already holding one). A value and
+    its year go together; emptying both removes it.
+
+    `etat_lu` carries what the page showed (`entry.reperes_state`): saving checks that
+    nobody changed them meanwhile."""
+
+    etat_lu = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, indicateur, scopes, existing, data=None):
+        """`scopes`: [None, Quartier…]; `existing`: {(quartier id, nature): Mesure}."""
+        super().__init__(data)
+        self.indicateur, self.scopes, self.existing = indicateur, scopes, existing
+        self.rows = []
+        for lieu in scopes:
+            prefix = "territoire" if lieu is None else f"q{lieu.pk}"
+            names = {}
+            label = serie_label(lieu)
+            for nature, mot in (
+                (Mesure.Nature.REFERENCE, "Référence"),
+                (Mesure.Nature.CIBLE, "Cible"),
+            ):
+                mesure = existing.get((lieu.pk if lieu else None, nature))
+                valeur_name, annee_name = f"{prefix}-{nature}", f"{prefix}-{nature}-annee"
+                self.fields[valeur_name] = decimal_field(f"{mot} — {label}")
+                self.fields[annee_name] = forms.IntegerField(
+                    label=f"Année de la {mot.lower()} — {label}",
+                    required=False,
+                    validators=YEAR_VALIDATORS,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                )
+                if mesure is not None:
+                    self.fields[valeur_name].initial = mesure.valeur
+                    self.fields[annee_name].initial = mesure.annee
+                names[nature] = (valeur_name, annee_name)
+            source_name = f"{prefix}-source"
+            self.fields[source_name] = forms.CharField(
+                label=f"Source de la référence — {label}", max_length=200, required=False
+            )
+            reference = existing.get((lieu.pk if lieu else None, Mesure.Nature.REFERENCE))
+            if reference is not None:
+                self.fields[source_name].initial = reference.source
+            self.rows.append((lieu, label, names, source_name))
+
+    def table(self):
+        """[(label of the scope, [reference, its year, its source, target, its year])]
+        as bound fields, for the template."""
+        return [
+            (
+                label,
+                [
+                    self[names[Mesure.Nature.REFERENCE][0]],
+                    self[names[Mesure.Nature.REFERENCE][1]],
+                    self[source_name],
+                    self[names[Mesure.Nature.CIBLE][0]],
+                    self[names[Mesure.Nature.CIBLE][1]],
+                ],
+            )
+            for _, label, names, source_name in self.rows
+        ]
+
+    def clean(self):
+        data = super().clean()
+        self.changes = []
+        for lieu, _, names, source_name in self.rows:
+            for nature, (valeur_name, annee_name) in names.items():
+                if self.has_error(valeur_name) or self.has_error(annee_name):
+                    continue
+                valeur, annee = data.get(valeur_name), data.get(annee_name)
+                if (valeur is None) != (annee is None):
+                    manque = annee_name if annee is None else valeur_name
+                    self.add_error(
+                        manque, "Donnez la valeur et son année ensemble, ou aucune des deux."
+                    )
+                    continue
+                source = data.get(source_name, "") if nature == Mesure.Nature.REFERENCE else None
+                self.changes.append((lieu, nature, valeur, annee, source))
+        return data
+
+    def error_summary(self):
+        return error_summary(self)
 
 
 class PeriodeForm(forms.Form):
@@ -146,20 +254,43 @@ class PeriodeForm(forms.Form):
         label="Période", choices=Mesure.TypePeriode.choices, initial=Mesure.TypePeriode.ANNEE
     )
     numero_periode = forms.IntegerField(
-        label="Numéro du trimestre ou du mois",
+        label="Numéro du semestre, du trimestre ou du mois",
         required=False,
         min_value=1,
         max_value=12,
-        help_text="De 1 à 4 pour un trimestre, de 1 à 12 pour un mois ; vide pour l'année.",
+        help_text=(
+            "1 ou 2 pour un semestre, de 1 à 4 pour un trimestre, de 1 à 12 pour un mois ; "
+            "vide pour l'année."
+        ),
     )
     source = forms.CharField(label="Source", max_length=200, required=False)
     commentaire = forms.CharField(
         label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, indicateur, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicateur = indicateur
+        if indicateur.type_periode:
+            self.fields["type_periode"].initial = indicateur.type_periode
+        if indicateur.taux:
+            self.fields["agreger"] = forms.BooleanField(
+                label="Calculer l'ensemble du territoire à partir des quartiers",
+                required=False,
+                help_text=(
+                    "Quand le territoire est la réunion des quartiers : son numérateur et "
+                    "son dénominateur sont alors les sommes de ceux des quartiers (jamais la "
+                    "moyenne des taux). Laissez sa ligne vide."
+                ),
+            )
+
     def clean(self):
         data = super().clean()
         type_periode, numero = data.get("type_periode"), data.get("numero_periode")
+        if type_periode and self.indicateur.type_periode not in (None, type_periode):
+            message = period_mismatch_message(self.indicateur, type_periode)
+            self.add_error("type_periode", message[:1].upper() + message[1:])
+            return data
         if self.has_error("numero_periode"):
             return data
         if type_periode == Mesure.TypePeriode.ANNEE:
@@ -167,6 +298,8 @@ class PeriodeForm(forms.Form):
                 self.add_error("numero_periode", "Laissez ce champ vide pour une année entière.")
             else:
                 data["numero_periode"] = 0
+        elif type_periode == Mesure.TypePeriode.SEMESTRE and not (numero and numero <= 2):
+            self.add_error("numero_periode", "Indiquez un semestre, 1 ou 2.")
         elif type_periode == Mesure.TypePeriode.TRIMESTRE and not (numero and numero <= 4):
             self.add_error("numero_periode", "Indiquez un trimestre, de 1 à 4.")
         elif type_periode == Mesure.TypePeriode.MOIS and not numero:
@@ -187,6 +320,9 @@ class ValeurForm(forms.Form):
             self.fields["texte"] = forms.CharField(
                 label=label, required=False, widget=forms.Textarea(attrs={"rows": 3})
             )
+        elif indicateur.taux:
+            self.fields["numerateur"] = decimal_field(f"Numérateur — {label}")
+            self.fields["denominateur"] = decimal_field(f"Dénominateur — {label}")
         else:
             # Django does not escape help texts: the unit is typed by people.
             self.fields["valeur"] = decimal_field(label)  # the unit is in the legend
@@ -197,7 +333,12 @@ class ValeurForm(forms.Form):
 
     def filled(self):
         data = getattr(self, "cleaned_data", {})
-        return data.get("valeur") is not None or bool((data.get("texte") or "").strip())
+        return (
+            data.get("valeur") is not None
+            or data.get("numerateur") is not None
+            or data.get("denominateur") is not None
+            or bool((data.get("texte") or "").strip())
+        )
 
 
 class BaseValeurFormSet(forms.BaseFormSet):
@@ -227,7 +368,7 @@ class SaisieForm:
 
     def __init__(self, indicateur, series, data=None, initial=None):
         self.indicateur = indicateur
-        self.periode = PeriodeForm(data, initial=initial)
+        self.periode = PeriodeForm(data, initial=initial, indicateur=indicateur)
         self.valeurs = ValeurFormSet(data, series=series, indicateur=indicateur, prefix="valeurs")
         self.mesures = []
         self.non_field_errors = []
@@ -247,6 +388,8 @@ class SaisieForm:
             self.non_field_errors.append("Saisissez au moins une valeur.")
             return False
         periode = self.periode.cleaned_data
+        if periode.get("agreger") and not self._aggregate(remplis):
+            return False
         for form in remplis:
             mesure = Mesure(
                 indicateur=self.indicateur,
@@ -255,6 +398,8 @@ class SaisieForm:
                 numero_periode=periode["numero_periode"],
                 quartier=form.quartier,
                 valeur=form.cleaned_data.get("valeur"),
+                numerateur=form.cleaned_data.get("numerateur"),
+                denominateur=form.cleaned_data.get("denominateur"),
                 texte=(form.cleaned_data.get("texte") or "").strip(),
                 source=periode["source"],
                 commentaire=periode["commentaire"],
@@ -266,6 +411,34 @@ class SaisieForm:
                     form.add_error(next(iter(form.fields)), message)
             self.mesures.append(mesure)
         return not any(form.errors for form in remplis)
+
+    def _aggregate(self, remplis):
+        """The territory's terms as the sums of the quartiers' (a rate): its row must be
+        empty and every quartier's given. False (with the error) when it cannot be."""
+        territoire = next(form for form in self.valeurs if form.quartier is None)
+        quartiers = [form for form in self.valeurs if form.quartier is not None]
+        if territoire in remplis:
+            territoire.add_error(
+                "numerateur", "Laissez cette ligne vide : elle est calculée à partir des quartiers."
+            )
+            return False
+        manquants = [form for form in quartiers if form not in remplis]
+        if not quartiers or manquants:
+            self.non_field_errors.append(
+                "Pour calculer l'ensemble du territoire, donnez le numérateur et le "
+                "dénominateur de chaque quartier."
+            )
+            return False
+        terms = [
+            (f.cleaned_data.get("numerateur"), f.cleaned_data.get("denominateur"))
+            for f in quartiers
+        ]
+        if any(n is None or not d for n, d in terms):
+            return True  # each quartier's own error is reported by the model's rules
+        numerateur, denominateur, _ = aggregate_rate(terms)
+        territoire.cleaned_data.update(numerateur=numerateur, denominateur=denominateur)
+        remplis.insert(0, territoire)
+        return True
 
 
 class MesureForm(VersionMixin, forms.ModelForm):
@@ -283,13 +456,30 @@ class MesureForm(VersionMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        type_ = self.instance.indicateur.type
+        indicateur = self.instance.indicateur
+        type_ = indicateur.type
+        if indicateur.taux:
+            del self.fields["valeur"], self.fields["texte"]
+            self.fields["numerateur"] = decimal_field("Numérateur", required=True)
+            self.fields["denominateur"] = decimal_field("Dénominateur", required=True)
+            self.initial.update(
+                numerateur=self.instance.numerateur, denominateur=self.instance.denominateur
+            )
+            return
         if type_ == Indicateur.Type.QUANTITATIF:
             del self.fields["texte"]
         elif type_ == Indicateur.Type.QUALITATIF:
             del self.fields["valeur"]
-        if "valeur" in self.fields and self.instance.indicateur.unite:
-            self.fields["valeur"].help_text = format_html("En {}.", self.instance.indicateur.unite)
+        if "valeur" in self.fields and indicateur.unite:
+            self.fields["valeur"].help_text = format_html("En {}.", indicateur.unite)
+
+    def _post_clean(self):
+        # A rate's terms are not among the model form's fields: set them before the
+        # model's rules (which compute the rate) run.
+        for name in ("numerateur", "denominateur"):
+            if name in self.fields and name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
+        super()._post_clean()
 
 
 class SuppressionForm(VersionMixin, forms.Form):

@@ -1,8 +1,25 @@
-"""Indicators of the diagnostic and their measures, per quartier and period.
+"""Indicators of the diagnostic and their measures, per scope and period.
 
 Follows the shape of the State's performance indicators (programme 147): a unit, a
 reference value, a target, a source, method notes, and yearly (or infra-annual) values.
+
+A measure (`Mesure`) is one number (or one written constat) of an indicator, for a period
+and a place, of one nature:
+- the place is the whole territory of the contract (no quartier), one quartier, or a
+  comparison territory (`TerritoireComparaison`: the commune, the EPCI, all the QPV of
+  France, France métropolitaine…);
+- the nature is an observed value (`valeur`), the reference of that scope (`reference`,
+  the situation at the start, with its year) or its target (`cible`, the objective and the
+  year it is set for). Each scope (the territory, each quartier) has its own reference
+  and target: statuses compare a series only with those of its scope
+  (`indicateurs.tableau`). Comparison territories carry observed values only.
+
+An indicator has one periodicity (`Indicateur.type_periode`): its series hold one kind of
+period, so that changes always compare like with like. A rate (`Indicateur.taux`) holds
+its numerator and denominator, and its value is computed from them (`rate_of`).
 """
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -58,28 +75,61 @@ class Indicateur(Element):
     sens_souhaite = models.CharField(
         "évolution souhaitée", max_length=20, choices=Sens.choices, blank=True
     )
-    valeur_reference = models.DecimalField("valeur de référence", null=True, blank=True, **DECIMAL)
-    annee_reference = models.PositiveSmallIntegerField(
-        "année de référence", null=True, blank=True, validators=YEAR_VALIDATORS
-    )
-    valeur_cible = models.DecimalField("valeur cible", null=True, blank=True, **DECIMAL)
-    annee_cible = models.PositiveSmallIntegerField(
-        "année cible", null=True, blank=True, validators=YEAR_VALIDATORS
+    taux = models.BooleanField(
+        "taux",
+        default=False,
+        help_text=(
+            "Un taux se saisit par son numérateur et son dénominateur (par exemple "
+            "demandeurs d'emploi / population active) ; la valeur en % en est calculée."
+        ),
     )
     compte_des_personnes = models.BooleanField(
         "compte des personnes",
         default=False,
         help_text="Secret statistique : les petites valeurs sont masquées aux partenaires.",
     )
+    seuil_secret = models.PositiveSmallIntegerField(
+        "seuil du secret statistique",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2), MaxValueValidator(1000)],
+        help_text=(
+            "Effectif en dessous duquel une valeur est masquée aux partenaires. Vide : "
+            "le seuil par défaut (5 personnes) ; 11 pour les ménages des sources fiscales."
+        ),
+    )
 
     class Meta(Element.Meta):
         verbose_name = "indicateur"
         verbose_name_plural = "indicateurs"
-        constraints = element_constraints()
+        constraints = [
+            *element_constraints(),
+            models.CheckConstraint(
+                condition=Q(seuil_secret__isnull=True) | Q(seuil_secret__gte=2),
+                name="%(app_label)s_%(class)s_seuil_secret_valide",
+                violation_error_message="Le seuil du secret statistique est d'au moins 2.",
+            ),
+            models.CheckConstraint(
+                condition=Q(taux=False) | Q(type="quantitatif"),
+                name="%(app_label)s_%(class)s_taux_quantitatif",
+                violation_error_message="Seul un indicateur quantitatif peut être un taux.",
+            ),
+        ]
         indexes = [
             models.Index(fields=["sous_theme", "position"], name="ind_ind_sous_theme_pos_idx"),
             models.Index(fields=["theme", "position"], name="ind_ind_theme_pos_idx"),
         ]
+
+    @property
+    def type_periode(self):
+        """The kind of period of its series (`Mesure.TypePeriode`), None when any (no
+        periodicity yet, or "ponctuelle")."""
+        return TYPE_PERIODE_DE.get(self.periodicite)
+
+    @property
+    def seuil(self):
+        """The threshold of the secret statistique for its values."""
+        return self.seuil_secret or settings.SECRET_STATISTIQUE_SEUIL
 
 
 # The information of an indicator that staff complete (its form, history, exports).
@@ -91,18 +141,72 @@ INFORMATIONS = (
     "source_donnees",
     "periodicite",
     "sens_souhaite",
-    "valeur_reference",
-    "annee_reference",
-    "valeur_cible",
-    "annee_cible",
+    "taux",
     "compte_des_personnes",
+    "seuil_secret",
 )
 
 
-class Mesure(VersionedModel):
-    """One value of an indicator for a period and a quartier (no quartier: the whole territory).
+class TerritoireComparaisonManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
 
-    The period is a year, or a quarter (numero 1–4) or a month (numero 1–12) within a year.
+
+class TerritoireComparaison(models.Model):
+    """A territory whose values are compared with the quartiers': the commune, the EPCI,
+    the département, all the QPV of France, France métropolitaine… One référentiel for the
+    whole deployment; its measures belong to each indicator that carries them."""
+
+    class Echelon(models.TextChoices):
+        COMMUNE = "commune", "Commune"
+        EPCI = "epci", "EPCI"
+        DEPARTEMENT = "departement", "Département"
+        REGION = "region", "Région"
+        QPV_FRANCE = "qpv_france", "Ensemble des QPV"
+        FRANCE = "france", "France"
+        AUTRE = "autre", "Autre territoire"
+
+    code = models.CharField(
+        "code",
+        max_length=20,
+        unique=True,
+        help_text="Code Insee de la commune, Siren de l'EPCI, ou un code court (FM, QPV).",
+    )
+    nom = models.CharField("nom", max_length=200)
+    echelon = models.CharField("échelon", max_length=20, choices=Echelon.choices)
+
+    objects = TerritoireComparaisonManager()
+
+    class Meta:
+        verbose_name = "territoire de comparaison"
+        verbose_name_plural = "territoires de comparaison"
+        ordering = ["echelon", "nom"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(code="") & ~Q(nom=""),
+                name="%(app_label)s_%(class)s_code_et_nom",
+                violation_error_message="Un territoire de comparaison a un code et un nom.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.nom
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Mesure(VersionedModel):
+    """One value of an indicator for a period and a place (see the module's documentation):
+    an observed value, or the reference or target of a scope.
+
+    The period is a year, or a semester (numero 1–2), a quarter (1–4) or a month (1–12)
+    within a year. An observed value's kind of period is its indicator's
+    (`Indicateur.type_periode`).
+
+    A rate's measure holds its `numerateur` and `denominateur` and its `valeur` is computed
+    from them on save (`rate_of`); a reference, a target or a comparison territory's value
+    of a rate may give the rate alone.
 
     What a measure holds depends on its indicator's type (`clean()`):
     - quantitatif: a numeric `valeur` (a Decimal) and no `texte`;
@@ -116,8 +220,14 @@ class Mesure(VersionedModel):
 
     class TypePeriode(models.TextChoices):
         ANNEE = "annee", "Année"
+        SEMESTRE = "semestre", "Semestre"
         TRIMESTRE = "trimestre", "Trimestre"
         MOIS = "mois", "Mois"
+
+    class Nature(models.TextChoices):
+        VALEUR = "valeur", "Valeur"
+        REFERENCE = "reference", "Référence"
+        CIBLE = "cible", "Cible"
 
     indicateur = models.ForeignKey(
         Indicateur, verbose_name="indicateur", on_delete=models.CASCADE, related_name="mesures"
@@ -129,7 +239,13 @@ class Mesure(VersionedModel):
     numero_periode = models.PositiveSmallIntegerField(
         "numéro de la période",
         default=0,
-        help_text="0 pour l'année entière, 1 à 4 pour un trimestre, 1 à 12 pour un mois.",
+        help_text=(
+            "0 pour l'année entière, 1 ou 2 pour un semestre, 1 à 4 pour un trimestre, "
+            "1 à 12 pour un mois."
+        ),
+    )
+    nature = models.CharField(
+        "nature", max_length=10, choices=Nature.choices, default=Nature.VALEUR
     )
     quartier = models.ForeignKey(
         Quartier,
@@ -140,7 +256,17 @@ class Mesure(VersionedModel):
         related_name="mesures",
         help_text="Vide : l'ensemble du territoire.",
     )
+    territoire = models.ForeignKey(
+        TerritoireComparaison,
+        verbose_name="territoire de comparaison",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mesures",
+    )
     valeur = models.DecimalField("valeur", null=True, blank=True, **DECIMAL)
+    numerateur = models.DecimalField("numérateur", null=True, blank=True, **DECIMAL)
+    denominateur = models.DecimalField("dénominateur", null=True, blank=True, **DECIMAL)
     texte = models.TextField("constat (indicateur qualitatif)", blank=True)
     source = models.CharField("source", max_length=200, blank=True)
     commentaire = models.TextField("commentaire", blank=True)
@@ -167,31 +293,80 @@ class Mesure(VersionedModel):
         ordering = ["indicateur", "annee", "type_periode", "numero_periode", "quartier"]
         constraints = [
             models.UniqueConstraint(
-                fields=["indicateur", "annee", "type_periode", "numero_periode", "quartier"],
+                fields=[
+                    "indicateur",
+                    "nature",
+                    "annee",
+                    "type_periode",
+                    "numero_periode",
+                    "quartier",
+                ],
                 condition=Q(quartier__isnull=False),
-                name="%(app_label)s_%(class)s_unique_indicateur_periode_quartier",
+                name="%(app_label)s_%(class)s_unique_periode_quartier",
                 violation_error_message=(
                     "Une mesure existe déjà pour cet indicateur, cette période et ce quartier."
                 ),
             ),
             models.UniqueConstraint(
-                fields=["indicateur", "annee", "type_periode", "numero_periode"],
-                condition=Q(quartier__isnull=True),
-                name="%(app_label)s_%(class)s_unique_indicateur_periode_territoire",
+                fields=[
+                    "indicateur",
+                    "nature",
+                    "annee",
+                    "type_periode",
+                    "numero_periode",
+                    "territoire",
+                ],
+                condition=Q(territoire__isnull=False),
+                name="%(app_label)s_%(class)s_unique_periode_comparaison",
                 violation_error_message=(
-                    "Une mesure existe déjà pour cet indicateur et cette période "
-                    "sur l'ensemble du territoire."
+                    "Une mesure existe déjà pour cet indicateur, cette période et ce "
+                    "territoire de comparaison."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["indicateur", "nature", "annee", "type_periode", "numero_periode"],
+                condition=Q(quartier__isnull=True, territoire__isnull=True),
+                name="%(app_label)s_%(class)s_unique_periode_territoire",
+                violation_error_message=(
+                    "Une mesure existe déjà pour cet indicateur et cette période sur "
+                    "l'ensemble du territoire."
                 ),
             ),
             models.CheckConstraint(
                 condition=(
                     Q(type_periode="annee", numero_periode=0)
+                    | Q(type_periode="semestre", numero_periode__gte=1, numero_periode__lte=2)
                     | Q(type_periode="trimestre", numero_periode__gte=1, numero_periode__lte=4)
                     | Q(type_periode="mois", numero_periode__gte=1, numero_periode__lte=12)
                 ),
                 name="%(app_label)s_%(class)s_periode_valide",
                 violation_error_message=(
-                    "Période impossible : trimestre de 1 à 4, mois de 1 à 12, 0 pour l'année."
+                    "Période impossible : semestre 1 ou 2, trimestre de 1 à 4, mois de 1 à 12, "
+                    "0 pour l'année."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(quartier__isnull=True) | Q(territoire__isnull=True),
+                name="%(app_label)s_%(class)s_un_seul_lieu",
+                violation_error_message=(
+                    "Une mesure porte sur un quartier ou sur un territoire de comparaison, "
+                    "pas les deux."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(territoire__isnull=True) | Q(nature="valeur"),
+                name="%(app_label)s_%(class)s_comparaison_observee",
+                violation_error_message=(
+                    "Un territoire de comparaison n'a que des valeurs observées, ni référence "
+                    "ni cible."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(numerateur__isnull=True, denominateur__isnull=True)
+                | Q(numerateur__isnull=False, denominateur__gt=0),
+                name="%(app_label)s_%(class)s_termes_du_taux",
+                violation_error_message=(
+                    "Un taux a un numérateur et un dénominateur (positif), ou aucun des deux."
                 ),
             ),
         ]
@@ -202,16 +377,57 @@ class Mesure(VersionedModel):
         ]
 
     def __str__(self):
-        lieu = self.quartier.nom if self.quartier_id else TERRITOIRE.lower()
-        return f"{self.indicateur} — {self.periode_libelle} — {lieu}"
+        nature = "" if self.nature == self.Nature.VALEUR else f"{self.get_nature_display()} "
+        return f"{self.indicateur} — {nature}{self.periode_libelle} — {place_label(self.lieu)}"
+
+    @property
+    def lieu(self):
+        """Where it is measured: a Quartier, a TerritoireComparaison, or None (the whole
+        territory)."""
+        if self.quartier_id:
+            return self.quartier
+        if self.territoire_id:
+            return self.territoire
+        return None
+
+    def save(self, *args, **kwargs):
+        if self.numerateur is not None and self.denominateur:
+            self.valeur = rate_of(self.numerateur, self.denominateur)
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
         if not self.indicateur_id:
             return
-        type_ = self.indicateur.type
-        a_valeur, a_texte = self.valeur is not None, bool(self.texte.strip())
+        indicateur = self.indicateur
+        type_ = indicateur.type
         errors = {}
+        if self.nature == self.Nature.VALEUR and indicateur.type_periode not in (
+            None,
+            self.type_periode,
+        ):
+            errors["type_periode"] = period_mismatch_message(indicateur, self.type_periode)
+        if indicateur.taux:
+            a_termes = self.numerateur is not None or self.denominateur is not None
+            if a_termes and (self.numerateur is None or not self.denominateur):
+                errors["denominateur"] = (
+                    "Un taux se donne par son numérateur et son dénominateur (positif)."
+                )
+            elif a_termes:
+                self.valeur = rate_of(self.numerateur, self.denominateur)
+            elif self.nature == self.Nature.VALEUR and not self.territoire_id:
+                errors["numerateur"] = (
+                    "Cet indicateur est un taux : donnez son numérateur et son dénominateur."
+                )
+        elif self.numerateur is not None or self.denominateur is not None:
+            errors["numerateur"] = (
+                "Cet indicateur n'est pas un taux : il n'a ni numérateur ni dénominateur."
+            )
+        if self.territoire_id and self.nature != self.Nature.VALEUR:
+            errors["nature"] = "Un territoire de comparaison n'a ni référence ni cible."
+        if self.quartier_id and self.territoire_id:
+            errors["territoire"] = "Un quartier ou un territoire de comparaison, pas les deux."
+        a_valeur, a_texte = self.valeur is not None, bool(self.texte.strip())
         if type_ == Indicateur.Type.QUANTITATIF:
             if not a_valeur:
                 errors["valeur"] = "Un indicateur quantitatif attend une valeur numérique."
@@ -231,6 +447,8 @@ class Mesure(VersionedModel):
                 "numérique, soit un constat écrit"
             )
             errors["valeur"] = f"{message}, pas les deux." if a_valeur else f"{message}."
+        if self.nature != self.Nature.VALEUR and a_texte:
+            errors["texte"] = "Une référence ou une cible est un nombre."
         if errors:
             raise ValidationError(errors)
 
@@ -246,9 +464,52 @@ class Mesure(VersionedModel):
 
 PERIODE_RANG = {
     Mesure.TypePeriode.ANNEE: 0,
-    Mesure.TypePeriode.TRIMESTRE: 1,
-    Mesure.TypePeriode.MOIS: 2,
+    Mesure.TypePeriode.SEMESTRE: 1,
+    Mesure.TypePeriode.TRIMESTRE: 2,
+    Mesure.TypePeriode.MOIS: 3,
 }
+
+# The kind of period of each periodicity (none for "ponctuelle": any period).
+TYPE_PERIODE_DE = {
+    Indicateur.Periodicite.ANNUELLE: Mesure.TypePeriode.ANNEE,
+    Indicateur.Periodicite.SEMESTRIELLE: Mesure.TypePeriode.SEMESTRE,
+    Indicateur.Periodicite.TRIMESTRIELLE: Mesure.TypePeriode.TRIMESTRE,
+    Indicateur.Periodicite.MENSUELLE: Mesure.TypePeriode.MOIS,
+}
+PERIODICITE_DE = {
+    type_periode: periodicite for periodicite, type_periode in TYPE_PERIODE_DE.items()
+}
+
+
+def period_mismatch_message(indicateur, type_periode):
+    """Why a value of this kind of period does not fit the indicator's series."""
+    attendu = Mesure.TypePeriode(indicateur.type_periode).label.lower()
+    recu = Mesure.TypePeriode(type_periode).label.lower()
+    return (
+        f"cet indicateur est suivi par {attendu} (périodicité "
+        f"{indicateur.get_periodicite_display().lower()}) : une valeur par {recu} ne se "
+        "compare pas à sa série."
+    )
+
+
+RATE_FACTOR = Decimal(100)  # rates are shown in %
+RATE_PLACES = Decimal("0.0001")
+
+
+def rate_of(numerateur, denominateur):
+    """The rate in % of two terms: rate_of(12, 48) == Decimal("25.0000")."""
+    value = Decimal(numerateur) * RATE_FACTOR / Decimal(denominateur)
+    return value.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def aggregate_rate(terms):
+    """The rate of a whole from its parts' terms [(numerateur, denominateur)]: the sums'
+    ratio, never the average of the rates. (numerateur, denominateur, rate)."""
+    numerateur = sum((Decimal(n) for n, _ in terms), Decimal(0))
+    denominateur = sum((Decimal(d) for _, d in terms), Decimal(0))
+    if not denominateur:
+        return numerateur, denominateur, None
+    return numerateur, denominateur, rate_of(numerateur, denominateur)
 
 
 def periode_cle(annee, type_periode, numero_periode):
@@ -259,6 +520,8 @@ def periode_cle(annee, type_periode, numero_periode):
     """
     if type_periode == Mesure.TypePeriode.TRIMESTRE:
         fin = 3 * numero_periode
+    elif type_periode == Mesure.TypePeriode.SEMESTRE:
+        fin = 6 * numero_periode
     elif type_periode == Mesure.TypePeriode.MOIS:
         fin = numero_periode
     else:
@@ -267,7 +530,9 @@ def periode_cle(annee, type_periode, numero_periode):
 
 
 def periode_libelle(annee, type_periode, numero_periode):
-    """ "2024", "T2 2024", "03/2024"."""
+    """ "2024", "S1 2024", "T2 2024", "03/2024"."""
+    if type_periode == Mesure.TypePeriode.SEMESTRE:
+        return f"S{numero_periode} {annee}"
     if type_periode == Mesure.TypePeriode.TRIMESTRE:
         return f"T{numero_periode} {annee}"
     if type_periode == Mesure.TypePeriode.MOIS:
@@ -281,6 +546,10 @@ def periode_libelle_sql():
     annee = Cast("annee", models.CharField())
     numero = Cast("numero_periode", models.CharField())
     return Case(
+        When(
+            type_periode=Mesure.TypePeriode.SEMESTRE,
+            then=Concat(Value("S"), numero, Value(" "), annee),
+        ),
         When(
             type_periode=Mesure.TypePeriode.TRIMESTRE,
             then=Concat(Value("T"), numero, Value(" "), annee),
@@ -297,12 +566,24 @@ def periode_libelle_sql():
 TERRITOIRE = "Ensemble du territoire"  # where a value without quartier is measured
 
 
+def place_label(lieu):
+    """The name of where a measure is taken: a quartier, a comparison territory, or the
+    whole territory (None)."""
+    return TERRITOIRE if lieu is None else lieu.nom
+
+
 def mesure_detail_sql():
     """The period and the place of a measure, as the lists of an import name it:
-    "T2 2024 — Fontbouillant", "2024 — ensemble du territoire"."""
+    "T2 2024 — Fontbouillant", "2024 — ensemble du territoire", "cible 2030 — …"."""
     return Concat(
+        Case(
+            When(nature=Mesure.Nature.REFERENCE, then=Value("référence ")),
+            When(nature=Mesure.Nature.CIBLE, then=Value("cible ")),
+            default=Value(""),
+            output_field=models.CharField(),
+        ),
         periode_libelle_sql(),
         Value(" — "),
-        Coalesce("quartier__nom", Value(TERRITOIRE.lower())),
+        Coalesce("quartier__nom", "territoire__nom", Value(TERRITOIRE.lower())),
         output_field=models.CharField(),
     )

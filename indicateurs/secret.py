@@ -1,32 +1,53 @@
 """How a value of an indicator is shown: French number format and statistical secrecy.
 
-Secret statistique: published statistics never reveal small counts of people. For an
-indicator that counts people (`Indicateur.compte_des_personnes`), an observed value
-under the threshold `settings.SECRET_STATISTIQUE_SEUIL` (default 5) is shown to partners
-and anonymous visitors as "< 5", never as the number. Staff (Équipe ville,
-Administrateur) see the numbers. The rule covers what is observed, the measures and the
-reference value (a measure of a past year); not the target, an objective set by the
-contract.
+Secret statistique: published statistics never reveal small counts of people. It applies
+to an indicator that counts people (`Indicateur.compte_des_personnes`); its threshold is
+the indicator's (`Indicateur.seuil`: `seuil_secret`, else `settings.SECRET_STATISTIQUE_SEUIL`,
+5; 11 for households of fiscal sources). Staff (Équipe ville, Administrateur) see every
+number; everyone else (partners, anonymous visitors) is shown "secret" instead of a hidden
+value.
 
-Every page, export and chart shows values through `display_value` (or asks `is_masked`
-to leave a value out): there is no other path from a stored value to the screen. What
-could give a masked value away is left out too: a change between two periods when either
-is masked (`indicateurs.tableau`), a masked point of a chart and the chart's scale
+Which values are hidden (`hidden_measures`, the only place that decides it):
+- **primary secrecy**: an observed value under the threshold (for a rate: its numerator or
+  its denominator under the threshold, the rate and both terms are hidden). Observed
+  means the values and the references of each scope, and the comparison territories';
+  never a target, an objective set by the contract;
+- **secondary secrecy**: the whole territory and its quartiers, for one nature and one
+  period, may add up (the demo: 362 = 139 + 83 + 140): a quartier hidden beside a total
+  shown would be the total minus the others. So when a quartier of a group is hidden,
+  the territory's value of that period is hidden too; when the territory's is hidden
+  (under the threshold itself), so is its smallest quartier. What is left shown can then
+  only give the sum of the hidden values, which keeps each of them (and the total) open:
+  every hidden quartier stays anywhere under the threshold. Choosing another quartier
+  instead would not do: knowing it is the smallest value shown, and the others under the
+  threshold, pins them down in edge cases (4 + 4 = 8, 0 + 5 = 5) —
+  `tests/indicateurs/test_secret.py` checks every total of three quartiers. For a rate,
+  the same holds of its numerators and denominators, since the whole cell is hidden.
+
+All hidden values are shown the same way ("secret"), whether hidden for being small or
+to protect another.
+
+Nothing derived from a hidden value is served either: the change between two periods when
+either is hidden, a status computed from it (`indicateurs.tableau` evaluates on what is
+shown only), a gap to a comparison territory, a point of a chart and the chart's scale
 (`indicateurs.charts`, drawn from the values shown only).
+
+`Secret` gathers, for one user, what a set of measures hides; every page, export and
+chart shows values through it (or through `display_value` for values that are never
+secret): there is no other path from a stored value to the screen.
 """
 
 from decimal import Decimal
-
-from django.conf import settings
 
 from comptes.roles import can_edit
 
 # Between thousands: a narrow no-break space, as French typography has it.
 THOUSANDS_SEPARATOR = "\u202f"
+MASKED_LABEL = "secret"
 
 
-def threshold():
-    return settings.SECRET_STATISTIQUE_SEUIL
+def threshold(indicateur):
+    return indicateur.seuil
 
 
 def format_decimal(value, signed=False, grouping=True):
@@ -46,36 +67,127 @@ def format_decimal(value, signed=False, grouping=True):
     return f"{sign}{whole},{decimals}" if decimals else f"{sign}{whole}"
 
 
-def is_masked(value, indicateur, user):
-    """Whether this user may not see this value of the indicator (secret statistique)."""
-    return (
-        value is not None
-        and indicateur.compte_des_personnes
-        and Decimal(value) < threshold()
-        and not can_edit(user)
-    )
-
-
 def masked_label():
-    return f"< {threshold()}"
+    return MASKED_LABEL
 
 
-def display_value(value, indicateur, user, unit=True, observed=True):
-    """The text of a value as this user may see it: "12,5 %", "< 5", or "" for none.
+def sees_secrets(user):
+    """Whether this user sees the values hidden by the secret statistique."""
+    return can_edit(user)
 
-    `value` is a Decimal (or None), or a Mesure (its valeur, or its constat for a
-    qualitative entry). `unit=False` leaves out the indicator's unit. `observed=False`
-    for a target: an objective, never masked.
+
+# Which values are hidden -----------------------------------------------------------------
+
+
+def counts_of(mesure, indicateur):
+    """The counts of people a measure reveals: its value, or a rate's two terms. None
+    when it reveals none (a written constat, a rate given without its terms)."""
+    if indicateur.taux:
+        if mesure.numerateur is None:
+            return None
+        return (mesure.numerateur, mesure.denominateur)
+    if mesure.valeur is None:
+        return None
+    return (mesure.valeur,)
+
+
+def is_small(counts, seuil):
+    return any(Decimal(count) < seuil for count in counts)
+
+
+def hidden_measures(indicateur, mesures):
+    """The pks of those of `mesures` (measures of `indicateur`) that the secret hides.
+
+    `mesures` must hold, for each period and nature concerned, the whole group: the
+    territory's value and every quartier's (see the module's documentation), else a value
+    could be hidden too little.
     """
-    if hasattr(value, "valeur"):
-        if value.valeur is None:
-            return value.texte
-        value = value.valeur
+    if not indicateur.compte_des_personnes:
+        return set()
+    seuil = threshold(indicateur)
+    hidden, groups = set(), {}  # group: the territory and its quartiers, one period
+    for mesure in mesures:
+        if mesure.nature == mesure.Nature.CIBLE:
+            continue
+        counts = counts_of(mesure, indicateur)
+        if counts is None:
+            continue
+        if is_small(counts, seuil):
+            hidden.add(mesure.pk)
+        if not mesure.territoire_id:
+            key = (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
+            groups.setdefault(key, []).append((mesure, counts))
+    for group in groups.values():
+        _protect(group, hidden)
+    return hidden
+
+
+def _protect(group, hidden):
+    """Hide more cells of one group (the territory and its quartiers for one period) so
+    that no hidden cell can be computed back (see the module's documentation)."""
+    total = next((mesure for mesure, _ in group if mesure.quartier_id is None), None)
+    quartiers = sorted(
+        ((mesure, counts) for mesure, counts in group if mesure.quartier_id is not None),
+        key=lambda cells: (cells[1], cells[0].quartier_id),
+    )
+    if total is None or not quartiers:
+        return  # no sum is shown: nothing to subtract from
+    if any(mesure.pk in hidden for mesure, _ in quartiers):
+        hidden.add(total.pk)
+    elif total.pk in hidden:
+        hidden.add(quartiers[0][0].pk)  # the smallest quartier
+
+
+# What one user is shown ------------------------------------------------------------------
+
+
+class Secret:
+    """What the secret statistique hides from one user among an indicator's measures.
+
+    Built from measures holding whole groups (`hidden_measures`); for staff, nothing is
+    hidden and nothing is computed."""
+
+    def __init__(self, indicateur, mesures, user):
+        self.indicateur = indicateur
+        self.hidden = set() if sees_secrets(user) else hidden_measures(indicateur, mesures)
+
+    def hides(self, mesure):
+        return mesure is not None and mesure.pk in self.hidden
+
+    def number(self, mesure):
+        """The number of a measure when it is shown, else None."""
+        if mesure is None or self.hides(mesure):
+            return None
+        return mesure.valeur
+
+    def show(self, mesure, unit=True):
+        """The text of a measure as this user may see it: "12,5 %", "secret", its constat,
+        or "" for none."""
+        if mesure is None:
+            return ""
+        if self.hides(mesure):
+            return MASKED_LABEL
+        if mesure.valeur is None:
+            return mesure.texte
+        return display_value(mesure.valeur, self.indicateur, unit=unit)
+
+    def terms(self, mesure):
+        """A rate's terms as shown: "12 / 48", or "" (none, or hidden)."""
+        if mesure is None or mesure.numerateur is None or self.hides(mesure):
+            return ""
+        return f"{format_decimal(mesure.numerateur)} / {format_decimal(mesure.denominateur)}"
+
+
+def display_value(value, indicateur, unit=True):
+    """The text of a number that is never secret (a target, a value already checked by
+    `Secret`): "12,5 %", or "" for none. `unit=False` leaves out the indicator's unit."""
     if value is None:
         return ""
-    if observed and is_masked(value, indicateur, user):
-        return masked_label()
     text = format_decimal(value)
-    if unit and indicateur.unite:
-        return f"{text}\u00a0{indicateur.unite}"
-    return text
+    unite = unit and unit_of(indicateur)
+    return f"{text}\u00a0{unite}" if unite else text
+
+
+def unit_of(indicateur):
+    """Its unit; a rate's is "%" unless staff wrote another."""
+    return indicateur.unite or ("%" if indicateur.taux else "")

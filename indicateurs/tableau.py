@@ -1,34 +1,48 @@
-"""The tableau de bord of a diagnostic: each indicator's latest value, its change since the
-previous period and its position against its reference and target.
+"""The tableau de bord of a diagnostic: each indicator's latest value in one scope (the
+whole territory, or one quartier), its change since the comparable previous period, its
+position against the reference and target **of the same scope**, and its gap to a
+comparison territory.
 
 The status of an indicator (`evaluate`, a pure function on Decimal values) compares its
-latest value, in the series shown (the whole territory, or one quartier), to its target
-(cible) according to the desired direction (sens souhaité):
+latest value, in the series shown, to its target (cible) according to the desired
+direction (sens souhaité):
 
 - **Atteinte**: the target is reached in the desired direction: at or above it for
   "à la hausse", at or below it for "à la baisse", within 5 % of it for "stabilité"
   (`TOLERANCE_STABILITE`; for "stabilité" without a target, the reference value is the
   objective).
 - **En progrès**: not reached, but closer to the objective than at the point of
-  comparison: the previous period of the same series, or the reference value when there
-  is no previous period. For "à la hausse" a higher value, for "à la baisse" a lower
-  one, for "stabilité" a value nearer the objective.
+  comparison: the comparable previous period of the same series, or the reference value
+  when there is none. For "à la hausse" a higher value, for "à la baisse" a lower one, for
+  "stabilité" a value nearer the objective.
 - **En recul**: not reached, and no closer than at the point of comparison (an unchanged
   value counts as en recul: nothing brings the target nearer).
 - **Sans donnée**: not evaluable, with the reason (`Evaluation.motif`): no value
   measured; a qualitative indicator (or a written constat); the desired direction not
-  filled in; a single value with neither target reached, reference nor previous period.
+  filled in; a single value with neither target reached, reference nor previous period;
+  a value covered by the secret statistique.
 
 For "stabilité" with neither target nor reference, the objective is to stay where it
 was: within 5 % of the previous value is atteinte, otherwise en recul.
 
-The status is computed on the real values, also for partners who see "< 5" instead of a
-small count: it never shows a number. The change since the previous period is shown
-only when neither value is masked (`indicateurs.secret`).
+Scopes: a quartier's series is compared only with that quartier's reference and target; a
+quartier without a target of its own says so ("pas de cible pour ce quartier") and is
+never measured against the territory's.
+
+Comparable periods: an indicator's series holds one kind of period (its periodicity);
+the previous period of a value is the same period of an earlier year (the same quarter,
+the same month, the year before). Values of another kind of period, left by older
+imports, are not compared.
+
+Secret statistique (`indicateurs.secret`): what a user may not see is never used for what
+they are shown: the status is evaluated on the values shown (a hidden latest value gives
+"sans donnée"; a hidden previous value or reference is not a point of comparison), and
+neither a change nor a gap is given when either value is hidden.
 
 Loading is done in a fixed number of queries whatever the number of indicators and
-measures: `latest_mesures` fetches only the latest measures of each indicator (and
-series), with a window function.
+measures (`load`): the scope's latest measures of each kind with a window function, then
+for a reader who does not see secrets the groups of the periods shown (secondary secrecy
+needs the territory and every quartier), then the comparison territory's values.
 """
 
 import re
@@ -37,14 +51,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils.text import Truncator
 
 from diagnostics.exports import csv_table_response, neutralize_formula, xlsx_table_response
 
 from . import secret
-from .models import TERRITOIRE, Indicateur, Mesure, periode_libelle
+from .models import Indicateur, Mesure, TerritoireComparaison, place_label
 
 TOLERANCE_STABILITE = Decimal("0.05")
 
@@ -118,62 +132,57 @@ def evaluate(
 
 # Loading ----------------------------------------------------------------------------------
 
-# The last month each period covers, and annual before infra-annual (see periode_cle).
-FIN_DE_PERIODE = Case(
-    When(type_periode=Mesure.TypePeriode.TRIMESTRE, then=F("numero_periode") * 3),
-    When(type_periode=Mesure.TypePeriode.MOIS, then=F("numero_periode")),
-    default=Value(12),
-    output_field=IntegerField(),
-)
-RANG_DU_TYPE = Case(
-    When(type_periode=Mesure.TypePeriode.TRIMESTRE, then=Value(1)),
-    When(type_periode=Mesure.TypePeriode.MOIS, then=Value(2)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-LATEST_FIRST = [F("annee").desc(), FIN_DE_PERIODE.desc(), RANG_DU_TYPE.asc()]
-
-TOUTES_LES_SERIES = "toutes"
+LATEST_YEAR_FIRST = [F("annee").desc()]
+LATEST_FIRST = [F("annee").desc(), F("numero_periode").desc()]  # within one kind of period
+OBSERVED = (Mesure.Nature.VALEUR, Mesure.Nature.REFERENCE)
 
 
-def latest_mesures(indicateur_ids, quartier=None, nombre=2):
-    """The `nombre` latest measures of each indicator, latest first: one query.
+def serie_key(lieu):
+    """Series in order: the whole territory, the quartiers by code, then the comparison
+    territories by échelon (commune first)."""
+    if lieu is None:
+        return ("0", "", "")
+    if isinstance(lieu, TerritoireComparaison):
+        return ("2", ECHELONS.index(lieu.echelon), lieu.code)
+    return ("1", lieu.code, "")
 
-    `quartier`: a Quartier, None for the whole territory, or TOUTES_LES_SERIES for the
-    latest measures of every series (territory and each quartier). Returns
-    {indicateur id: [Mesure]} (in series order then latest first for every series).
-    """
-    indicateur_ids = list(indicateur_ids)
-    if not indicateur_ids:
-        return {}
-    partition = [F("indicateur_id")]
-    # No ORDER BY: the window orders each series, the lists are sorted below. Mesure's
-    # default ordering (by indicator: its position) would join every indicator there is.
-    mesures = (
-        Mesure.objects.filter(indicateur_id__in=indicateur_ids)
-        .defer("created_at", "updated_at")
-        .order_by()
+
+ECHELONS = list(TerritoireComparaison.Echelon.values)
+
+
+def serie_label(lieu):
+    return place_label(lieu)
+
+
+def comparable(mesures, indicateur):
+    """The measures of its series' kind of period, latest first: the indicator's
+    periodicity, else the kind of its latest measure (older imports may have mixed kinds)."""
+    mesures = sorted(mesures, key=_latest_first)
+    kind = indicateur.type_periode or (mesures[0].type_periode if mesures else None)
+    return [mesure for mesure in mesures if mesure.type_periode == kind]
+
+
+def latest_pair(mesures, indicateur):
+    """(latest, previous comparable) of one series: the previous is the same period of
+    the latest earlier year (the same quarter, the same month)."""
+    mesures = comparable(mesures, indicateur)
+    if not mesures:
+        return None, None
+    latest = mesures[0]
+    previous = next(
+        (
+            mesure
+            for mesure in mesures[1:]
+            if mesure.numero_periode == latest.numero_periode and mesure.annee < latest.annee
+        ),
+        None,
     )
-    if quartier == TOUTES_LES_SERIES:
-        partition.append(F("quartier_id"))
-        mesures = mesures.select_related("quartier").defer(
-            "quartier__created_at", "quartier__updated_at"
-        )
-    elif quartier is None:
-        mesures = mesures.filter(quartier__isnull=True)
-    else:
-        mesures = mesures.filter(quartier=quartier)
-    mesures = mesures.annotate(
-        rang=Window(RowNumber(), partition_by=partition, order_by=LATEST_FIRST)
-    ).filter(rang__lte=nombre)
-    found = {}
-    for mesure in mesures:
-        if quartier != TOUTES_LES_SERIES:
-            mesure.quartier = quartier  # the series asked for: no need to read it again
-        found.setdefault(mesure.indicateur_id, []).append(mesure)
-    for liste in found.values():
-        liste.sort(key=lambda m: (serie_key(m.quartier), _latest_first(m)))
-    return found
+    return latest, previous
+
+
+def latest_of(mesures):
+    """The latest of some measures (a scope's references, or targets), or None."""
+    return min(mesures, key=_latest_first) if mesures else None
 
 
 def _latest_first(mesure):
@@ -181,66 +190,253 @@ def _latest_first(mesure):
     return (-annee, -fin, -rang)
 
 
-def serie_key(quartier):
-    """Series in order: the whole territory, then the quartiers by code."""
-    return ("", "") if quartier is None else ("1", quartier.code)
+@dataclass
+class Portee:
+    """What the tableau de bord reads of one indicator in one scope."""
+
+    derniere: Mesure | None = None
+    precedente: Mesure | None = None
+    reference: Mesure | None = None
+    cible: Mesure | None = None
+    comparaison: Mesure | None = None
+    secret: object = None  # the secret.Secret of what it read, for the user
 
 
-def serie_label(quartier):
-    return TERRITOIRE if quartier is None else quartier.nom
+def load(indicateurs, quartier, user, comparaison=None):
+    """{indicator pk: Portee} for these indicators in the scope of `quartier` (None: the
+    whole territory), with the value of `comparaison` (a TerritoireComparaison) for the
+    same period. Two queries, three for a reader who does not see secrets, one more with a
+    comparison territory; none without indicators."""
+    indicateurs = list(indicateurs)
+    if not indicateurs:
+        return {}
+    ids = [indicateur.pk for indicateur in indicateurs]
+    scope = Mesure.objects.filter(indicateur_id__in=ids, territoire__isnull=True).defer(
+        "created_at", "updated_at", "commentaire"
+    )
+    scope = scope.filter(quartier=quartier) if quartier else scope.filter(quartier__isnull=True)
+    # No ORDER BY: the window orders each partition. The two latest years of each kind and
+    # number of period: enough for a latest value, its previous comparable one, and the
+    # latest reference and target.
+    scope = (
+        scope.order_by()
+        .annotate(
+            rang=Window(
+                RowNumber(),
+                partition_by=[
+                    F("indicateur_id"),
+                    F("nature"),
+                    F("type_periode"),
+                    F("numero_periode"),
+                ],
+                order_by=LATEST_YEAR_FIRST,
+            )
+        )
+        .filter(rang__lte=2)
+    )
+    found = {}
+    for mesure in scope:
+        mesure.quartier = quartier  # the scope asked for: no need to read it again
+        found.setdefault(mesure.indicateur_id, []).append(mesure)
+    portees = {}
+    for indicateur in indicateurs:
+        mesures = found.get(indicateur.pk, [])
+        by_nature = {nature: [] for nature in Mesure.Nature.values}
+        for mesure in mesures:
+            by_nature[mesure.nature].append(mesure)
+        derniere, precedente = latest_pair(by_nature[Mesure.Nature.VALEUR], indicateur)
+        portees[indicateur.pk] = Portee(
+            derniere,
+            precedente,
+            latest_of(by_nature[Mesure.Nature.REFERENCE]),
+            latest_of(by_nature[Mesure.Nature.CIBLE]),
+        )
+    if comparaison is not None:
+        _load_comparison(portees, comparaison)
+    groups = _secret_groups(indicateurs, portees, user)
+    for indicateur in indicateurs:
+        portee = portees[indicateur.pk]
+        shown = [portee.derniere, portee.precedente, portee.reference, portee.comparaison]
+        mesures = groups.get(indicateur.pk, []) + [m for m in shown if m is not None]
+        portee.secret = secret.Secret(indicateur, mesures, user)
+    return portees
+
+
+def _periods(mesures):
+    return {(m.annee, m.type_periode, m.numero_periode) for m in mesures if m is not None}
+
+
+def _load_comparison(portees, comparaison):
+    """The comparison territory's value of the period of each latest value."""
+    wanted = {
+        pk: (p.derniere.annee, p.derniere.type_periode, p.derniere.numero_periode)
+        for pk, p in portees.items()
+        if p.derniere is not None
+    }
+    if not wanted:
+        return
+    rows = Mesure.objects.filter(
+        indicateur_id__in=list(wanted),
+        territoire=comparaison,
+        annee__in={period[0] for period in wanted.values()},
+    ).order_by()
+    for mesure in rows:
+        if wanted[mesure.indicateur_id] == (
+            mesure.annee,
+            mesure.type_periode,
+            mesure.numero_periode,
+        ):
+            mesure.territoire = comparaison
+            portees[mesure.indicateur_id].comparaison = mesure
+
+
+def _secret_groups(indicateurs, portees, user):
+    """For a reader who does not see secrets: the measures of the groups (territory and
+    every quartier, same nature and period) of the values shown, which secondary secrecy
+    needs. One query, none for staff or when no indicator counts people."""
+    concerned = {i.pk for i in indicateurs if i.compte_des_personnes}
+    if not concerned or secret.sees_secrets(user):
+        return {}
+    wanted = {}
+    for pk in concerned:
+        portee = portees[pk]
+        for mesure in (portee.derniere, portee.precedente, portee.reference):
+            if mesure is not None:
+                wanted.setdefault(pk, set()).add(
+                    (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
+                )
+    if not wanted:
+        return {}
+    rows = (
+        Mesure.objects.filter(
+            indicateur_id__in=list(wanted),
+            territoire__isnull=True,
+            nature__in=OBSERVED,
+            annee__in={period[1] for periods in wanted.values() for period in periods},
+        )
+        .only(
+            "pk",
+            "indicateur_id",
+            "quartier_id",
+            "territoire_id",
+            "nature",
+            "annee",
+            "type_periode",
+            "numero_periode",
+            "valeur",
+            "numerateur",
+            "denominateur",
+        )
+        .order_by()
+    )
+    groups = {}
+    for mesure in rows:
+        key = (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
+        if key in wanted[mesure.indicateur_id]:
+            groups.setdefault(mesure.indicateur_id, []).append(mesure)
+    return groups
 
 
 def attach_latest_mesures(indicateurs, user):
     """Sets on each indicator `loaded_valeurs`: the latest value of each of its series
     (territory first, then quartiers by code) as (series, period, value as `user` may see
     it, cut to 140 characters), ready to be shown; and `loaded_fictives` when one of them
-    is a demonstration value. One query, none without indicators; rows rather than
-    measures and quartiers (a page shows hundreds). Used by the pages of a pilier and of
-    a sous-thème (diagnostics.queries)."""
+    is a demonstration value. One query, two for a reader who does not see secrets, none
+    without indicators. Used by the pages of a pilier and of a sous-thème
+    (diagnostics.queries)."""
     found = {}
     if indicateurs:
         rows = (
-            Mesure.objects.filter(indicateur_id__in=[indicateur.pk for indicateur in indicateurs])
+            Mesure.objects.filter(
+                indicateur_id__in=[indicateur.pk for indicateur in indicateurs],
+                nature=Mesure.Nature.VALEUR,
+                territoire__isnull=True,
+            )
             .annotate(
                 rang=Window(
                     RowNumber(),
-                    partition_by=[F("indicateur_id"), F("quartier_id")],
+                    partition_by=[F("indicateur_id"), F("quartier_id"), F("type_periode")],
                     order_by=LATEST_FIRST,
                 )
             )
             .filter(rang__lte=1)
-            .order_by()
-            .values_list(
+            .select_related("quartier")
+            .only(
+                "pk",
                 "indicateur_id",
                 "quartier__code",
                 "quartier__nom",
+                "territoire_id",
+                "nature",
                 "annee",
                 "type_periode",
                 "numero_periode",
                 "valeur",
+                "numerateur",
+                "denominateur",
                 "texte",
                 "fictive",
             )
+            .order_by()
         )
-        for row in rows:
-            found.setdefault(row[0], []).append(row)
+        for mesure in rows:
+            found.setdefault(mesure.indicateur_id, []).append(mesure)
+    latest = {}
+    for indicateur in indicateurs:
+        series = {}
+        for mesure in found.get(indicateur.pk, []):
+            series.setdefault(mesure.quartier_id, []).append(mesure)
+        latest[indicateur.pk] = [comparable(mesures, indicateur)[:1] for mesures in series.values()]
+        latest[indicateur.pk] = [m[0] for m in latest[indicateur.pk] if m]
+    groups = _latest_groups(indicateurs, latest, user)
     for indicateur in indicateurs:
         # The territory (no quartier) first, then the quartiers by code.
-        series = sorted(
-            found.get(indicateur.pk, []), key=lambda row: (row[1] is not None, row[1] or "")
-        )
+        series = sorted(latest[indicateur.pk], key=lambda m: serie_key(m.quartier))
+        hidden = secret.Secret(indicateur, groups.get(indicateur.pk, series), user)
         indicateur.loaded_valeurs = [
-            (
-                nom or TERRITOIRE,
-                periode_libelle(annee, type_periode, numero_periode),
-                truncate(
-                    texte if valeur is None else secret.display_value(valeur, indicateur, user),
-                    140,
-                ),
-            )
-            for _, _, nom, annee, type_periode, numero_periode, valeur, texte, _ in series
+            (serie_label(m.quartier), m.periode_libelle, truncate(hidden.show(m), 140))
+            for m in series
         ]
-        indicateur.loaded_fictives = any(row[-1] for row in series)
+        indicateur.loaded_fictives = any(m.fictive for m in series)
+
+
+def _latest_groups(indicateurs, latest, user):
+    """The groups of the periods of these latest values, for secondary secrecy (one query,
+    none for staff or when no indicator counts people)."""
+    wanted = {
+        i.pk: _periods(latest[i.pk]) for i in indicateurs if i.compte_des_personnes and latest[i.pk]
+    }
+    if not wanted or secret.sees_secrets(user):
+        return {}
+    rows = (
+        Mesure.objects.filter(
+            indicateur_id__in=list(wanted),
+            nature=Mesure.Nature.VALEUR,
+            territoire__isnull=True,
+            annee__in={period[0] for periods in wanted.values() for period in periods},
+        )
+        .only(
+            "pk",
+            "indicateur_id",
+            "quartier_id",
+            "territoire_id",
+            "nature",
+            "annee",
+            "type_periode",
+            "numero_periode",
+            "valeur",
+            "numerateur",
+            "denominateur",
+        )
+        .order_by()
+    )
+    groups = {}
+    for mesure in rows:
+        if (mesure.annee, mesure.type_periode, mesure.numero_periode) in wanted[
+            mesure.indicateur_id
+        ]:
+            groups.setdefault(mesure.indicateur_id, []).append(mesure)
+    return groups
 
 
 def truncate(text, length):
@@ -286,74 +482,98 @@ def in_diagnostic_order(indicateurs, diagnostic, themes):
 
 # Rows of the tableau de bord ------------------------------------------------------------
 
+SECRET_MOTIF = "Valeur couverte par le secret statistique."
+
 
 @dataclass
 class Ligne:
-    """One indicator on the tableau de bord, as one user may see it."""
+    """One indicator on the tableau de bord, in one scope, as one user may see it."""
 
     indicateur: Indicateur
-    derniere: Mesure | None
-    precedente: Mesure | None
+    portee: Portee
     evaluation: Evaluation
-    valeur: str = ""  # the latest value as shown ("12,5 %", "< 5", a constat...)
+    valeur: str = ""  # the latest value as shown ("12,5 %", "secret", a constat...)
     valeur_precedente: str = ""
-    evolution: str = ""  # "+2,5", or "" when unknown or masked
+    termes: str = ""  # a rate's terms as shown ("12 / 48")
+    evolution: str = ""  # "+2,5", or "" when unknown or hidden
     evolution_nombre: Decimal | None = None
     reference: str = ""
     cible: str = ""
-    fictive: bool = False
+    comparaison: str = ""  # the comparison territory's value for the same period
+    ecart: str = ""  # latest value minus the comparison's, when both are shown
+    ecart_nombre: Decimal | None = None
+    fictive: bool = False  # the latest value is a demonstration one
+    precedente_fictive: bool = False
 
     @property
     def statut(self):
         return self.evaluation.statut
 
+    @property
+    def derniere(self):
+        return self.portee.derniere
 
-def _nombre(mesure):
-    return None if mesure is None else mesure.valeur
+    @property
+    def precedente(self):
+        return self.portee.precedente
 
 
-def row_of(indicateur, mesures, user):
-    """The row of one indicator from its latest measures of the series (latest first)."""
-    derniere = mesures[0] if mesures else None
-    precedente = mesures[1] if len(mesures) > 1 else None
+def row_of(indicateur, portee, quartier, user=None):
+    """The row of one indicator from what `load` read of its scope."""
+    hidden = portee.secret
+    derniere, precedente = portee.derniere, portee.precedente
     if indicateur.type == Indicateur.Type.QUALITATIF or (derniere and derniere.valeur is None):
         evaluation = Evaluation(Statut.SANS_DONNEE, "Indicateur qualitatif : constat écrit.")
         if derniere is None:
             evaluation = Evaluation(Statut.SANS_DONNEE, "Aucun constat saisi.")
+    elif hidden.hides(derniere):
+        evaluation = Evaluation(Statut.SANS_DONNEE, SECRET_MOTIF)
     else:
+        cible = portee.cible.valeur if portee.cible else None
         evaluation = evaluate(
             indicateur.sens_souhaite,
-            _nombre(derniere),
-            _nombre(precedente),
-            indicateur.valeur_reference,
-            indicateur.valeur_cible,
+            hidden.number(derniere),
+            hidden.number(precedente),
+            hidden.number(portee.reference),
+            cible,
         )
-    row = Ligne(indicateur, derniere, precedente, evaluation)
-    show = secret.display_value
-    row.valeur = show(derniere, indicateur, user) if derniere else ""
-    row.valeur_precedente = show(precedente, indicateur, user) if precedente else ""
-    row.reference = show(indicateur.valeur_reference, indicateur, user)
-    row.cible = show(indicateur.valeur_cible, indicateur, user, observed=False)
-    avant, apres = _nombre(precedente), _nombre(derniere)
-    if (
-        avant is not None
-        and apres is not None
-        and not secret.is_masked(avant, indicateur, user)
-        and not secret.is_masked(apres, indicateur, user)
-    ):
+        if quartier is not None and cible is None and derniere is not None:
+            evaluation = Evaluation(
+                evaluation.statut, f"{evaluation.motif} Pas de cible pour ce quartier."
+            )
+    row = Ligne(indicateur, portee, evaluation)
+    row.valeur = hidden.show(derniere)
+    row.valeur_precedente = hidden.show(precedente)
+    row.termes = hidden.terms(derniere)
+    ailleurs = "pour ce quartier" if quartier is not None else "pour le territoire"
+    row.reference = hidden.show(portee.reference) or f"pas de référence {ailleurs}"
+    row.cible = (
+        secret.display_value(portee.cible.valeur, indicateur)
+        if portee.cible
+        else f"pas de cible {ailleurs}"
+    )
+    avant, apres = hidden.number(precedente), hidden.number(derniere)
+    if avant is not None and apres is not None:
         row.evolution_nombre = apres - avant
         row.evolution = secret.format_decimal(row.evolution_nombre, signed=True)
-    row.fictive = any(m.fictive for m in mesures)
+    if portee.comparaison is not None:
+        row.comparaison = hidden.show(portee.comparaison)
+        autre = hidden.number(portee.comparaison)
+        if apres is not None and autre is not None:
+            row.ecart_nombre = apres - autre
+            row.ecart = secret.format_decimal(row.ecart_nombre, signed=True)
+    row.fictive = bool(derniere and derniere.fictive)
+    row.precedente_fictive = bool(precedente and precedente.fictive)
     return row
 
 
-def rows_of(indicateurs, quartier, user, statut=None):
+def rows_of(indicateurs, quartier, user, statut=None, comparaison=None):
     """The rows of the tableau de bord for these indicators (evaluated, in order), in the
-    series of `quartier` (None: the whole territory); only those of `statut` if given.
-    One query."""
+    scope of `quartier` (None: the whole territory), with the gap to `comparaison`; only
+    those of `statut` if given (statuses are those shown: a filter never tells more)."""
     indicateurs = list(indicateurs)
-    found = latest_mesures([i.pk for i in indicateurs], quartier, nombre=2)
-    rows = [row_of(indicateur, found.get(indicateur.pk, []), user) for indicateur in indicateurs]
+    portees = load(indicateurs, quartier, user, comparaison)
+    rows = [row_of(indicateur, portees[indicateur.pk], quartier) for indicateur in indicateurs]
     if statut:
         rows = [row for row in rows if row.statut == statut]
     return rows
@@ -380,24 +600,31 @@ HEADERS = (
     "Série",
     "Dernière période",
     "Dernière valeur",
+    "Numérateur / dénominateur",
     "Période précédente",
     "Valeur précédente",
     "Évolution",
     "Valeur de référence",
-    "Année de référence",
+    "Période de référence",
     "Valeur cible",
-    "Année cible",
+    "Période cible",
+    "Territoire de comparaison",
+    "Valeur de comparaison",
+    "Écart",
     "Statut",
     "Explication du statut",
     "Donnée fictive",
 )
-COLUMN_WIDTHS = (28, 28, 28, 60, 14, 12, 20, 24, 14, 14, 16, 14, 12, 14, 12, 12, 10, 14, 40, 10)
+COLUMN_WIDTHS = (
+    28, 28, 28, 60, 14, 12, 20, 24, 14, 14, 18, 16, 14, 12, 14, 12, 12, 10, 24, 14, 12, 14, 40, 10,
+)  # fmt: skip
 
 
 def _cell_value(display, number, for_csv):
-    """A value as shown to the user: the text shown when it is not a number ("< 5", a
-    constat); else the number itself in a spreadsheet, the French number in a CSV file
-    ("1234,5": no thousands separator, so that spreadsheet programs read a number)."""
+    """A value as shown to the user: the text shown when it is not a number ("secret", a
+    constat, "pas de cible…"); else the number itself in a spreadsheet, the French number
+    in a CSV file ("1234,5": no thousands separator, so that spreadsheet programs read a
+    number)."""
     if number is None or display == secret.masked_label():
         return display
     if for_csv:
@@ -405,33 +632,43 @@ def _cell_value(display, number, for_csv):
     return number
 
 
-def export_rows(rows, serie, for_csv):
+def _signed(number, for_csv):
+    if number is None:
+        return ""
+    return secret.format_decimal(number, signed=True, grouping=False) if for_csv else number
+
+
+def export_rows(rows, serie, for_csv, comparaison=None):
     """The cells of each row, in the order of HEADERS."""
     for row in rows:
         indicateur = row.indicateur
         theme = indicateur.theme_effectif
-        derniere, precedente = row.derniere, row.precedente
-        evolution = row.evolution_nombre
-        if for_csv and evolution is not None:
-            evolution = secret.format_decimal(evolution, signed=True, grouping=False)
+        portee = row.portee
+        derniere, precedente = portee.derniere, portee.precedente
+        reference, cible = portee.reference, portee.cible
+        shown = portee.secret.number
         yield (
             str(theme.pilier),
             theme.libelle,
             indicateur.sous_theme.libelle if indicateur.sous_theme_id else "",
             indicateur.libelle,
             indicateur.get_type_display(),
-            indicateur.unite,
+            secret.unit_of(indicateur),
             indicateur.source_donnees,
             serie,
             derniere.periode_libelle if derniere else "",
-            _cell_value(row.valeur, _nombre(derniere), for_csv),
+            _cell_value(row.valeur, shown(derniere), for_csv),
+            row.termes,
             precedente.periode_libelle if precedente else "",
-            _cell_value(row.valeur_precedente, _nombre(precedente), for_csv),
-            "" if evolution is None else evolution,
-            _cell_value(row.reference, indicateur.valeur_reference, for_csv),
-            str(indicateur.annee_reference or ""),
-            _cell_value(row.cible, indicateur.valeur_cible, for_csv),
-            str(indicateur.annee_cible or ""),
+            _cell_value(row.valeur_precedente, shown(precedente), for_csv),
+            _signed(row.evolution_nombre, for_csv),
+            _cell_value(row.reference, shown(reference), for_csv),
+            reference.periode_libelle if reference else "",
+            _cell_value(row.cible, cible.valeur if cible else None, for_csv),
+            cible.periode_libelle if cible else "",
+            str(comparaison) if comparaison else "",
+            _cell_value(row.comparaison, shown(portee.comparaison), for_csv),
+            _signed(row.ecart_nombre, for_csv),
             row.evaluation.libelle,
             row.evaluation.motif,
             "oui" if row.fictive else "non",
@@ -448,13 +685,13 @@ def _csv_cell(value):
     return value if NOMBRE_CSV.match(value) else neutralize_formula(value)
 
 
-def export_response(rows, serie, export_format, basename):
+def export_response(rows, serie, export_format, basename, comparaison=None):
     """The tableau de bord as a spreadsheet ("xlsx") or a CSV file, as the user sees it:
-    values masked by the secret statistique stay masked. Text never becomes a formula
+    values hidden by the secret statistique stay hidden. Text never becomes a formula
     (see diagnostics.exports)."""
     filename = f"{basename}.{export_format}"
     if export_format == "csv":
-        cells = export_rows(rows, serie, for_csv=True)
+        cells = export_rows(rows, serie, for_csv=True, comparaison=comparaison)
         return csv_table_response(HEADERS, cells, filename, cell=_csv_cell)
-    cells = export_rows(rows, serie, for_csv=False)
+    cells = export_rows(rows, serie, for_csv=False, comparaison=comparaison)
     return xlsx_table_response(HEADERS, cells, filename, "Tableau de bord", COLUMN_WIDTHS)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<slug:slug>/<int:pk>/", views.IndicateurView.as_view(), name="detail"),
     path("<slug:slug>/<int:pk>/modifier/", views.IndicateurModifierView.as_view(), name="modifier"),
     path("<slug:slug>/<int:pk>/saisie/", views.SaisieView.as_view(), name="saisie"),
+    path("<slug:slug>/<int:pk>/references/", views.ReperesView.as_view(), name="reperes"),
     path("<slug:slug>/<int:pk>/historique/", views.HistoriqueView.as_view(), name="historique"),
     path(
         "<slug:slug>/mesures/<int:pk>/modifier/",

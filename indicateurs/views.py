@@ -24,7 +24,8 @@ from diagnostics.queries import url_maker
 from diagnostics.views.lists import ElementExportView, ElementListView
 from diagnostics.views.mixins import DiagnosticAccessMixin
 
-from . import charts, entry, history, tableau
+from . import charts, entry, history, secret, tableau
+from . import forms as forms_module
 from .filters import IndicateurFilterSet, TableauFilterSet
 from .forms import IndicateurForm, MesureForm, SaisieForm, SuppressionForm
 from .models import Indicateur, Mesure
@@ -40,6 +41,25 @@ class IndicateurListView(ElementListView):
     titre = "Indicateurs"
     nom, nom_pluriel = "indicateur", "indicateurs"
     aucun = "Aucun indicateur ne correspond à ces filtres."
+
+    def get_context_data(self, **kwargs):
+        """Also the tableaux de bord of the diagnostics shown (`tableaux_de_bord`: [(titre,
+        url)]): the list's diagnostic, or those of the items of the page, read from the
+        columns already loaded (no query)."""
+        context = super().get_context_data(**kwargs)
+        diagnostic = context["diagnostic"]
+        if diagnostic is not None:
+            shown = {diagnostic.slug: diagnostic.titre}
+        else:
+            shown = {
+                element.place_diagnostic_slug: element.place_diagnostic_titre
+                for element in context["elements"] or ()
+            }
+        context["tableaux_de_bord"] = [
+            (titre, reverse("indicateurs:tableau_de_bord", kwargs={"slug": slug}))
+            for slug, titre in shown.items()
+        ]
+        return context
 
 
 class IndicateurExportView(ElementExportView):
@@ -66,11 +86,13 @@ class TableauMixin(DiagnosticAccessMixin):
         if not self.filterset.valid:
             return []
         self.quartier = self.filterset.choice("quartier")
+        self.comparaison = self.filterset.choice("comparaison")
         return tableau.rows_of(
             tableau.in_diagnostic_order(self.filterset.qs, self.diagnostic, self.filterset.themes),
             self.quartier,
             self.request.user,
             statut=self.filterset.choice("statut"),
+            comparaison=self.comparaison,
         )
 
 
@@ -80,7 +102,7 @@ class TableauDeBordView(TableauMixin, TemplateView):
     template_name = "indicateurs/tableau_de_bord.html"
 
     def get_context_data(self, **kwargs):
-        self.quartier = None
+        self.quartier = self.comparaison = None
         rows = self.load_rows()
         query_string = self.request.GET.urlencode()
         suffix = f"?{query_string}" if query_string else ""
@@ -107,9 +129,13 @@ class TableauDeBordView(TableauMixin, TemplateView):
             piliers=list(piliers.items()),
             statuts=tableau.count_statuts(rows),
             serie=tableau.serie_label(self.quartier),
-            fictives=any(row.fictive for row in rows),
+            quartier=self.quartier,
+            comparaison=self.comparaison,
+            fictives=any(row.fictive or row.precedente_fictive for row in rows),
             exports_urls=exports_urls,
-            seuil=tableau.secret.threshold(),
+            seuils=sorted(
+                {row.indicateur.seuil for row in rows if row.indicateur.compte_des_personnes}
+            ),
             peut_modifier=can_edit(self.request.user),
             **kwargs,
         )
@@ -120,7 +146,7 @@ class TableauDeBordExportView(TableauMixin, View):
     masked). Invalid filters send back to the page, which shows their errors."""
 
     def get(self, request, *args, format, **kwargs):
-        self.quartier = None
+        self.quartier = self.comparaison = None
         rows = self.load_rows()
         page = reverse("indicateurs:tableau_de_bord", kwargs={"slug": self.diagnostic.slug})
         if not self.filterset.valid:
@@ -129,7 +155,7 @@ class TableauDeBordExportView(TableauMixin, View):
         basename = f"tableau-de-bord-{self.diagnostic.slug}"
         if self.quartier is not None:
             basename += f"-{self.quartier.code}"
-        return tableau.export_response(rows, serie, format, basename)
+        return tableau.export_response(rows, serie, format, basename, self.comparaison)
 
 
 # The page of an indicator -----------------------------------------------------------------
@@ -172,29 +198,51 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
     context_object_name = "indicateur"
 
     def get_context_data(self, **kwargs):
+        indicateur, user = self.object, self.request.user
         mesures = list(
-            self.object.mesures.select_related("quartier", "saisi_par").order_by(
+            indicateur.mesures.select_related("quartier", "territoire", "saisi_par").order_by(
                 "annee", "type_periode", "numero_periode"
             )
         )
-        user = self.request.user
-        donnees = charts.chart_data(self.object, mesures, user)
-        mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_key(m.quartier)))
+        hidden = secret.Secret(indicateur, mesures, user)
+        donnees = charts.chart_data(indicateur, mesures, hidden)
+        mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_key(m.lieu)))
         for mesure in mesures:
-            mesure.affichee = tableau.secret.display_value(mesure, self.object, user)
+            mesure.affichee = hidden.show(mesure)
+            mesure.termes = hidden.terms(mesure)
+        valeurs = [m for m in mesures if m.nature == Mesure.Nature.VALEUR]
         return super().get_context_data(
             donnees=donnees,
-            graphique=charts.chart(donnees, user, ident=f"graphique-{self.object.pk}"),
-            constats=charts.constats_of(mesures),
-            mesures=mesures,
+            graphique=charts.chart(donnees, user, ident=f"graphique-{indicateur.pk}"),
+            constats=charts.constats_of(valeurs),
+            mesures=valeurs,
+            hors_serie=[m for m in valeurs if not donnees.shows(m) and m.valeur is not None],
+            reperes=reperes_by_scope(indicateur, mesures, self.diagnostic),
             fictives=any(m.fictive for m in mesures),
-            seuil=tableau.secret.threshold(),
-            reference=tableau.secret.display_value(self.object.valeur_reference, self.object, user),
-            cible=tableau.secret.display_value(
-                self.object.valeur_cible, self.object, user, observed=False
-            ),
+            seuil=indicateur.seuil,
             **kwargs,
         )
+
+
+def reperes_by_scope(indicateur, mesures, diagnostic):
+    """[(scope's label, reference Mesure or None, target Mesure or None)]: the territory,
+    then each quartier of the diagnostic (or holding one); each Mesure with `affichee`."""
+    scopes = {None: [None, None]}
+    for quartier in diagnostic.quartiers.all():
+        scopes[quartier] = [None, None]
+    for mesure in mesures:
+        if mesure.nature == Mesure.Nature.VALEUR:
+            continue
+        slot = scopes.setdefault(mesure.quartier, [None, None])
+        index = 0 if mesure.nature == Mesure.Nature.REFERENCE else 1
+        if slot[index] is None or mesure.periode_cle > slot[index].periode_cle:
+            slot[index] = mesure
+    return [
+        (tableau.serie_label(lieu), reference, cible)
+        for lieu, (reference, cible) in sorted(
+            scopes.items(), key=lambda item: tableau.serie_key(item[0])
+        )
+    ]
 
 
 class HistoriqueView(IndicateurAccessMixin, DetailView):
@@ -255,6 +303,53 @@ class IndicateurModifierView(IndicateurAccessMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form))
 
 
+class ReperesView(IndicateurAccessMixin, TemplateView):
+    """The reference and target of every scope at once: the whole territory and each
+    quartier of the diagnostic (or already holding one)."""
+
+    template_name = "indicateurs/reperes_form.html"
+    editing = True
+
+    def form(self, data=None):
+        existing = entry.reperes_of(self.object)
+        quartiers = {q.pk: q for q in self.diagnostic.quartiers.order_by("code")}
+        for mesure in existing.values():
+            if mesure.quartier_id and mesure.quartier_id not in quartiers:
+                quartiers[mesure.quartier_id] = mesure.quartier
+        scopes = [None, *sorted(quartiers.values(), key=lambda q: q.code)]
+        form = forms_module.ReperesForm(self.object, scopes, existing, data=data)
+        form.fields["etat_lu"].initial = entry.reperes_state(existing)
+        return form
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                written = entry.save_reperes(
+                    self.object, form.changes, form.cleaned_data["etat_lu"], user=request.user
+                )
+            except entry.StaleEdit:
+                form.add_error(
+                    None,
+                    "Les références ou les cibles ont été modifiées par quelqu'un d'autre "
+                    "depuis l'ouverture de cette page : vos changements n'ont pas été "
+                    "enregistrés. Rechargez la page pour voir la version actuelle, puis "
+                    "recommencez.",
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if written:
+                    messages.success(request, "Les références et les cibles sont enregistrées.")
+                else:
+                    messages.info(request, "Aucune modification.")
+                return redirect(self.indicateur_url())
+        return self.render_to_response(self.get_context_data(form=form))
+
+
 class SaisieView(IndicateurAccessMixin, TemplateView):
     """The values of one period for every series at once: the whole territory and each
     quartier of the diagnostic (and of the indicator)."""
@@ -276,7 +371,12 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
         return [None, *sorted(quartiers.values(), key=lambda q: q.code)]
 
     def initial(self):
-        derniere = self.object.mesures.order_by("-annee").values_list("annee", flat=True).first()
+        derniere = (
+            self.object.mesures.filter(nature=Mesure.Nature.VALEUR, territoire__isnull=True)
+            .order_by("-annee")
+            .values_list("annee", flat=True)
+            .first()
+        )
         return {
             "annee": derniere + 1 if derniere else None,
             "source": self.object.source_donnees,
@@ -286,11 +386,17 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
         return SaisieForm(self.object, self.series(), data=data, initial=self.initial())
 
     def get_context_data(self, **kwargs):
-        mesures = list(self.object.mesures.select_related("quartier"))
-        mesures.sort(key=lambda m: tableau.serie_key(m.quartier))
+        mesures = list(
+            self.object.mesures.filter(nature=Mesure.Nature.VALEUR).select_related(
+                "quartier", "territoire"
+            )
+        )
+        mesures.sort(key=lambda m: tableau.serie_key(m.lieu))
         mesures.sort(key=lambda m: m.periode_cle, reverse=True)  # latest first, stable
+        hidden = secret.Secret(self.object, mesures, self.request.user)
         for mesure in mesures:
-            mesure.affichee = tableau.secret.display_value(mesure, self.object, self.request.user)
+            mesure.affichee = hidden.show(mesure)
+            mesure.termes = hidden.terms(mesure)
         return super().get_context_data(
             mesures=mesures,
             a_preciser=self.object.type == Indicateur.Type.A_PRECISER,
@@ -337,15 +443,13 @@ class MesureMixin(IndicateurAccessMixin):
 
     def resolved(self):
         super().resolved()
-        # As stored, before a form changes the object.
-        self.affichee = tableau.secret.display_value(
-            self.object, self.indicateur, self.request.user
-        )
+        # As stored, before a form changes the object (the Équipe ville sees every value).
+        self.affichee = secret.Secret(self.indicateur, [], self.request.user).show(self.object)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             mesure=self.object,
-            serie=tableau.serie_label(self.object.quartier),
+            serie=tableau.serie_label(self.object.lieu),
             affichee=self.affichee,
             **kwargs,
         )

@@ -17,8 +17,9 @@ def qpv(diagnostic):
     return quartiers
 
 
-def quantitatif(diagnostic, pilier=None, **fields):
-    """A quantitative indicator of the diagnostic (in a new thème of `pilier` if given)."""
+def quantitatif(diagnostic, pilier=None, reference=None, cible=None, **fields):
+    """A quantitative indicator of the diagnostic (in a new thème of `pilier` if given),
+    with the whole territory's `reference` and `cible` when given as (year, value)."""
     defaults = {
         "type": Indicateur.Type.QUANTITATIF,
         "unite": "%",
@@ -27,7 +28,24 @@ def quantitatif(diagnostic, pilier=None, **fields):
     if pilier is None:
         pilier = diagnostic.piliers.order_by("numero").first()
     sous_theme = SousThemeFactory(theme=ThemeFactory(pilier=pilier))
-    return IndicateurFactory(sous_theme=sous_theme, **{**defaults, **fields})
+    indicateur = IndicateurFactory(sous_theme=sous_theme, **{**defaults, **fields})
+    if reference is not None:
+        repere(indicateur, Mesure.Nature.REFERENCE, *reference)
+    if cible is not None:
+        repere(indicateur, Mesure.Nature.CIBLE, *cible)
+    return indicateur
+
+
+def repere(indicateur, nature, annee, valeur, quartier=None, **fields):
+    """The reference or target (`nature`) of one scope (a quartier, or the territory)."""
+    return Mesure.objects.create(
+        indicateur=indicateur,
+        nature=nature,
+        annee=annee,
+        valeur=Decimal(str(valeur)),
+        quartier=quartier,
+        **fields,
+    )
 
 
 def mesure(indicateur, annee, valeur=None, quartier=None, **fields):

@@ -208,6 +208,7 @@ EXPECTED = {
     "indicateurs:historique": (indicateur_kwargs, edit(post=405)),
     "indicateurs:modifier": (indicateur_kwargs, edit()),
     "indicateurs:saisie": (indicateur_kwargs, edit()),
+    "indicateurs:reperes": (indicateur_kwargs, edit()),
     "indicateurs:mesure_modifier": (mesure_kwargs, edit()),
     "indicateurs:mesure_supprimer": (mesure_kwargs, edit()),
     # Imports and exports of the administrators. An empty upload form re-displays with

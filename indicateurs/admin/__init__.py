@@ -2,14 +2,26 @@ from django.contrib import admin
 
 from diagnostics.admin import ElementAdmin, FlatImportExportAdmin
 
-from ..models import Indicateur, Mesure
+from ..models import Indicateur, Mesure, TerritoireComparaison
 from . import resources
 
 
 class MesureInline(admin.TabularInline):
     model = Mesure
-    fields = ["annee", "type_periode", "numero_periode", "quartier", "valeur", "texte", "source"]
-    autocomplete_fields = ["quartier"]
+    fields = [
+        "nature",
+        "annee",
+        "type_periode",
+        "numero_periode",
+        "quartier",
+        "territoire",
+        "valeur",
+        "numerateur",
+        "denominateur",
+        "texte",
+        "source",
+    ]
+    autocomplete_fields = ["quartier", "territoire"]
     extra = 0
     show_change_link = True
 
@@ -27,7 +39,9 @@ class IndicateurAdmin(ElementAdmin):
                 "fields": [
                     "type",
                     "unite",
+                    "taux",
                     "compte_des_personnes",
+                    "seuil_secret",
                     "definition",
                     "mode_calcul",
                     "source_donnees",
@@ -38,11 +52,11 @@ class IndicateurAdmin(ElementAdmin):
         (
             "Objectif",
             {
-                "fields": [
-                    "sens_souhaite",
-                    ("valeur_reference", "annee_reference"),
-                    ("valeur_cible", "annee_cible"),
-                ]
+                "fields": ["sens_souhaite"],
+                "description": (
+                    "Les références et les cibles, par portée, se saisissent avec les mesures "
+                    "(nature « référence » ou « cible »)."
+                ),
             },
         ),
         ("Provenance", {"fields": ["source", "texte_source"]}),
@@ -73,3 +87,11 @@ class MesureAdmin(FlatImportExportAdmin):
     @admin.display(description="période", ordering="annee")
     def periode_libelle(self, obj):
         return obj.periode_libelle
+
+
+@admin.register(TerritoireComparaison)
+class TerritoireComparaisonAdmin(admin.ModelAdmin):
+    list_display = ["nom", "code", "echelon"]
+    list_filter = ["echelon"]
+    search_fields = ["nom", "code"]
+    ordering = ["echelon", "nom"]

@@ -15,7 +15,7 @@ from diagnostics.admin.resources import (
 from diagnostics.models import Quartier
 from diagnostics.text import fingerprint
 
-from ..models import INFORMATIONS, Indicateur, Mesure
+from ..models import INFORMATIONS, Indicateur, Mesure, TerritoireComparaison
 
 
 class IndicateurLibelleWidget(LookupWidget):
@@ -34,9 +34,41 @@ class IndicateurFlatResource(ElementFlatResource):
         fields = (*ELEMENT_FIELDS, *INFORMATIONS)
 
 
+class LieuWidget(ForeignKeyWidget):
+    """The quartier column of a flat measure: a quartier's code, or else a comparison
+    territory's code (empty: the whole territory)."""
+
+    def __init__(self):
+        super().__init__(Quartier, "code")
+
+    def clean(self, value, row=None, **kwargs):
+        code = "" if value is None else str(value).strip()
+        if not code:
+            return None
+        found = Quartier.objects.filter(code=code).first()
+        if found is None:
+            found = TerritoireComparaison.objects.filter(code=code).first()
+        if found is None:
+            raise ValueError(
+                f"« {code[:60]} » n'est le code d'aucun quartier ni d'aucun territoire de "
+                "comparaison."
+            )
+        return found
+
+
+class LieuField(fields.Field):
+    """Sets the quartier or the comparison territory of a measure from one column."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        lieu = self.clean(row, **kwargs)
+        instance.quartier = lieu if isinstance(lieu, Quartier) else None
+        instance.territoire = lieu if isinstance(lieu, TerritoireComparaison) else None
+
+
 class MesureFlatResource(FlatResource):
     related = (
         "quartier",
+        "territoire",
         "indicateur__diagnostic",
         "indicateur__sous_theme__theme__pilier",
         "indicateur__theme__pilier",
@@ -45,11 +77,15 @@ class MesureFlatResource(FlatResource):
         "annee",
         "type_periode",
         "numero_periode",
+        "nature",
         "valeur",
+        "numerateur",
+        "denominateur",
         "texte",
         "source",
         "commentaire",
         "quartier__code",
+        "territoire__code",
         "indicateur__libelle",
         "indicateur__diagnostic__slug",
         *(
@@ -66,9 +102,8 @@ class MesureFlatResource(FlatResource):
     indicateur = fields.Field(
         attribute="indicateur", column_name="indicateur", widget=IndicateurLibelleWidget()
     )
-    quartier = fields.Field(
-        attribute="quartier", column_name="quartier", widget=ForeignKeyWidget(Quartier, "code")
-    )
+    # A quartier's code, or a comparison territory's (`LieuWidget`).
+    quartier = LieuField(attribute="quartier", column_name="quartier", widget=LieuWidget())
 
     class Meta(FlatResource.Meta):
         model = Mesure
@@ -81,8 +116,11 @@ class MesureFlatResource(FlatResource):
             "annee",
             "type_periode",
             "numero_periode",
+            "nature",
             "quartier",
             "valeur",
+            "numerateur",
+            "denominateur",
             "texte",
             "source",
             "commentaire",
@@ -90,13 +128,20 @@ class MesureFlatResource(FlatResource):
         import_id_fields = ("indicateur", "annee", "type_periode", "numero_periode", "quartier")
 
     def natural_key(self, row):
+        lieu = self.fields["quartier"].clean(row)
         return {
             "indicateur": self.fields["indicateur"].clean(row),
+            "nature": cell_text(row, "nature") or Mesure.Nature.VALEUR,
             "annee": cell_text(row, "annee"),
             "type_periode": cell_text(row, "type_periode") or Mesure.TypePeriode.ANNEE,
             "numero_periode": cell_text(row, "numero_periode") or 0,
-            "quartier": self.fields["quartier"].clean(row),
+            "quartier": lieu if isinstance(lieu, Quartier) else None,
+            "territoire": lieu if isinstance(lieu, TerritoireComparaison) else None,
         }
+
+    def dehydrate_quartier(self, mesure):
+        lieu = mesure.quartier if mesure.quartier_id else mesure.territoire
+        return lieu.code if lieu is not None else ""
 
     def dehydrate_diagnostic(self, mesure):
         return mesure.indicateur.diagnostic.slug

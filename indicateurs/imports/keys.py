@@ -1,8 +1,13 @@
-"""Natural keys of a file of measures: which indicator, which quartier a row names.
+"""Natural keys of a file of measures: which indicator, which place a row names.
 
-A `Resolver` loads a diagnostic's indicators and the quartiers in two queries, then answers
-every row from memory (answers are remembered: a file names few distinct indicators and
-quartiers). Unknown or ambiguous names raise `ValueError` with a French message.
+A `Resolver` loads a diagnostic's indicators, the quartiers and the comparison territories
+in three queries, then answers every row from memory (answers are remembered: a file names
+few distinct indicators and places). Unknown or ambiguous names raise `ValueError` with a
+French message.
+
+It also keeps, in the file's order, the kind of period of each indicator's series
+(`check_period`): an indicator without periodicity takes the kind of its first observed
+value in the file (`periodicities`, written with the measures).
 """
 
 import re
@@ -12,7 +17,15 @@ from django.db.models.functions import Coalesce
 
 from diagnostics.models import Quartier
 from diagnostics.text import fingerprint, normalize_key
-from indicateurs.models import TERRITOIRE, Indicateur
+from indicateurs.models import (
+    PERIODICITE_DE,
+    TERRITOIRE,
+    TYPE_PERIODE_DE,
+    Indicateur,
+    Mesure,
+    TerritoireComparaison,
+    period_mismatch_message,
+)
 
 # What a Quartier cell may say for the whole territory (compared by `quartier_key`).
 TERRITORY_NAMES = ("ensemble du territoire", "ensemble", "territoire", "tout le territoire")
@@ -25,6 +38,21 @@ class IndicatorRef(NamedTuple):
     libelle: str
     type: str
     parent: str  # the libellé of its sous-thème (or thème)
+    periodicite: str = ""
+    taux: bool = False
+
+    @property
+    def type_periode(self):
+        """As `Indicateur.type_periode`: None when blank or "ponctuelle"."""
+        return TYPE_PERIODE_DE.get(self.periodicite)
+
+
+class Place(NamedTuple):
+    """Where a row is measured: a quartier, a comparison territory, or neither (the whole
+    territory)."""
+
+    quartier_id: int | None = None
+    territoire_id: int | None = None
 
 
 def quartier_key(text):
@@ -40,12 +68,12 @@ class Resolver:
         rows = (
             Indicateur.objects.du_diagnostic(diagnostic)
             .annotate(parent=Coalesce("sous_theme__libelle", "theme__libelle"))
-            .values_list("pk", "libelle", "type", "parent", "cle")
+            .values_list("pk", "libelle", "type", "parent", "cle", "periodicite", "taux")
         )
         self.indicators = {}
         self._by_cle = {}
-        for pk, libelle, type_, parent, cle in rows:
-            ref = IndicatorRef(pk, libelle, type_, parent)
+        for pk, libelle, type_, parent, cle, periodicite, taux in rows:
+            ref = IndicatorRef(pk, libelle, type_, parent, periodicite, taux)
             self.indicators[pk] = ref
             self._by_cle.setdefault(cle, []).append(ref)
         concerned = set(diagnostic.quartiers.values_list("pk", flat=True))
@@ -59,8 +87,19 @@ class Resolver:
         if diagnostic.territoire:
             territory.add(quartier_key(diagnostic.territoire))
         self._territory = territory
+        self._comparisons = {}  # code (upper case) -> pk
+        self._comparison_names = {}  # quartier_key of code or nom -> {pk, …}
+        self.comparison_codes = {}  # pk -> code
+        for pk, code, nom in TerritoireComparaison.objects.values_list("pk", "code", "nom"):
+            self._comparisons[code.strip().upper()] = pk
+            self.comparison_codes[pk] = code
+            for name in (code, nom):
+                self._comparison_names.setdefault(quartier_key(name), set()).add(pk)
         self._indicator_answers = {}
-        self._quartier_answers = {}
+        self._place_answers = {}
+        # pk -> (kind of period, line) of the indicators without periodicity, from the first
+        # observed value of each in the file.
+        self.first_kinds = {}
 
     # Indicators ---------------------------------------------------------------------------
 
@@ -110,17 +149,23 @@ class Resolver:
             )
         return ref
 
-    # Quartiers ----------------------------------------------------------------------------
+    # Places -----------------------------------------------------------------------------
+
+    def place(self, text):
+        """The `Place` a Quartier cell names: one of the diagnostic's quartiers (by code or
+        name), the whole territory, or else a comparison territory (by code or name)."""
+        return _remembered(self._place_answers, text, self._place)
 
     def quartier(self, text):
-        """The pk of the quartier a cell names, None for the whole territory."""
-        return _remembered(self._quartier_answers, text, self._quartier)
+        """The pk of the quartier a cell names, None for the whole territory (or a
+        comparison territory)."""
+        return self.place(text).quartier_id
 
-    def _quartier(self, text):
+    def _place(self, text):
         text = text.strip()
         key = quartier_key(text)
         if not key or key in self._territory:
-            return None
+            return Place()
         code = _QPV_CODE.search(text)
         if code:
             found = self._quartiers.get(code.group().upper())
@@ -132,19 +177,62 @@ class Resolver:
                     f"quartier « {_short(text)} » : {nom} ne fait pas partie des quartiers "
                     "de ce diagnostic."
                 )
-            return pk
+            return Place(quartier_id=pk)
         found = self._names.get(key, [])
         if len(found) == 1:
-            return found[0]
+            return Place(quartier_id=found[0])
         if found:
             raise ValueError(
                 f"quartier « {_short(text)} » : plusieurs quartiers portent ce nom, "
                 "donnez son code QPV (par exemple QN00304M)."
             )
+        comparison = self._comparisons.get(text.upper())
+        if comparison is not None:
+            return Place(territoire_id=comparison)
+        comparisons = self._comparison_names.get(key, set())
+        if len(comparisons) == 1:
+            return Place(territoire_id=next(iter(comparisons)))
+        if comparisons:
+            codes = ", ".join(sorted(self.comparison_codes[pk] for pk in comparisons))
+            raise ValueError(
+                f"quartier « {_short(text)} » : plusieurs territoires de comparaison portent "
+                f"ce nom, donnez son code ({codes})."
+            )
         raise ValueError(
             f"quartier « {_short(text)} » inconnu : donnez son code QPV (par exemple "
-            f"QN00304M) ou son nom, ou « {TERRITOIRE} » pour tout le territoire."
+            f"QN00304M) ou son nom, « {TERRITOIRE} » pour tout le territoire, ou le code "
+            "ou le nom d'un territoire de comparaison (par exemple FM pour la France "
+            "métropolitaine)."
         )
+
+    # Periods of the series ----------------------------------------------------------------
+
+    def check_period(self, indicator, nature, type_periode, line):
+        """Refuse (ValueError) an observed value whose kind of period is not its
+        indicator's series'. An indicator without periodicity takes the kind of its first
+        observed value in the file (call in the file's order)."""
+        if nature != Mesure.Nature.VALEUR:
+            return
+        if indicator.periodicite:
+            if indicator.type_periode not in (None, type_periode):
+                raise ValueError(period_mismatch_message(_as_indicateur(indicator), type_periode))
+            return
+        kind, first_line = self.first_kinds.setdefault(indicator.pk, (type_periode, line))
+        if kind != type_periode:
+            as_set = _as_indicateur(indicator, PERIODICITE_DE[kind])
+            raise ValueError(
+                f"{period_mismatch_message(as_set, type_periode)} Sa périodicité, encore "
+                f"vide, est celle de sa première valeur dans ce fichier (ligne {first_line})."
+            )
+
+    def periodicities(self):
+        """{indicator pk: periodicity} that the file gives to indicators without one."""
+        return {pk: PERIODICITE_DE[kind] for pk, (kind, _line) in self.first_kinds.items()}
+
+
+def _as_indicateur(indicator, periodicite=None):
+    """An unsaved Indicateur with what `period_mismatch_message` reads."""
+    return Indicateur(libelle=indicator.libelle, periodicite=periodicite or indicator.periodicite)
 
 
 def _remembered(answers, key, compute):

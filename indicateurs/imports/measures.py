@@ -29,6 +29,12 @@ instead of 12, and 2.5 times the time of a plain COPY of the same rows into the 
 table (which writes no history), measured in the same run. Up to `RESOURCE_MAX_ROWS` values
 the resource path takes under a second.
 
+A row names its measure by (indicator, nature, quartier or comparison territory, period):
+one file may carry observed values, references and targets (`rows.CleanMeasure`). An
+indicator without periodicity takes the kind of period of its first observed value in the
+file; its new periodicity is written with the measures, with a history row pointing to the
+import like theirs (so that undoing the import puts the blank periodicity back).
+
 Everything happens in one transaction: the file's rows and an `Import` record
 (nature MESURES). Nothing is written on a dry run, on any error (every bad row is reported
 with its line), or when the file changes nothing (a second import of the same file).
@@ -44,14 +50,21 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from diagnostics.imports.report import message_lines, status_line
-from diagnostics.models import Diagnostic, Import, import_change_reason
-from indicateurs.models import Mesure
+from diagnostics.models import Diagnostic, Import, import_change_reason, link_history
+from indicateurs.models import Indicateur, Mesure
 
 from .keys import Resolver
 from .reader import Layout, read_measures
 from .resource import MesureResource
-from .rows import CleanMeasure, duplicate_message, is_changed
-from .values import clean_commentaire, clean_source, parse_period, parse_value
+from .rows import (
+    KEY_FIELDS,
+    CleanMeasure,
+    clean_row,
+    duplicate_message,
+    is_changed,
+    measure_key,
+    row_message,
+)
 
 # Up to this many values, the import goes through the MesureResource (see the module doc).
 RESOURCE_MAX_ROWS = 200
@@ -64,6 +77,8 @@ MAX_REPORTED_ERRORS = 1_000
 NOTHING_NEW = "Aucune modification : toutes les valeurs de ce fichier sont déjà enregistrées."
 UPDATED_FIELDS = [
     "valeur",
+    "numerateur",
+    "denominateur",
     "texte",
     "source",
     "commentaire",
@@ -93,6 +108,9 @@ class MeasuresImportReport:
     error_count: int = 0  # errors found, including those beyond MAX_REPORTED_ERRORS
     import_record: Import | None = None
     engine: str = ""  # "resource" or "bulk": which path wrote (or would write)
+    # (libellé, periodicity label) of the indicators without periodicity that the file
+    # gives one (the kind of period of their first observed value in it)
+    periodicities: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self):
@@ -120,6 +138,11 @@ class MeasuresImportReport:
                 f"{_count(self.updated, 'mise à jour', 'mises à jour')}, "
                 f"{_count(self.unchanged, 'inchangée', 'inchangées')}"
             )
+            if self.periodicities:
+                given = " ; ".join(
+                    f"« {libelle} » : {label}" for libelle, label in self.periodicities
+                )
+                lines.append(f"Périodicité donnée par leur première valeur du fichier : {given}.")
         lines.extend(message_lines(self.warnings, self.errors))
         hidden = self.error_count - len(self.errors)
         if hidden:
@@ -136,6 +159,10 @@ class MeasuresImportReport:
                 "unchanged": self.unchanged,
             },
             "warnings": [{"line": line, "message": message} for line, message in self.warnings],
+            "periodicities": [
+                {"indicateur": libelle, "periodicite": label}
+                for libelle, label in self.periodicities
+            ],
         }
 
     def _status(self):
@@ -192,8 +219,14 @@ def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, 
                 _import_with_resource(table, resolver, context)
             else:
                 _import_in_bulk(table, resolver, context, copy=report.engine == "copy")
+            if report.ok:
+                report.periodicities = _periodicities(resolver)
             kept = report.ok and report.changed > 0 and not dry_run
-            if not kept:
+            if kept:
+                record = report.import_record
+                _write_periodicities(resolver.periodicities(), record, user)
+                context.finish(record)
+            else:
                 transaction.set_rollback(True)
     finally:
         if not kept:
@@ -236,68 +269,33 @@ class _Context:
         record.save(update_fields=["compte_rendu"])
 
 
-# The cleaning of one row, shared by both paths ---------------------------------------------
+# Periodicities given by the file ------------------------------------------------------------
 
 
-def clean_row(resolver, row):
-    """(CleanMeasure or None, messages): the row resolved, or why it cannot be.
-
-    Cells are checked in the resource's column order (indicator, quartier, period, value,
-    source, commentaire) and every problem of the row is reported, except the value's
-    when the indicator is unknown (its type decides what the value must be).
-    """
-    messages = []
-    indicator = quartier_id = period = None
-    valeur, texte = None, ""
-    try:
-        indicator = resolver.indicator(row.identifiant, row.indicateur)
-    except ValueError as error:
-        messages.append(str(error))
-    try:
-        quartier_id = resolver.quartier(row.quartier)
-    except ValueError as error:
-        messages.append(str(error))
-    try:
-        period = parse_period(row.periode)
-    except ValueError as error:
-        messages.append(str(error))
-    if indicator is not None:
-        try:
-            valeur, texte = parse_value(row.valeur, indicator, row.periode)
-        except ValueError as error:
-            messages.append(str(error))
-    source = commentaire = None
-    if row.source is not None:
-        try:
-            source = clean_source(row.source)
-        except ValueError as error:
-            messages.append(str(error))
-    if row.commentaire is not None:
-        try:
-            commentaire = clean_commentaire(row.commentaire)
-        except ValueError as error:
-            messages.append(str(error))
-    if messages:
-        return None, messages
-    measure = CleanMeasure(
-        row.line,
-        indicator.pk,
-        quartier_id,
-        period.annee,
-        period.type_periode,
-        period.numero,
-        valeur,
-        texte,
-        source,
-        commentaire,
-    )
-    return measure, []
+def _periodicities(resolver):
+    """The report's (libellé, periodicity) of the indicators the file gives one."""
+    labels = dict(Indicateur.Periodicite.choices)
+    return [
+        (resolver.indicators[pk].libelle, labels[periodicite].lower())
+        for pk, periodicite in resolver.periodicities().items()
+    ]
 
 
-def row_message(messages):
-    """The messages of one row as one line of the report."""
-    unique = dict.fromkeys(message[:1].upper() + message[1:] for message in messages)
-    return " ".join(unique)
+def _write_periodicities(periodicities, record, user):
+    """Give indicators without periodicity the one of their first observed value in the
+    file; their history rows point to the import, like the measures' (its undo puts the
+    blank periodicity back)."""
+    if not periodicities:
+        return
+    reason = import_change_reason(record)
+    indicators = Indicateur.objects.filter(pk__in=list(periodicities), periodicite="")
+    for indicator in indicators.order_by("pk"):
+        indicator.periodicite = periodicities[indicator.pk]
+        indicator.version += 1
+        indicator._change_reason = reason
+        indicator._history_user = user
+        link_history(indicator, import_source=record)
+        indicator.save(update_fields=["periodicite", "version", "updated_at"])
 
 
 # Resource path -----------------------------------------------------------------------------
@@ -331,14 +329,15 @@ def _import_with_resource(table, resolver, context):
     report.created = result.totals["new"]
     report.updated = result.totals["update"]
     report.unchanged = result.totals["skip"]
-    if report.changed and not context.dry_run:
-        context.finish(record)
 
 
 def measures_dataset(table):
     """The rows of a `MeasuresTable` as the `MesureResource` reads them."""
     headers = ["Ligne", "Identifiant", "Indicateur", "Quartier", "Période", "Valeur"]
     optional = [
+        (table.has_nature, "Nature", "nature"),
+        (table.has_terms, "Numérateur", "numerateur"),
+        (table.has_terms, "Dénominateur", "denominateur"),
         (table.has_source, "Source", "source"),
         (table.has_commentaire, "Commentaire", "commentaire"),
     ]
@@ -367,6 +366,8 @@ def measures_dataset(table):
 class _Existing(NamedTuple):
     pk: int
     valeur: object
+    numerateur: object
+    denominateur: object
     texte: str
     source: str
     commentaire: str
@@ -382,7 +383,8 @@ def _import_in_bulk(table, resolver, context, copy=False):
         if measure is not None:
             first_index, first_line = first_rows.setdefault(measure.key, (index, row.line))
             if first_index != index:
-                messages = [duplicate_message(first_line)]
+                comparison = measure.territoire_id is not None
+                messages = [duplicate_message(first_line, measure.nature, comparison)]
         if messages:
             report.add_error(row.line, row_message(messages))
         elif report.ok:
@@ -409,7 +411,6 @@ def _import_in_bulk(table, resolver, context, copy=False):
     now = timezone.now()
     write = _write_by_copy if copy else _write_by_batches
     write(to_create, to_update, context.user, record, now)
-    context.finish(record)
 
 
 def _write_by_batches(to_create, to_update, user, record, now):
@@ -492,10 +493,12 @@ def _write_by_copy(to_create, to_update, user, record, now):
         if to_create:
             cursor.execute(
                 f"WITH written AS (INSERT INTO {table} (created_at, updated_at, version, "
-                "indicateur_id, quartier_id, annee, type_periode, numero_periode, valeur, "
-                "texte, source, commentaire, saisi_par_id, fictive) "
-                "SELECT %(now)s, %(now)s, %(version)s, indicateur_id, quartier_id, annee, "
-                "type_periode, numero_periode, valeur, texte, COALESCE(source, ''), "
+                "indicateur_id, nature, quartier_id, territoire_id, annee, type_periode, "
+                "numero_periode, valeur, numerateur, denominateur, texte, source, commentaire, "
+                "saisi_par_id, fictive) "
+                "SELECT %(now)s, %(now)s, %(version)s, indicateur_id, nature, quartier_id, "
+                "territoire_id, annee, type_periode, numero_periode, valeur, numerateur, "
+                "denominateur, texte, COALESCE(source, ''), "
                 "COALESCE(commentaire, ''), %(user)s, %(fictive)s "
                 f"FROM {STAGING_TABLE} WHERE mesure_id IS NULL ORDER BY rang "
                 f"RETURNING {columns}) {history_insert}",
@@ -504,7 +507,8 @@ def _write_by_copy(to_create, to_update, user, record, now):
         if to_update:
             changed = ", ".join(f"m.{column}" for column in tracked)
             cursor.execute(
-                f"WITH written AS (UPDATE {table} AS m SET valeur = s.valeur, texte = s.texte, "
+                f"WITH written AS (UPDATE {table} AS m SET valeur = s.valeur, "
+                "numerateur = s.numerateur, denominateur = s.denominateur, texte = s.texte, "
                 "source = COALESCE(s.source, m.source), "
                 "commentaire = COALESCE(s.commentaire, m.commentaire), fictive = false, "
                 "version = m.version + 1, saisi_par_id = %(user)s, updated_at = %(now)s "
@@ -574,11 +578,15 @@ def new_measure(measure, user_id, now):
     """A new Mesure holding a CleanMeasure."""
     return Mesure(
         indicateur_id=measure.indicateur_id,
+        nature=measure.nature,
         quartier_id=measure.quartier_id,
+        territoire_id=measure.territoire_id,
         annee=measure.annee,
         type_periode=measure.type_periode,
         numero_periode=measure.numero_periode,
         valeur=measure.valeur,
+        numerateur=measure.numerateur,
+        denominateur=measure.denominateur,
         texte=measure.texte,
         source=measure.source or "",
         commentaire=measure.commentaire or "",
@@ -594,26 +602,26 @@ def _existing_measures(indicator_ids):
     ids = sorted(indicator_ids)
     for start in range(0, len(ids), 500):
         rows = Mesure.objects.filter(indicateur_id__in=ids[start : start + 500]).values_list(
-            "indicateur_id",
-            "quartier_id",
-            "annee",
-            "type_periode",
-            "numero_periode",
+            *KEY_FIELDS,
             "pk",
             "valeur",
+            "numerateur",
+            "denominateur",
             "texte",
             "source",
             "commentaire",
             "fictive",
         )
         for row in rows.iterator(chunk_size=5_000):
-            existing[row[:5]] = _Existing(*row[5:])
+            existing[measure_key(*row[:7])] = _Existing(*row[7:])
     return existing
 
 
 def apply_change(instance, measure, user):
     """Set on an existing Mesure what the file says; its version goes up by one."""
     instance.valeur = measure.valeur
+    instance.numerateur = measure.numerateur
+    instance.denominateur = measure.denominateur
     instance.texte = measure.texte
     if measure.source is not None:
         instance.source = measure.source

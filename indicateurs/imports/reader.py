@@ -2,10 +2,15 @@
 
 Two layouts are recognised by their header row (found below any title rows):
 - long: one row per value, with columns Indicateur (or Identifiant), Quartier, Période (or
-  Année, with Trimestre or Mois beside it), Valeur, and optionally Source, Commentaire;
-- wide, as partners' spreadsheets often are: one row per indicator and quartier, one
-  column per period ("2021", "2022", "T1 2024"…).
-Empty cells and cells saying there is no value ("nd", "s", "-") are skipped. The reader
+  Année, with Trimestre or Mois beside it), Valeur, and optionally Nature (valeur,
+  référence, cible), Numérateur and Dénominateur (the terms of a rate: Valeur may then be
+  empty), Source, Commentaire;
+- wide, as partners' spreadsheets often are: one row per indicator and quartier (and
+  nature, when the table has a Nature column), one column per period ("2021", "2022",
+  "T1 2024"…).
+The Quartier column also names the whole territory and comparison territories (resolved
+later, `keys.Resolver`). Empty cells and cells saying there is no value ("nd", "s", "-")
+are skipped (a row of a rate: when its value and its terms all are). The reader
 writes nothing and knows no diagnostic: problems are (line, French message) pairs.
 """
 
@@ -27,11 +32,14 @@ class Role(StrEnum):
     IDENTIFIANT = "Identifiant"
     INDICATEUR = "Indicateur"
     QUARTIER = "Quartier"
+    NATURE = "Nature"
     PERIODE = "Période"
     ANNEE = "Année"
     TRIMESTRE = "Trimestre"
     MOIS = "Mois"
     VALEUR = "Valeur"
+    NUMERATEUR = "Numérateur"
+    DENOMINATEUR = "Dénominateur"
     SOURCE = "Source"
     COMMENTAIRE = "Commentaire"
     IGNORED = "ignorée"  # known columns that carry nothing to import (unité, thème…)
@@ -48,11 +56,14 @@ _HEADERS = {
         r"(?:indicateurs?|(?:libelle|intitule|nom)(?: (?:de l'|de l’|d'|d’)?indicateur)?)"
     ),
     Role.QUARTIER: r"(?:quartiers?|qpv|quartier prioritaire|code qpv|territoire|lieu)",
+    Role.NATURE: r"(?:nature|nature de la valeur|type de valeur)",
     Role.PERIODE: r"(?:periode|date|millesime)",
     Role.ANNEE: r"(?:annee|an)",
     Role.TRIMESTRE: r"trimestre",
     Role.MOIS: r"mois",
     Role.VALEUR: r"(?:valeurs?|resultats?|donnees?|mesures?)",
+    Role.NUMERATEUR: r"numerateurs?",
+    Role.DENOMINATEUR: r"denominateurs?",
     Role.SOURCE: r"(?:sources?|source des donnees|producteur)",
     Role.COMMENTAIRE: r"(?:commentaires?|remarques?|observations?|notes?)",
     Role.IGNORED: (
@@ -68,7 +79,8 @@ _QUARTER_PREFIX = re.compile(r"^(?:t|q|trim(?:estre)?\.?)\s*", re.IGNORECASE)
 EXPECTED_COLUMNS = (
     "une colonne Indicateur (ou Identifiant) et, soit des colonnes Période (ou Année) et "
     "Valeur (une ligne par valeur), soit une colonne par année ou par trimestre (2023, "
-    "2024, T1 2024…) ; Quartier, Source et Commentaire sont facultatives"
+    "2024, T1 2024…) ; Quartier, Nature, Numérateur, Dénominateur, Source et Commentaire "
+    "sont facultatives"
 )
 
 
@@ -84,6 +96,9 @@ class MeasureRow:
     valeur: str
     source: str | None  # None: the file has no such column (the measure's is kept)
     commentaire: str | None
+    nature: str = ""  # empty: an observed value
+    numerateur: str | None = None  # None: the file has no such column
+    denominateur: str | None = None
 
 
 @dataclass
@@ -92,9 +107,15 @@ class MeasuresTable:
     layout: Layout | None = None
     has_source: bool = False
     has_commentaire: bool = False
+    has_nature: bool = False
+    has_terms: bool = False  # Numérateur and Dénominateur columns
     skipped_no_data: int = 0
     warnings: list[tuple[int | None, str]] = field(default_factory=list)
     errors: list[tuple[int | None, str]] = field(default_factory=list)
+
+
+_OPTIONAL = (Role.SOURCE, Role.COMMENTAIRE, Role.NUMERATEUR, Role.DENOMINATEUR)
+_TERMS = (Role.NUMERATEUR, Role.DENOMINATEUR)
 
 
 def header_role(text):
@@ -184,6 +205,15 @@ def _read_rows(rows, header, table):
             table.errors.append((header_line, f"la colonne {role.value} apparaît deux fois."))
         else:
             columns[role] = column
+    if (Role.NUMERATEUR in columns) != (Role.DENOMINATEUR in columns):
+        missing = Role.DENOMINATEUR if Role.NUMERATEUR in columns else Role.NUMERATEUR
+        table.errors.append(
+            (
+                header_line,
+                f"colonne {missing.value} introuvable : un taux se donne par son numérateur "
+                "et son dénominateur, en deux colonnes.",
+            )
+        )
     if table.errors:
         return
     if Role.VALEUR in columns:
@@ -200,8 +230,19 @@ def _read_rows(rows, header, table):
             table.warnings.append((header_line, f"colonne « {text} » ignorée."))
     else:
         table.layout = Layout.WIDE
+        if Role.NUMERATEUR in columns:
+            table.errors.append(
+                (
+                    header_line,
+                    "les colonnes Numérateur et Dénominateur demandent une ligne par valeur "
+                    "(colonnes Période et Valeur), pas une colonne par période.",
+                )
+            )
+            return
     table.has_source = Role.SOURCE in columns
     table.has_commentaire = Role.COMMENTAIRE in columns
+    table.has_nature = Role.NATURE in columns
+    table.has_terms = Role.NUMERATEUR in columns
     header_keys = [normalize_key(cell) for cell in header_cells]
     # A repeated header is recognised by its indicator cell first (cheap), then in full.
     key_column = columns.get(Role.INDICATEUR, columns.get(Role.IDENTIFIANT))
@@ -209,8 +250,10 @@ def _read_rows(rows, header, table):
 
     def cell(cells, role):
         column = columns.get(role)
-        if column is None or column >= len(cells):
-            return None if role in (Role.SOURCE, Role.COMMENTAIRE) else ""
+        if column is None:
+            return None if role in _OPTIONAL else ""
+        if column >= len(cells):
+            return "" if role in _TERMS else None if role in _OPTIONAL else ""
         return cells[column].strip()
 
     for line, cells in rows[index + 1 :]:
@@ -229,8 +272,11 @@ def _read_rows(rows, header, table):
             "quartier": cell(cells, Role.QUARTIER),
             "source": cell(cells, Role.SOURCE),
             "commentaire": cell(cells, Role.COMMENTAIRE),
+            "nature": cell(cells, Role.NATURE),
         }
         if table.layout == Layout.LONG:
+            located["numerateur"] = cell(cells, Role.NUMERATEUR)
+            located["denominateur"] = cell(cells, Role.DENOMINATEUR)
             _add(table, located, _long_period(cells, columns, cell), cell(cells, Role.VALEUR))
         else:
             for column, text in periods:
@@ -246,13 +292,15 @@ def _long_period(cells, columns, cell):
     if trimestre:
         return f"T{trimestre} {annee}"
     if mois:
-        return f"{int(mois):02d}/{annee}" if mois.isdigit() else f"{mois} {annee}"
+        short_number = mois.isascii() and mois.isdigit() and len(mois) <= 2
+        return f"{int(mois):02d}/{annee}" if short_number else f"{mois} {annee}"
     return annee
 
 
 def _add(table, located, periode, valeur):
-    if is_no_data(valeur):
-        if valeur.strip():
+    cells = (valeur, located.get("numerateur") or "", located.get("denominateur") or "")
+    if all(is_no_data(text) for text in cells):
+        if any(text.strip() for text in cells):
             table.skipped_no_data += 1
         return
     table.rows.append(MeasureRow(periode=periode, valeur=valeur, **located))

@@ -1,10 +1,12 @@
 """django-import-export resource of the measures: a flat table with natural keys.
 
 Columns (as exported, and as `indicateurs.imports` hands the rows of any file to it):
-Identifiant, Indicateur, Quartier, Période, Valeur, Source, Commentaire (plus Ligne, the
-line of the original file, when the importer gives it). Each cell is read by the same
-functions as the importer's bulk path (`indicateurs.imports.keys` and `.values`), so
-both paths give the same measures and the same French messages.
+Identifiant, Indicateur, Quartier (a quartier's code, a comparison territory's code, or
+the whole territory), Période, Nature (valeur, référence, cible), Valeur, Numérateur,
+Dénominateur (a rate's terms), Source, Commentaire (plus Ligne, the line of the original
+file, when the importer gives it). Each row is read by the very function of the bulk path
+(`rows.clean_row`), so that every path gives the same measures and the same French
+messages.
 
 Per-row cost (each new or changed row: one INSERT or UPDATE and one history row) makes
 this the path for small files only: see `indicateurs.imports.measures`.
@@ -16,24 +18,30 @@ from import_export.instance_loaders import BaseInstanceLoader
 
 from diagnostics.models import import_change_reason, link_history
 from indicateurs.imports.keys import TERRITOIRE, Resolver
-from indicateurs.imports.rows import duplicate_message, is_changed
-from indicateurs.imports.values import (
-    clean_commentaire,
-    clean_source,
-    format_number,
-    parse_period,
-    parse_value,
-)
+from indicateurs.imports.reader import MeasureRow
+from indicateurs.imports.rows import clean_row, duplicate_message, is_changed, measure_key
+from indicateurs.imports.values import format_number, parse_nature, parse_period
 from indicateurs.models import Mesure
 
-COLUMNS = ("Identifiant", "Indicateur", "Quartier", "Période", "Valeur", "Source", "Commentaire")
+COLUMNS = (
+    "Identifiant",
+    "Indicateur",
+    "Quartier",
+    "Période",
+    "Nature",
+    "Valeur",
+    "Numérateur",
+    "Dénominateur",
+    "Source",
+    "Commentaire",
+)
 
 
 class MesureInstanceLoader(BaseInstanceLoader):
     """Finds the existing measure a row names, by its natural key.
 
     The measures of the indicators the dataset names are loaded once, in one query, and
-    looked up by (indicator, quartier, period). Unlike `CachedInstanceLoader`, which looks
+    looked up by (indicator, nature, place, period). Unlike `CachedInstanceLoader`, which looks
     rows up by the first of the `import_id_fields` only, this handles the composite key.
     """
 
@@ -58,7 +66,10 @@ class MesureResource(resources.ModelResource):
     indicateur = fields.Field(attribute="indicateur_id", column_name="Indicateur")
     quartier = fields.Field(attribute="quartier_id", column_name="Quartier")
     periode = fields.Field(attribute="periode_libelle", column_name="Période")
+    nature = fields.Field(attribute="nature", column_name="Nature")
     valeur = fields.Field(attribute="valeur", column_name="Valeur")
+    numerateur = fields.Field(attribute="numerateur", column_name="Numérateur")
+    denominateur = fields.Field(attribute="denominateur", column_name="Dénominateur")
     source = fields.Field(attribute="source", column_name="Source")
     commentaire = fields.Field(attribute="commentaire", column_name="Commentaire")
 
@@ -69,10 +80,15 @@ class MesureResource(resources.ModelResource):
             "indicateur",
             "quartier",
             "periode",
+            "nature",
             "valeur",
+            "numerateur",
+            "denominateur",
             "source",
             "commentaire",
         )
+        # The columns a table must have; the key also reads Nature when there is one
+        # (`MesureInstanceLoader`, `row_key`).
         import_id_fields = ("indicateur", "quartier", "periode")
         instance_loader_class = MesureInstanceLoader
         skip_diff = True
@@ -85,14 +101,6 @@ class MesureResource(resources.ModelResource):
         self.user = user
         self._resolver = resolver
         self._first_rows = {}  # key -> (row number, line) of the first row naming it
-        self._setters = {
-            "Indicateur": self._set_indicateur,
-            "Quartier": self._set_quartier,
-            "Période": self._set_periode,
-            "Valeur": self._set_valeur,
-            "Source": self._set_source,
-            "Commentaire": self._set_commentaire,
-        }
 
     @property
     def resolver(self):
@@ -105,28 +113,50 @@ class MesureResource(resources.ModelResource):
     # Export -------------------------------------------------------------------------------
 
     def get_queryset(self):
-        return super().get_queryset().select_related("indicateur", "quartier")
+        return super().get_queryset().select_related("indicateur", "quartier", "territoire")
 
     def dehydrate_indicateur(self, mesure):
         return mesure.indicateur.libelle
 
     def dehydrate_quartier(self, mesure):
-        return mesure.quartier.code if mesure.quartier_id else TERRITOIRE
+        if mesure.quartier_id:
+            return mesure.quartier.code
+        if mesure.territoire_id:
+            return mesure.territoire.code
+        return TERRITOIRE
+
+    def dehydrate_nature(self, mesure):
+        return mesure.get_nature_display()
 
     def dehydrate_valeur(self, mesure):
         return format_number(mesure.valeur) if mesure.valeur is not None else mesure.texte
 
+    def dehydrate_numerateur(self, mesure):
+        return format_number(mesure.numerateur)
+
+    def dehydrate_denominateur(self, mesure):
+        return format_number(mesure.denominateur)
+
     # Import: natural keys -----------------------------------------------------------------
 
     def row_key(self, row):
-        """(indicator pk, quartier pk, year, period type, number) of a row, or None."""
+        """The key of the measure a row names (`rows.measure_key`), or None."""
         try:
-            indicator = self.resolver.indicator(row.get("Identifiant", ""), row["Indicateur"])
-            quartier = self.resolver.quartier(row.get("Quartier", ""))
-            period = parse_period(row["Période"])
+            indicator = self.resolver.indicator(_text(row, "Identifiant"), _text(row, "Indicateur"))
+            nature = parse_nature(_text(row, "Nature"))
+            place = self.resolver.place(_text(row, "Quartier"))
+            period = parse_period(_text(row, "Période"))
         except ValueError:
             return None  # import_instance reports why
-        return (indicator.pk, quartier, period.annee, period.type_periode, period.numero)
+        return measure_key(
+            indicator.pk,
+            nature,
+            place.quartier_id,
+            place.territoire_id,
+            period.annee,
+            period.type_periode,
+            period.numero,
+        )
 
     def existing_measures(self, dataset):
         ids = set()
@@ -136,64 +166,53 @@ class MesureResource(resources.ModelResource):
                 ids.add(key[0])
         measures = Mesure.objects.filter(indicateur_id__in=ids)
         return {
-            (m.indicateur_id, m.quartier_id, m.annee, m.type_periode, m.numero_periode): m
+            measure_key(
+                m.indicateur_id,
+                m.nature,
+                m.quartier_id,
+                m.territoire_id,
+                m.annee,
+                m.type_periode,
+                m.numero_periode,
+            ): m
             for m in measures
         }
 
     # Import: cells ------------------------------------------------------------------------
 
-    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
-        setter = self._setters.get(field.column_name)
-        if setter is None:  # Identifiant: read along with Indicateur
-            return
-        if field.column_name in row:
-            setter(instance, str(row[field.column_name] or ""), row)
-
-    def _set_indicateur(self, instance, text, row):
-        indicator = self.resolver.indicator(str(row.get("Identifiant") or ""), text)
-        instance.indicateur_id = indicator.pk
-
-    def _set_quartier(self, instance, text, row):
-        instance.quartier_id = self.resolver.quartier(text)
-
-    def _set_periode(self, instance, text, row):
-        period = parse_period(text)
-        instance.annee = period.annee
-        instance.type_periode = period.type_periode
-        instance.numero_periode = period.numero
-
-    def _set_valeur(self, instance, text, row):
-        indicator = self.resolver.indicators.get(instance.indicateur_id)
-        if indicator is None:
-            return  # the indicator's own error says why
-        instance.valeur, instance.texte = parse_value(text, indicator, str(row["Période"]))
-
-    def _set_source(self, instance, text, row):
-        instance.source = clean_source(text)
-
-    def _set_commentaire(self, instance, text, row):
-        instance.commentaire = clean_commentaire(text)
+    def import_instance(self, instance, row, **kwargs):
+        """Read the row as the bulk path does (`clean_row`, every problem of the row in one
+        message list); then refuse a row naming the same measure as an earlier row."""
+        number = kwargs["row_number"]
+        line = line_of(row, number)
+        measure, messages = clean_row(self.resolver, measure_row(row, line))
+        if messages:
+            raise ValidationError(messages)
+        instance.indicateur_id = measure.indicateur_id
+        instance.nature = measure.nature
+        instance.quartier_id = measure.quartier_id
+        instance.territoire_id = measure.territoire_id
+        instance.annee = measure.annee
+        instance.type_periode = measure.type_periode
+        instance.numero_periode = measure.numero_periode
+        instance.valeur = measure.valeur
+        instance.numerateur = measure.numerateur
+        instance.denominateur = measure.denominateur
+        instance.texte = measure.texte
+        if measure.source is not None:
+            instance.source = measure.source
+        if measure.commentaire is not None:
+            instance.commentaire = measure.commentaire
+        first_number, first_line = self._first_rows.setdefault(measure.key, (number, line))
+        if first_number != number:
+            comparison = measure.territoire_id is not None
+            raise ValidationError(duplicate_message(first_line, measure.nature, comparison))
 
     # Import: rows -------------------------------------------------------------------------
 
     def after_init_instance(self, instance, new, row, **kwargs):
         if not new:
             instance._imported_over = _Snapshot(instance)
-
-    def import_instance(self, instance, row, **kwargs):
-        """Set the cells; then refuse a row naming the same measure as an earlier row."""
-        super().import_instance(instance, row, **kwargs)
-        key = (
-            instance.indicateur_id,
-            instance.quartier_id,
-            instance.annee,
-            instance.type_periode,
-            instance.numero_periode,
-        )
-        number = kwargs["row_number"]
-        first_number, first_line = self._first_rows.setdefault(key, (number, line_of(row, number)))
-        if first_number != number:
-            raise ValidationError(duplicate_message(first_line))
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """An existing measure whose cells the file repeats is left as it is ("unchanged")."""
@@ -216,6 +235,33 @@ class MesureResource(resources.ModelResource):
         creating rows, for imports that supply primary keys: ours never do)."""
 
 
+def _text(row, column):
+    value = row.get(column)
+    return "" if value is None else str(value)
+
+
+def _optional(row, column):
+    """A cell of an optional column: None when the table has no such column."""
+    return _text(row, column) if column in row else None
+
+
+def measure_row(row, line):
+    """A row of the resource's table as the reader gives it (`reader.MeasureRow`)."""
+    return MeasureRow(
+        line=line,
+        identifiant=_text(row, "Identifiant"),
+        indicateur=_text(row, "Indicateur"),
+        quartier=_text(row, "Quartier"),
+        periode=_text(row, "Période"),
+        valeur=_text(row, "Valeur"),
+        source=_optional(row, "Source"),
+        commentaire=_optional(row, "Commentaire"),
+        nature=_text(row, "Nature"),
+        numerateur=_optional(row, "Numérateur"),
+        denominateur=_optional(row, "Dénominateur"),
+    )
+
+
 def line_of(row, number):
     """The line of the original file (the importer's Ligne column), else the table's."""
     line = row.get("Ligne")
@@ -227,6 +273,8 @@ class _Snapshot:
 
     def __init__(self, mesure, source=None, commentaire=None):
         self.valeur = mesure.valeur
+        self.numerateur = mesure.numerateur
+        self.denominateur = mesure.denominateur
         self.texte = mesure.texte
         self.source = mesure.source if source is None else source
         self.commentaire = mesure.commentaire if commentaire is None else commentaire

@@ -13,16 +13,22 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 
 from diagnostics.text import normalize_key
-from indicateurs.models import Mesure
+from indicateurs.models import Mesure, rate_of
 
 TypePeriode = Mesure.TypePeriode
+Nature = Mesure.Nature
 
 FIRST_YEAR, LAST_YEAR = 1990, 2100  # Mesure.annee's validators
 DECIMAL_PLACES = 4  # Mesure.valeur: max_digits 16, decimal_places 4
 MAX_INTEGER_DIGITS = 12
 SOURCE_MAX_LENGTH = Mesure._meta.get_field("source").max_length
 
-PERIOD_FORMS = "l'année (2024), le trimestre (T1 2024 ou 2024-T1) ou le mois (03/2024 ou 2024-03)"
+PERIOD_FORMS = (
+    "l'année (2024), le semestre (S1 2024 ou 2024-S1), le trimestre (T1 2024 ou 2024-T1) "
+    "ou le mois (03/2024 ou 2024-03)"
+)
+# How far a rate's Valeur cell may be from the rate its terms give (in points of %).
+RATE_TOLERANCE = Decimal("0.05")
 
 # Cells that say "no value" (secret statistique, not available): skipped like empty cells.
 NO_DATA = frozenset(
@@ -60,10 +66,12 @@ MONTHS = {
 class Period:
     annee: int
     type_periode: str
-    numero: int  # 0 for a year, 1–4 for a quarter, 1–12 for a month
+    numero: int  # 0 for a year, 1–2 for a semester, 1–4 for a quarter, 1–12 for a month
 
     @property
     def libelle(self):
+        if self.type_periode == TypePeriode.SEMESTRE:
+            return f"S{self.numero} {self.annee}"
         if self.type_periode == TypePeriode.TRIMESTRE:
             return f"T{self.numero} {self.annee}"
         if self.type_periode == TypePeriode.MOIS:
@@ -76,6 +84,13 @@ class Period:
 _Y = r"(?P<annee>\d{4})"
 _PERIOD_PATTERNS = [
     (TypePeriode.ANNEE, re.compile(rf"(?:annee\s*)?{_Y}")),
+    (TypePeriode.SEMESTRE, re.compile(rf"s\s*(?P<numero>\d{{1,2}})\s*[-/ ]?\s*{_Y}")),
+    (TypePeriode.SEMESTRE, re.compile(rf"{_Y}\s*[-/ ]?\s*s\s*(?P<numero>\d{{1,2}})")),
+    (
+        TypePeriode.SEMESTRE,
+        re.compile(rf"(?P<numero>\d{{1,2}})\s*(?:er|e|eme|nd)?\s*sem(?:estre)?\.?\s*{_Y}"),
+    ),
+    (TypePeriode.SEMESTRE, re.compile(rf"sem(?:estre)?\.?\s*(?P<numero>\d{{1,2}})\s+{_Y}")),
     (TypePeriode.TRIMESTRE, re.compile(rf"[tq]\s*(?P<numero>\d{{1,2}})\s*[-/ ]?\s*{_Y}")),
     (TypePeriode.TRIMESTRE, re.compile(rf"{_Y}\s*[-/ ]?\s*[tq]\s*(?P<numero>\d{{1,2}})")),
     (
@@ -92,7 +107,6 @@ _DATES = [
     re.compile(rf"{_Y}-(?P<numero>\d{{2}})-(?P<jour>\d{{2}})(?:[ t]00:00(?::00)?)?"),
     re.compile(rf"(?P<jour>\d{{2}})/(?P<numero>\d{{2}})/{_Y}"),
 ]
-_SEMESTER = re.compile(r"(?:s\s*[12]\s*[-/ ]?\s*\d{4}|\d{4}\s*[-/ ]?\s*s\s*[12]|.*semestre.*)")
 
 
 def is_period(text):
@@ -101,7 +115,6 @@ def is_period(text):
     return bool(key) and (
         any(pattern.fullmatch(key) for _, pattern in _PERIOD_PATTERNS if _plausible(pattern, key))
         or any(pattern.fullmatch(key) for pattern in _DATES)
-        or bool(_SEMESTER.fullmatch(key))
     )
 
 
@@ -112,7 +125,8 @@ def _plausible(pattern, key):
 
 @functools.lru_cache(maxsize=4096)
 def parse_period(text):
-    """The `Period` a cell names: "2023", "T1 2024", "2024-T1", "03/2024", "mars 2024"…
+    """The `Period` a cell names: "2023", "S1 2024", "T1 2024", "2024-T1", "03/2024",
+    "mars 2024"…
 
     Remembered (a Period is immutable): a file names few distinct periods, and their
     reading was a fifth of the import's time in Python for 100,000 rows.
@@ -120,7 +134,7 @@ def parse_period(text):
     key = normalize_key(text)
     if not key:
         raise ValueError("période manquante.")
-    shown = f"période « {text.strip()} »"
+    shown = f"période « {_shorten(text.strip())} »"
     for pattern in _DATES:
         match = pattern.fullmatch(key)
         if match:
@@ -129,11 +143,6 @@ def parse_period(text):
                     f"{shown} : c'est une date, pas une période ; écrivez {PERIOD_FORMS}."
                 )
             return _period(shown, TypePeriode.MOIS, match["annee"], match["numero"])
-    if _SEMESTER.fullmatch(key):
-        raise ValueError(
-            f"{shown} : les semestres ne sont pas pris en charge ; donnez une valeur par "
-            "trimestre ou pour l'année."
-        )
     for type_periode, pattern in _PERIOD_PATTERNS:
         match = pattern.fullmatch(key)
         if match is None:
@@ -151,6 +160,8 @@ def _period(shown, type_periode, annee, numero):
     annee, numero = int(annee), int(numero)
     if not FIRST_YEAR <= annee <= LAST_YEAR:
         raise ValueError(f"{shown} : année {annee} impossible (de {FIRST_YEAR} à {LAST_YEAR}).")
+    if type_periode == TypePeriode.SEMESTRE and not 1 <= numero <= 2:
+        raise ValueError(f"{shown} : semestre {numero} impossible (1 ou 2).")
     if type_periode == TypePeriode.TRIMESTRE and not 1 <= numero <= 4:
         raise ValueError(f"{shown} : trimestre {numero} impossible (de 1 à 4).")
     if type_periode == TypePeriode.MOIS and not 1 <= numero <= 12:
@@ -222,17 +233,87 @@ def parse_value(text, indicator, period_text):
     if number is not None:
         if abs(number) >= 10**MAX_INTEGER_DIGITS:
             raise ValueError(
-                f"valeur « {stripped} » ({period_text.strip()}) trop grande : "
+                f"valeur « {_shorten(stripped)} » ({_shorten(period_text.strip())}) trop grande : "
                 f"{MAX_INTEGER_DIGITS} chiffres avant la virgule au plus."
             )
         return number, ""
     if indicator.type == "quantitatif":
         raise ValueError(
-            f"valeur « {_shorten(stripped)} » ({period_text.strip()}) : l'indicateur "
+            f"valeur « {_shorten(stripped)} » ({_shorten(period_text.strip())}) : l'indicateur "
             f"« {_shorten(indicator.libelle)} » est quantitatif, sa valeur doit être un nombre "
             "(par exemple 1 234,5 ou 12,5 %)."
         )
     return None, _limited(stripped, "constat")
+
+
+# Natures ------------------------------------------------------------------------------------
+
+NATURE_WORDS = {
+    "valeur": Nature.VALEUR,
+    "reference": Nature.REFERENCE,
+    "ref": Nature.REFERENCE,
+    "cible": Nature.CIBLE,
+    "objectif": Nature.CIBLE,
+}
+
+
+def parse_nature(text):
+    """The `Mesure.Nature` a Nature cell names (empty: an observed value), accents and case
+    ignored: "valeur", "référence" (or "réf"), "cible" (or "objectif")."""
+    key = normalize_key(text).rstrip(".").strip()
+    if not key:
+        return Nature.VALEUR
+    nature = NATURE_WORDS.get(key)
+    if nature is None:
+        raise ValueError(
+            f"nature « {_shorten(text.strip())} » inconnue : écrivez valeur, référence ou "
+            "cible (une case vide est une valeur)."
+        )
+    return nature
+
+
+# The terms of a rate -------------------------------------------------------------------------
+
+TERM_NAMES = {"numerateur": "numérateur", "denominateur": "dénominateur"}
+
+
+def parse_term(text, name, period_text):
+    """The Decimal of a Numérateur or Dénominateur cell (`name`), None when empty or when
+    it says there is no value."""
+    if text is None or is_no_data(text):
+        return None
+    stripped = text.strip()
+    shown = f"{TERM_NAMES[name]} « {_shorten(stripped)} » ({_shorten(period_text.strip())})"
+    number = parse_number(stripped)
+    if number is None:
+        raise ValueError(f"{shown} : ce doit être un nombre (par exemple 1 234 ou 12,5).")
+    if abs(number) >= 10**MAX_INTEGER_DIGITS:
+        raise ValueError(
+            f"{shown} trop grand : {MAX_INTEGER_DIGITS} chiffres avant la virgule au plus."
+        )
+    if name == "denominateur" and number <= 0:
+        raise ValueError(f"{shown} : un dénominateur est un nombre positif.")
+    return number
+
+
+def rate_from_terms(numerateur, denominateur, valeur, period_text):
+    """The rate (in %) of these terms; `valeur`, when the file gives it too, must agree with
+    it to within RATE_TOLERANCE point."""
+    rate = rate_of(numerateur, denominateur)
+    shown = _shorten(period_text.strip())
+    if abs(rate) >= 10**MAX_INTEGER_DIGITS:
+        raise ValueError(
+            f"taux ({shown}) : {format_number(numerateur)} / {format_number(denominateur)} "
+            "donne un taux trop grand ; vérifiez le numérateur et le dénominateur."
+        )
+    if valeur is not None and abs(valeur - rate) > RATE_TOLERANCE:
+        raise ValueError(
+            f"valeur « {format_number(valeur)} » ({shown}) : le numérateur et le dénominateur "
+            f"donnent un taux de {format_number(rate)} % ({format_number(numerateur)} / "
+            f"{format_number(denominateur)}), écart de plus de "
+            f"{format_number(RATE_TOLERANCE)} point ; corrigez la valeur ou laissez-la vide."
+        )
+    return rate
 
 
 def clean_source(text):

@@ -89,7 +89,7 @@ def content():
                     item.libelle,
                     item.source.texte,
                     tuple(sorted(q.code for q in item.quartiers.all())),
-                    tuple(getattr(item, name, None) for name in ("unite", "valeur_cible")),
+                    tuple(getattr(item, name, None) for name in ("unite", "sens_souhaite")),
                 )
                 for item in queryset
             )
@@ -205,8 +205,14 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
         assert not indicateurs.filter(type=Indicateur.Type.A_PRECISER).exists()
         assert not indicateurs.exclude(periodicite=Indicateur.Periodicite.ANNUELLE).exists()
         assert not indicateurs.filter(source_donnees="").exists()
-        measures = Mesure.objects.filter(indicateur__in=indicateurs)
+        measures = Mesure.objects.filter(indicateur__in=indicateurs, nature="valeur")
         assert measures.count() == 100 * 10 * (n + 1)  # each quartier and the territory
+        # The territory's reference (first year) and target (2030) of each quantitative one.
+        quantitatifs = indicateurs.filter(type=Indicateur.Type.QUANTITATIF)
+        reperes = Mesure.objects.filter(indicateur__in=indicateurs).exclude(nature="valeur")
+        assert set(reperes.values_list("nature", flat=True)) == {"cible", "reference"}
+        assert reperes.count() == 2 * quantitatifs.count()
+        assert not reperes.filter(quartier__isnull=False).exists()
         assert set(measures.values_list("annee", flat=True)) == set(range(2015, 2025))
         assert {q.pk for q in diagnostic.quartiers.all()} | {None} == set(
             measures.values_list("quartier", flat=True)
@@ -214,7 +220,7 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
         # Each diagnostic's rows come from its two imports, as an import writes them.
         table, values = Import.objects.filter(diagnostic=diagnostic).order_by("pk")
         assert (table.nature, values.nature) == (Import.Nature.DIAGNOSTIC, Import.Nature.MESURES)
-        assert values.compte_rendu["counts"]["created"] == measures.count()
+        assert values.compte_rendu["counts"]["created"] == measures.count() + reperes.count()
         history = Mesure.history.model.objects.filter(indicateur_id__in=indicateurs.values("pk"))
         assert set(history.values_list("history_type", "import_source")) == {("+", values.pk)}
     assert Mesure.objects.filter(indicateur__in=items_of(Indicateur, first)).exists()
@@ -247,7 +253,7 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
     assert (
         mesures.count()
         == Mesure.objects.filter(fictive=True, source="Données synthétiques").count()
-        == 9000
+        == 9000 + 376  # the values, and a reference and a target per quantitative one
     )
     assert not mesures.filter(indicateur__type=Indicateur.Type.QUANTITATIF, valeur=None).exists()
     assert not mesures.filter(indicateur__type=Indicateur.Type.QUALITATIF, texte="").exists()
@@ -309,7 +315,7 @@ def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
     output = remove()
 
     assert (
-        "Données synthétiques retirées : 2 diagnostics, 6 quartiers, 9\u202f000 mesures." in output
+        "Données synthétiques retirées : 2 diagnostics, 6 quartiers, 9\u202f376 mesures." in output
     )
     assert "1 quartier(s) synthétique(s) conservé(s)" in output
     assert not scale_data.synthetic_diagnostics().exists()
@@ -346,7 +352,7 @@ def test_silent_at_verbosity_0_and_measures_history_optional(debug):
     out = StringIO()
     call_command(Command(), scale=0.002, verbosity=0, measures_history=False, stdout=out)
     assert out.getvalue() == ""
-    assert Mesure.objects.count() == 1000 * (3 + 1)
+    assert Mesure.objects.filter(nature="valeur").count() == 1000 * (3 + 1)
     assert not Mesure.history.model.objects.exists()
     assert Indicateur.history.model.objects.count() == 100
 

@@ -27,9 +27,11 @@ def test_a_partner_filters_the_difficultes_by_quartier_then_by_words(page, montl
         return page.get_by_role("heading", level=2, name=texte, exact=True)
 
     filtres.get_by_label("Quartier prioritaire").select_option(label="Rive Gauche (QN00304M)")
+    filtres.get_by_label("Périmètre").select_option(label="Ce quartier seulement")
     filtres.get_by_role("button", name="Filtrer").click()
 
     expect(page).to_have_url(re.compile(r"[?&]quartier=QN00304M"))
+    expect(page).to_have_url(re.compile(r"[?&]perimetre=quartier-seulement"))
     expect(nombre("2 difficultés")).to_be_visible()
     expect(libelles).to_have_text([MONTEE_DES_ADDICTIONS, DESENGAGEMENT_DES_JEUNES])
     expect(
@@ -55,7 +57,10 @@ def test_the_xlsx_download_of_a_filtered_list_holds_the_rows_of_that_list(
     page, montlucon, partenaire, tmp_path
 ):
     login(page, partenaire)
-    page.goto(f"{reverse('diagnostics:difficultes')}?diagnostic={montlucon.slug}&quartier=QN00304M")
+    page.goto(
+        f"{reverse('diagnostics:difficultes')}?diagnostic={montlucon.slug}&quartier=QN00304M"
+        "&perimetre=quartier-seulement"
+    )
     affiches = page.get_by_role("main").locator(".liste-elements .element-libelle")
     expect(affiches).to_have_count(2)
 

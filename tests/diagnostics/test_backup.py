@@ -15,7 +15,7 @@ from comptes.roles import Role
 from diagnostics import backup as backup_module
 from diagnostics.backup import BackupError, backed_up_models, backup, dumps, loads, restore
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
-from indicateurs.models import Indicateur, Mesure
+from indicateurs.models import Indicateur, Mesure, TerritoireComparaison
 from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
@@ -59,11 +59,19 @@ def rich(montlucon):
     indicateur.type = Indicateur.Type.QUANTITATIF
     indicateur.unite = "%"
     indicateur.definition = "Part des 16-25 ans sans emploi ni formation 📊"
-    indicateur.valeur_reference = Decimal("23.4567")
-    indicateur.annee_reference = 2020
-    indicateur.valeur_cible = Decimal("18")
-    indicateur.annee_cible = 2030
+    indicateur.periodicite = ""  # its values are of two kinds of period (an older import)
     indicateur.save()
+    Mesure.objects.create(
+        indicateur=indicateur, nature="reference", annee=2020, valeur=Decimal("23.4567")
+    )
+    Mesure.objects.create(
+        indicateur=indicateur, nature="cible", annee=2030, quartier=rive_gauche, valeur=18
+    )
+    # A comparison territory of the référentiel, not of the diagnostic.
+    commune = TerritoireComparaison.objects.create(
+        code="03185", nom="Montluçon (commune)", echelon="commune"
+    )
+    Mesure.objects.create(indicateur=indicateur, annee=2024, territoire=commune, valeur=17)
     Mesure.objects.create(
         indicateur=indicateur,
         annee=2024,
@@ -97,6 +105,7 @@ def empty_the_database():
     for model in reversed(backed_up_models()):
         model.objects.all().delete()
     Quartier.objects.all().delete()
+    TerritoireComparaison.objects.all().delete()
     get_user_model().objects.all().delete()
 
 
@@ -164,12 +173,19 @@ def test_restored_texts_history_and_measures_are_the_same(rich):
     assert Difficulte.history.filter(history_type="-").count() == deleted_history == 1
     assert change_reasons(rich) == reasons
     assert any(import_source is not None for _, import_source in reasons)
-    mesure = Mesure.objects.get(quartier__code="QN00304M")
+    mesure = Mesure.objects.get(quartier__code="QN00304M", nature="valeur")
     assert mesure.valeur == Decimal("21.0500")
     assert mesure.commentaire == HOSTILE
     assert mesure.saisi_par.username == "claire.martin"
     indicateur = mesure.indicateur
-    assert indicateur.valeur_reference == Decimal("23.4567")
+    assert indicateur.mesures.get(nature="reference").valeur == Decimal("23.4567")
+    assert indicateur.mesures.get(nature="cible").quartier.code == "QN00304M"
+    compared = indicateur.mesures.get(territoire__isnull=False)
+    assert (compared.territoire.code, compared.territoire.nom, compared.valeur) == (
+        "03185",
+        "Montluçon (commune)",
+        Decimal(17),
+    )
     assert indicateur.definition.endswith("📊")
 
 

@@ -164,7 +164,8 @@ def test_filtering_by_sous_theme(rf, monde, partenaire):
 
 
 def test_filtering_by_quartier_code(rf, monde, partenaire):
-    assert libelles(filtrer(rf, partenaire, {"quartier": "QN00305M"}).qs) == {
+    data = {"quartier": "QN00305M", "perimetre": "quartier-seulement"}
+    assert libelles(filtrer(rf, partenaire, data).qs) == {
         "Désengagement des jeunes sur la citoyenneté",
         "SANTÉ MENTALE : un frein à l'emploi",
     }
@@ -252,7 +253,7 @@ def test_the_quartier_menu_is_the_chosen_diagnostic_s(rf, monde, partenaire):
     filterset = filtrer(rf, partenaire, {"diagnostic": "montlucon-2024"})
     assert [q.code for q in filterset.form.fields["quartier"].objects] == ["QN00304M"]
     # An item may be tagged with a quartier its diagnostic no longer lists: still a filter.
-    filterset = filtrer(rf, partenaire, {"quartier": "QN00305M"})
+    filterset = filtrer(rf, partenaire, {"quartier": "QN00305M", "perimetre": "quartier-seulement"})
     assert filterset.is_valid()
     assert libelles(filterset.qs) == {
         "Désengagement des jeunes sur la citoyenneté",

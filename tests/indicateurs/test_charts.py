@@ -4,16 +4,18 @@ series told apart by more than its colour, reference and target drawn, text esca
 import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from comptes.roles import Role
-from indicateurs import charts
+from indicateurs import charts, secret
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, qpv, quantitatif, serie
 
 D = Decimal
 SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -25,10 +27,8 @@ def indicateur():
         pilier=PilierFactory(diagnostic=diagnostic),
         libelle="Taux de <b>chômage</b> & « sous-emploi »",
         unite="%",
-        valeur_reference=D("22.5"),
-        annee_reference=2019,
-        valeur_cible=D(18),
-        annee_cible=2030,
+        reference=(2019, D("22.5")),
+        cible=(2030, D(18)),
     )
     serie(indicateur, {2020: "21.4", 2021: "20.1", 2022: "19.75"})
     serie(indicateur, {2020: 26, 2022: "27.5"}, quartiers[RIVE_GAUCHE])
@@ -38,24 +38,48 @@ def indicateur():
 
 def draw(indicateur, role=Role.EQUIPE_VILLE):
     user = UserFactory(role=role)
-    mesures = list(indicateur.mesures.select_related("quartier"))
-    donnees = charts.chart_data(indicateur, mesures, user)
+    mesures = list(indicateur.mesures.select_related("quartier", "territoire"))
+    donnees = charts.chart_data(indicateur, mesures, secret.Secret(indicateur, mesures, user))
     return donnees, str(charts.chart(donnees, user, ident="g"))
 
 
 def test_the_chart_is_an_accessible_image_with_a_summary(indicateur):
-    _, svg = draw(indicateur)
+    donnees, svg = draw(indicateur)
     root = ET.fromstring(svg)  # well-formed XML: the text is escaped
 
     assert root.get("role") == "img"
-    assert root.get("aria-label") == (
+    # Named by the title the page shows above it, described by its summary.
+    assert root.get("aria-labelledby") == "g-titre"
+    assert root.get("aria-describedby") == "g-desc"
+    assert root.find(f"{SVG}desc").get("id") == "g-desc"
+    assert root.find(f"{SVG}desc").text == (
         "Graphique en courbes de l'indicateur « Taux de <b>chômage</b> & « sous-emploi » », "
         "de 2020 à 2022, 3 séries : Ensemble du territoire, Rive Gauche, Bien-Assis. "
         "Unité : %. Les valeurs figurent dans le tableau qui suit."
     )
-    assert root.find(f"{SVG}title").text == "Taux de <b>chômage</b> & « sous-emploi »"
-    assert root.find(f"{SVG}desc").text == root.get("aria-label")
+    assert root.find(f"{SVG}title").text == (
+        "Taux de <b>chômage</b> & « sous-emploi » — Ensemble du territoire, Rive Gauche et "
+        "Bien-Assis"
+    )
+    assert root.find(f"{SVG}title").text == charts.chart_title(donnees)
     assert "<b>" not in svg
+
+
+def test_the_chart_text_is_never_drawn_smaller_than_12_px_at_its_least_width(indicateur):
+    _, svg = draw(indicateur)
+    root = ET.fromstring(svg)
+    css = (ROOT / "static" / "css" / "indicateurs.css").read_text()
+    least_width = int(
+        re.search(r"\.defilement-graphique \.graphique \{\s*min-width: (\d+)px", css)[1]
+    )
+    drawing_width = float(root.get("viewBox").split()[2])
+
+    sizes = {
+        float(text.get("font-size", root.get("font-size"))) for text in root.iter(f"{SVG}text")
+    }
+
+    assert sizes == {charts.TAILLE_TEXTE}
+    assert min(sizes) * least_width / drawing_width >= 12
 
 
 def test_one_line_per_series_told_apart_by_dashes_and_markers_not_colour_alone(indicateur):

@@ -42,15 +42,22 @@ def test_refused_without_debug(montlucon, settings):
 
 
 def test_fills_a_few_indicators_with_values_marked_as_fictitious(demo):
-    mesures = Mesure.objects.all()
+    mesures = Mesure.objects.filter(nature=Mesure.Nature.VALEUR)
 
     assert mesures.count() == 4 * 4 * 6 + 4
-    assert set(mesures.values_list("fictive", "source")) == {(True, SOURCE)}
+    assert set(Mesure.objects.values_list("fictive", "source")) == {(True, SOURCE)}
     assert set(mesures.values_list("annee", flat=True)) == set(range(2019, 2025))
     permis = Indicateur.objects.get(libelle__startswith="Nombre de personne sans permis")
     assert permis.type == Indicateur.Type.QUANTITATIF
     assert permis.definition.startswith("Définition fictive de démonstration")
-    assert permis.mesures.filter(quartier__code=RIVE_GAUCHE).count() == 6
+    assert permis.mesures.filter(quartier__code=RIVE_GAUCHE, nature="valeur").count() == 6
+    # References and targets per scope; Bien-Assis has no target of its own for this one.
+    cibles = permis.mesures.filter(nature=Mesure.Nature.CIBLE)
+    assert {m.quartier.code if m.quartier else None: m.valeur for m in cibles} == {
+        None: 300,
+        RIVE_GAUCHE: 120,
+        "QN00305M": 70,
+    }
     isolement = Indicateur.objects.get(libelle="Sentiment d'isolement")
     assert isolement.type == Indicateur.Type.QUALITATIF
     assert not isolement.mesures.filter(texte="").exists()

@@ -298,10 +298,6 @@ def informations(indicateur, **changes):
         "source_donnees": "Insee",
         "periodicite": "annuelle",
         "sens_souhaite": "baisse",
-        "valeur_reference": "22,5",
-        "annee_reference": "2019",
-        "valeur_cible": "18",
-        "annee_cible": "2030",
         "version_lue": str(indicateur.version),
     }
     return {**data, **changes}
@@ -319,21 +315,166 @@ def test_staff_complete_the_information_of_an_indicator(client, anne, montlucon)
     assert response.status_code == 302
     indicateur.refresh_from_db()
     assert indicateur.type == Indicateur.Type.QUANTITATIF
-    assert (indicateur.valeur_reference, indicateur.annee_reference) == (D("22.5"), 2019)
+    assert indicateur.periodicite == Indicateur.Periodicite.ANNUELLE
     assert indicateur.compte_des_personnes
     assert indicateur.version == 2
     record = indicateur.history.latest()
     assert (record.history_user, record.history_change_reason) == (anne, "Modification")
 
 
-def test_a_reference_needs_its_year(client, anne, indicateur):
+def test_the_periodicity_cannot_change_under_values_of_another_period(client, anne, indicateur):
+    mesure(indicateur, 2023, 20)
+
     response = client.post(
-        url("modifier", indicateur), informations(indicateur, annee_reference="")
+        url("modifier", indicateur), informations(indicateur, periodicite="trimestrielle")
     )
 
-    assert "Donnez la valeur référence et son année ensemble" in response.content.decode()
+    assert "1 valeur de cet indicateur porte sur une autre période" in unescape(
+        response.content.decode()
+    )
     indicateur.refresh_from_db()
-    assert indicateur.valeur_reference is None
+    assert indicateur.periodicite == ""
+
+
+# References and targets of each scope ----------------------------------------------------
+
+
+def reperes_data(page, **values):
+    """The form as the page shows it (its hidden state and current values), changed."""
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    return {**{k: str(v) for k, v in data.items()}, **values}
+
+
+def test_staff_set_references_and_targets_for_each_scope(client, anne, indicateur):
+    quartier = indicateur.theme_effectif.pilier.diagnostic.quartiers.get(code=FONTBOUILLANT)
+    page = client.get(url("reperes", indicateur))
+    assert page.status_code == 200
+    prefix = f"q{quartier.pk}"
+
+    response = client.post(
+        url("reperes", indicateur),
+        reperes_data(
+            page,
+            **{
+                "territoire-reference": "22,5",
+                "territoire-reference-annee": "2019",
+                "territoire-source": "Insee",
+                "territoire-cible": "18",
+                "territoire-cible-annee": "2030",
+                f"{prefix}-cible": "25",
+                f"{prefix}-cible-annee": "2030",
+            },
+        ),
+    )
+
+    assert response.status_code == 302
+    reperes = {
+        (m.quartier_id, m.nature): (m.annee, m.valeur, m.source)
+        for m in indicateur.mesures.exclude(nature=Mesure.Nature.VALEUR)
+    }
+    assert reperes == {
+        (None, "reference"): (2019, D("22.5"), "Insee"),
+        (None, "cible"): (2030, D(18), ""),
+        (quartier.pk, "cible"): (2030, D(25), ""),
+    }
+    record = Mesure.history.filter(nature="cible", quartier=quartier).get()
+    assert (record.history_user, record.history_change_reason) == (anne, "Saisie")
+
+
+def test_a_reference_needs_its_year(client, anne, indicateur):
+    page = client.get(url("reperes", indicateur))
+
+    response = client.post(
+        url("reperes", indicateur), reperes_data(page, **{"territoire-reference": "22,5"})
+    )
+
+    assert "Donnez la valeur et son année ensemble" in unescape(response.content.decode())
+    assert not indicateur.mesures.exists()
+
+
+def test_emptying_a_target_removes_it_and_a_stale_page_changes_nothing(client, anne, indicateur):
+    page = client.get(url("reperes", indicateur))
+    client.post(
+        url("reperes", indicateur),
+        reperes_data(page, **{"territoire-cible": "18", "territoire-cible-annee": "2030"}),
+    )
+    fresh = client.get(url("reperes", indicateur))
+
+    # A page read before that save: its state is stale.
+    response = client.post(
+        url("reperes", indicateur),
+        reperes_data(page, **{"territoire-cible": "12", "territoire-cible-annee": "2030"}),
+    )
+    assert "modifiées par quelqu'un d'autre" in unescape(response.content.decode())
+    assert indicateur.mesures.get(nature="cible").valeur == D(18)
+
+    client.post(
+        url("reperes", indicateur),
+        reperes_data(fresh, **{"territoire-cible": "", "territoire-cible-annee": ""}),
+    )
+    assert not indicateur.mesures.filter(nature="cible").exists()
+
+
+def test_partners_cannot_open_the_references_form(client, indicateur):
+    client.force_login(UserFactory(role=Role.PARTENAIRE))
+
+    assert client.get(url("reperes", indicateur)).status_code == 403
+
+
+# Rates -----------------------------------------------------------------------------------
+
+
+def test_a_rate_is_entered_by_its_terms_and_the_territory_aggregates_them(client, anne, indicateur):
+    indicateur.taux = True
+    indicateur.periodicite = Indicateur.Periodicite.ANNUELLE
+    indicateur.save()
+    data = saisie_data(valeurs=())
+    data.update(
+        {
+            "agreger": "on",
+            "valeurs-0-numerateur": "",
+            "valeurs-0-denominateur": "",
+            "valeurs-1-numerateur": "120",
+            "valeurs-1-denominateur": "600",
+            "valeurs-2-numerateur": "45",
+            "valeurs-2-denominateur": "150",
+            "valeurs-3-numerateur": "35",
+            "valeurs-3-denominateur": "250",
+        }
+    )
+
+    response = client.post(url("saisie", indicateur), data)
+
+    assert response.status_code == 302, response.content.decode()
+    rates = {
+        m.quartier.code if m.quartier else None: (m.numerateur, m.denominateur, m.valeur)
+        for m in indicateur.mesures.select_related("quartier")
+    }
+    # 200 / 1 000 = 20 %: the terms are summed, never the rates averaged (24 %).
+    assert rates[None] == (D(200), D(1000), D(20))
+    assert rates[FONTBOUILLANT] == (D(45), D(150), D(30))
+
+
+def test_a_period_of_another_kind_is_refused(client, anne, indicateur):
+    indicateur.periodicite = Indicateur.Periodicite.ANNUELLE
+    indicateur.save()
+    data = saisie_data(valeurs=("12", "", "", ""), type_periode="trimestre", numero_periode="1")
+
+    response = client.post(url("saisie", indicateur), data)
+
+    assert "cet indicateur est suivi par année" in unescape(response.content.decode()).lower()
+    assert not indicateur.mesures.exists()
+
+
+def test_the_first_value_gives_an_indicator_its_periodicity(client, anne, indicateur):
+    data = saisie_data(valeurs=("12", "", "", ""), type_periode="trimestre", numero_periode="2")
+
+    response = client.post(url("saisie", indicateur), data)
+
+    assert response.status_code == 302
+    indicateur.refresh_from_db()
+    assert indicateur.periodicite == Indicateur.Periodicite.TRIMESTRIELLE
 
 
 def test_the_type_cannot_change_under_values_that_would_not_fit(client, anne, indicateur):
@@ -364,6 +505,8 @@ def test_a_stale_change_of_information_is_refused(client, anne, indicateur):
 
 
 def test_the_history_lists_who_changed_what(client, anne, indicateur):
+    indicateur.periodicite = Indicateur.Periodicite.ANNUELLE
+    indicateur.save()
     client.post(url("saisie", indicateur), saisie_data(valeurs=("20,1", "", "", "")))
     value = indicateur.mesures.get()
     client.post(url("mesure_modifier", value), {"valeur": "19,8", "version_lue": "1"})

@@ -7,7 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from indicateurs.models import Indicateur, Mesure, periode_cle
+from indicateurs.models import (
+    Indicateur,
+    Mesure,
+    TerritoireComparaison,
+    aggregate_rate,
+    periode_cle,
+)
 from tests.factories import IndicateurFactory, QuartierFactory
 
 QUANTITATIF, QUALITATIF, A_PRECISER = (
@@ -97,9 +103,11 @@ def test_one_measure_per_indicator_period_and_quartier():
         ("trimestre", 0, False),
         ("mois", 12, True),
         ("mois", 13, False),
+        ("semestre", 2, True),
+        ("semestre", 3, False),
     ],
 )
-def test_a_period_is_a_year_a_quarter_or_a_month(type_periode, numero, valid):
+def test_a_period_is_a_year_a_semester_a_quarter_or_a_month(type_periode, numero, valid):
     mesure = Mesure(
         indicateur=IndicateurFactory(type=QUANTITATIF),
         annee=2024,
@@ -111,7 +119,8 @@ def test_a_period_is_a_year_a_quarter_or_a_month(type_periode, numero, valid):
         mesure.full_clean()
     else:
         assert errors_of(mesure)["__all__"] == [
-            "Période impossible : trimestre de 1 à 4, mois de 1 à 12, 0 pour l'année."
+            "Période impossible : semestre 1 ou 2, trimestre de 1 à 4, mois de 1 à 12, "
+            "0 pour l'année."
         ]
 
 
@@ -154,4 +163,59 @@ def test_the_seed_indicators_start_with_a_type_to_be_specified(montlucon):
 
     assert indicateurs.count() == 18
     assert set(indicateurs.values_list("type", flat=True)) == {A_PRECISER}
-    assert not indicateurs.exclude(unite="", sens_souhaite="", valeur_cible=None).exists()
+    assert not indicateurs.exclude(unite="", sens_souhaite="").exists()
+    assert not Mesure.objects.filter(indicateur__in=indicateurs).exists()
+
+
+def test_a_value_of_another_kind_of_period_than_its_indicator_is_refused():
+    indicateur = IndicateurFactory(type=QUANTITATIF, periodicite="annuelle")
+    mesure = Mesure(
+        indicateur=indicateur,
+        annee=2025,
+        type_periode="trimestre",
+        numero_periode=1,
+        valeur=Decimal(12),
+    )
+
+    assert "cet indicateur est suivi par année" in errors_of(mesure)["type_periode"][0]
+    # A target may be set for any period (here the contract's end).
+    Mesure(indicateur=indicateur, nature="cible", annee=2030, valeur=Decimal(9)).full_clean()
+
+
+def test_a_rate_is_computed_from_its_terms_never_averaged():
+    indicateur = IndicateurFactory(type=QUANTITATIF, taux=True)
+    mesure = Mesure.objects.create(
+        indicateur=indicateur, annee=2024, numerateur=Decimal(45), denominateur=Decimal(150)
+    )
+
+    assert mesure.valeur == Decimal("30.0000")
+    assert aggregate_rate([(120, 600), (45, 150), (35, 250)]) == (200, 1000, Decimal(20))
+    sans_termes = Mesure(indicateur=indicateur, annee=2023, valeur=Decimal(20))
+    assert "numérateur" in errors_of(sans_termes)["numerateur"][0]
+
+
+def test_rate_terms_go_together_and_the_denominator_is_positive():
+    indicateur = IndicateurFactory(type=QUANTITATIF, taux=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mesure.objects.create(
+            indicateur=indicateur, annee=2024, numerateur=Decimal(4), denominateur=Decimal(0)
+        )
+
+
+def test_a_comparison_territory_carries_observed_values_only():
+    indicateur = IndicateurFactory(type=QUANTITATIF)
+    france = TerritoireComparaison.objects.get(code="FM")
+    Mesure.objects.create(indicateur=indicateur, annee=2024, territoire=france, valeur=Decimal(9))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mesure.objects.create(
+            indicateur=indicateur, annee=2024, territoire=france, nature="cible", valeur=Decimal(1)
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mesure.objects.create(
+            indicateur=indicateur,
+            annee=2023,
+            territoire=france,
+            quartier=QuartierFactory(),
+            valeur=Decimal(1),
+        )

@@ -1,6 +1,7 @@
 """The page of an indicator, its links with the pages of the diagnostic, and the latest
 values shown on the pages of a pilier and of a sous-thème."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -33,10 +34,8 @@ def chomage(montlucon):
         definition="Part des chômeurs dans la population active.",
         source_donnees="Insee",
         periodicite=Indicateur.Periodicite.ANNUELLE,
-        valeur_reference=D("22.5"),
-        annee_reference=2019,
-        valeur_cible=D(18),
-        annee_cible=2030,
+        reference=(2019, D("22.5")),
+        cible=(2030, D(18)),
     )
     serie(indicateur, {2022: "21.4", 2023: "20.1"}, source="Insee, RP")
     serie(indicateur, {2022: 26, 2023: "27.5"}, quartiers[RIVE_GAUCHE], commentaire="Estimation")
@@ -50,8 +49,12 @@ def test_the_page_of_an_indicator_shows_its_information_chart_and_table(client, 
 
     assert "<h1>Taux de chômage des 15-64 ans</h1>" in content
     assert "Part des chômeurs dans la population active." in content
-    assert "<dt>Valeur de référence</dt><dd>22,5\u00a0% (2019)</dd>" in content
-    assert "<dt>Valeur cible</dt><dd>18\u00a0% (2030)</dd>" in content
+    reperes = re.search(r'<table class="tableau tableau-reperes".*?</table>', content, re.S).group()
+    territoire = re.search(r"Ensemble du territoire</th>(.*?)</tr>", reperes, re.S).group(1)
+    assert '<span class="valeur">22,5\u00a0%</span><span class="periode">2019</span>' in territoire
+    assert '<span class="valeur">18\u00a0%</span><span class="periode">2030</span>' in territoire
+    rive_gauche = re.search(r"Rive Gauche</th>(.*?)</tr>", reperes, re.S).group(1)
+    assert "pas de référence" in rive_gauche and "pas de cible" in rive_gauche
     assert "<dt>Évolution souhaitée</dt><dd>À la baisse</dd>" in content
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="graphique" role="img"' in content
     assert '<caption id="valeurs-titre-tableau">Valeurs par période (en %)</caption>' in content
@@ -70,7 +73,8 @@ def test_staff_find_their_actions_on_the_page(client, chomage):
     slug = chomage.theme_effectif.pilier.diagnostic.slug
     for name in ("saisie", "modifier", "historique"):
         assert reverse(f"indicateurs:{name}", args=[slug, chomage.pk]) in content
-    mesure_ = chomage.mesures.first()
+    mesure_ = chomage.mesures.filter(nature=Mesure.Nature.VALEUR).first()
+    assert reverse("indicateurs:reperes", args=[slug, chomage.pk]) in content
     assert reverse("indicateurs:mesure_modifier", args=[slug, mesure_.pk]) in content
     assert reverse("indicateurs:mesure_supprimer", args=[slug, mesure_.pk]) in content
 
@@ -188,8 +192,9 @@ def count(client, url):
 
 def test_pages_with_values_run_as_many_queries_at_seed_size_as_ten_times_larger(client):
     """The page of an indicator: session, user, roles (3), the indicator with its place
-    and diagnostic (1), its measures (1). The pilier and the sous-thème: as in
-    test_query_counts, with the latest values (1)."""
+    and diagnostic (1), its measures (1), the diagnostic's quartiers (1). The pilier and
+    the sous-thème: as in test_query_counts, with the latest values (1) and, for a partner,
+    the groups of their periods that the secret statistique reads (1)."""
     client.force_login(UserFactory(role=Role.PARTENAIRE))
     small, large = with_values(build_diagnostic(1), 3), with_values(build_diagnostic(10), 30)
 
@@ -202,6 +207,6 @@ def test_pages_with_values_run_as_many_queries_at_seed_size_as_ten_times_larger(
             "sous_theme": built.sous_theme.get_absolute_url(),
         }
 
-    expected = {"indicateur": 5, "pilier": 10, "sous_theme": 8}
+    expected = {"indicateur": 6, "pilier": 11, "sous_theme": 9}
     assert {name: count(client, url) for name, url in urls(small).items()} == expected
     assert {name: count(client, url) for name, url in urls(large).items()} == expected

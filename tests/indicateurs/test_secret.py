@@ -2,6 +2,7 @@
 chart; staff see the numbers. And numbers are written the French way."""
 
 import csv
+import itertools
 import re
 from decimal import Decimal
 from io import StringIO
@@ -12,8 +13,18 @@ from django.urls import reverse
 
 from comptes.roles import Role
 from indicateurs import secret
+from indicateurs.models import Mesure
+from indicateurs.tableau import Statut
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
-from tests.indicateurs_data import RIVE_GAUCHE, qpv, quantitatif, serie
+from tests.indicateurs_data import (
+    BIEN_ASSIS,
+    FONTBOUILLANT,
+    RIVE_GAUCHE,
+    mesure,
+    qpv,
+    quantitatif,
+    serie,
+)
 
 D = Decimal
 
@@ -51,49 +62,169 @@ def compte():
         unite="jeunes",
         compte_des_personnes=True,
         sens_souhaite="hausse",
-        valeur_reference=D(3),
-        annee_reference=2019,
-        valeur_cible=D(4),
-        annee_cible=2030,
+        reference=(2019, D(3)),
+        cible=(2030, D(4)),
     )
 
 
+def shown(compte, values, user):
+    """What `user` is shown of one period's values {quartier code or None: value}."""
+    quartiers = {q.code: q for q in compte.sous_theme.theme.pilier.diagnostic.quartiers.all()}
+    mesures = [
+        mesure(compte, 2024, value, quartiers[code] if code else None)
+        for code, value in values.items()
+    ]
+    hidden = secret.Secret(compte, mesures, user)
+    return [hidden.show(m, unit=False) for m in mesures]
+
+
 @pytest.mark.parametrize(
-    ("role", "value", "shown"),
+    ("role", "value", "text"),
     [
-        (Role.PARTENAIRE, D(4), "< 5"),
-        (Role.PARTENAIRE, D("4.9999"), "< 5"),
-        (Role.PARTENAIRE, D(0), "< 5"),
-        (Role.PARTENAIRE, D(5), "5\u00a0jeunes"),
-        (None, D(2), "< 5"),
-        (Role.EQUIPE_VILLE, D(2), "2\u00a0jeunes"),
-        (Role.ADMINISTRATEUR, D(0), "0\u00a0jeunes"),
+        (Role.PARTENAIRE, D(4), "secret"),
+        (Role.PARTENAIRE, D("4.9999"), "secret"),
+        (Role.PARTENAIRE, D(0), "secret"),
+        (Role.PARTENAIRE, D(5), "5"),
+        (None, D(2), "secret"),
+        (Role.EQUIPE_VILLE, D(2), "2"),
+        (Role.ADMINISTRATEUR, D(0), "0"),
     ],
 )
-def test_a_small_count_of_people_is_masked_to_partners_only(compte, role, value, shown):
+def test_a_small_count_of_people_is_hidden_from_partners_only(compte, role, value, text):
     user = UserFactory(role=role) if role else AnonymousUser()
-    assert secret.display_value(value, compte, user) == shown
+    assert shown(compte, {None: value}, user) == [text]
 
 
-def test_the_threshold_comes_from_the_settings(compte, settings):
+def test_the_threshold_comes_from_the_settings_or_the_indicator(compte, settings):
     settings.SECRET_STATISTIQUE_SEUIL = 11
     partenaire = UserFactory(role=Role.PARTENAIRE)
 
-    assert secret.display_value(D(10), compte, partenaire) == "< 11"
-    assert secret.display_value(D(11), compte, partenaire) == "11\u00a0jeunes"
+    assert shown(compte, {None: 10}, partenaire) == ["secret"]
+    compte.mesures.all().delete()
+    assert shown(compte, {None: 11}, partenaire) == ["11"]
+
+    compte.seuil_secret = 20  # households of a fiscal source, say
+    compte.mesures.all().delete()
+    assert shown(compte, {None: 19}, partenaire) == ["secret"]
 
 
-def test_values_that_are_not_counts_of_people_are_never_masked(compte):
+def test_values_that_are_not_counts_of_people_are_never_hidden(compte):
     compte.compte_des_personnes = False
 
-    assert secret.display_value(D(2), compte, AnonymousUser()) == "2\u00a0jeunes"
+    assert shown(compte, {None: 2}, AnonymousUser()) == ["2"]
+
+
+def test_a_hidden_quartier_hides_the_total_it_could_be_subtracted_from(compte):
+    # The demo's case: the quartiers add up to the territory (12 = 5 + 4 + 3).
+    qpv(compte.sous_theme.theme.pilier.diagnostic)
+    partenaire = UserFactory(role=Role.PARTENAIRE)
+
+    values = {None: 12, RIVE_GAUCHE: 5, FONTBOUILLANT: 4, BIEN_ASSIS: 3}
+    assert shown(compte, values, partenaire) == ["secret", "5", "secret", "secret"]
+    compte.mesures.all().delete()
+    values = {None: 362, RIVE_GAUCHE: 139, FONTBOUILLANT: 3, BIEN_ASSIS: 220}
+    assert shown(compte, values, partenaire) == ["secret", "139", "secret", "220"]
+    compte.mesures.all().delete()
+    values = {None: 362, RIVE_GAUCHE: 139, FONTBOUILLANT: 83, BIEN_ASSIS: 140}
+    assert shown(compte, values, partenaire) == ["362", "139", "83", "140"]
+
+
+def test_a_small_territory_is_hidden_with_a_quartier(compte):
+    qpv(compte.sous_theme.theme.pilier.diagnostic)
+    partenaire = UserFactory(role=Role.PARTENAIRE)
+
+    assert shown(compte, {None: 4, RIVE_GAUCHE: 4}, partenaire) == ["secret", "secret"]
+
+
+def test_without_a_total_nothing_more_is_hidden(compte):
+    qpv(compte.sous_theme.theme.pilier.diagnostic)
+    partenaire = UserFactory(role=Role.PARTENAIRE)
+
+    values = {RIVE_GAUCHE: 12, FONTBOUILLANT: 4, BIEN_ASSIS: 30}
+    assert shown(compte, values, partenaire) == ["12", "secret", "30"]
+
+
+# Exhaustive: no hidden value can be computed back -------------------------------------
+
+SEUIL = 5
+QUARTIER_VALUES = (0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 30)
+
+
+class Cell:
+    """A measure as `hidden_measures` reads it, without the database."""
+
+    Nature = Mesure.Nature
+
+    def __init__(self, pk, quartier_id, valeur):
+        self.pk, self.quartier_id, self.territoire_id = pk, quartier_id, None
+        self.nature, self.annee, self.type_periode, self.numero_periode = "valeur", 2024, "annee", 0
+        self.valeur, self.numerateur, self.denominateur = Decimal(valeur), None, None
+
+
+class Compte:
+    compte_des_personnes, taux, seuil = True, False, SEUIL
+
+
+def view(values):
+    """What a partner is served of a total and three quartiers (None for "secret")."""
+    cells = [Cell(index + 1, None if index == 0 else index, v) for index, v in enumerate(values)]
+    hidden = secret.hidden_measures(Compte, cells)
+    return tuple(None if cell.pk in hidden else values[index] for index, cell in enumerate(cells))
+
+
+# Enough to find a second possible value, if there is one.
+GUESSES = sorted(set(range(13)) | set(QUARTIER_VALUES))
+
+
+def worlds(served):
+    """Totals and three quartiers that add up and give the same view (the quartiers
+    hidden guessed among GUESSES; with the total shown, the last one is what is left)."""
+    hidden = [index for index, value in enumerate(served[1:], 1) if value is None]
+    total = served[0]
+    free = hidden[:-1] if total is not None else hidden
+    for guess in itertools.product(GUESSES, repeat=len(free)):
+        values = list(served)
+        for index, value in zip(free, guess, strict=True):
+            values[index] = value
+        if total is not None and hidden:
+            rest = total - sum(v for v in values[1:] if v is not None)
+            if rest < 0:
+                continue
+            values[hidden[-1]] = rest
+        values[0] = sum(values[1:])
+        if total is not None and values[0] != total:
+            continue
+        if view(values) == served:
+            yield values
+
+
+def test_no_hidden_value_can_be_computed_back_from_a_total_and_three_quartiers():
+    """For every total and three quartiers that add up with a value under the threshold,
+    each hidden value has more than one possible value given what a partner is served
+    and how the rule works."""
+    checked = 0
+    for quartiers in itertools.product(QUARTIER_VALUES, repeat=3):
+        values = (sum(quartiers), *quartiers)
+        if not any(v < SEUIL for v in values):
+            continue
+        served = view(values)
+        assert served.count(None) != 1, values  # never a single hidden value
+        possible = list(worlds(served))
+        for index, value in enumerate(served):
+            if value is None:
+                assert len({world[index] for world in possible}) > 1, (values, served, index)
+        checked += 1
+    assert checked > 500
 
 
 def masked(compte):
-    """Values for the territory and Rive Gauche, some under the threshold."""
+    """Three years of the territory and two quartiers that add up, small counts among
+    them: 2021 Rive Gauche (1), 2022 and 2023 Bien-Assis (4, 3), each taking its year's
+    total with it."""
     quartiers = qpv(compte.sous_theme.theme.pilier.diagnostic)
-    serie(compte, {2021: 3, 2022: 8, 2023: 2})
-    serie(compte, {2021: 1, 2022: 4, 2023: 7}, quartiers[RIVE_GAUCHE])
+    serie(compte, {2021: 21, 2022: 18, 2023: 15})
+    serie(compte, {2021: 1, 2022: 14, 2023: 12}, quartiers[RIVE_GAUCHE])
+    serie(compte, {2021: 20, 2022: 4, 2023: 3}, quartiers[BIEN_ASSIS])
     return compte
 
 
@@ -108,7 +239,7 @@ def svg_of(content):
     return re.search(r"<svg.*?</svg>", content, re.S).group()
 
 
-def test_the_indicator_page_hides_small_counts_from_partners(client, compte):
+def test_the_indicator_page_hides_small_counts_and_what_gives_them_away(client, compte):
     masked(compte)
     client.force_login(UserFactory(role=Role.PARTENAIRE))
 
@@ -117,17 +248,18 @@ def test_the_indicator_page_hides_small_counts_from_partners(client, compte):
     svg = svg_of(content)
     table = re.search(r'<table class="tableau tableau-valeurs".*?</table>', content, re.S).group()
     cells = re.findall(r'<td class="nombre">([^<]*)', table)
-    assert cells == ["&lt; 5", "&lt; 5", "8", "&lt; 5", "&lt; 5", "7"]
+    # Periods in rows (2021, 2022, 2023), series in columns (territory, RG, BA).
+    assert cells == ["secret", "secret", "20", "secret", "14", "secret", "secret", "12", "secret"]
     # The chart draws only the values shown, and says how many it leaves out.
-    assert re.findall(r'data-valeur="([^"]*)"', svg) == ["8", "7"]
-    assert "4 valeurs inférieures à 5 ne sont pas représentées (secret statistique)" in content
-    # Nothing gives the masked numbers away: no tick of the scale below the values drawn,
-    # no reference line (3, a masked count), no number of the table.
-    for hidden in (">1<", ">2<", ">3<", ">4<"):
+    assert re.findall(r'data-valeur="([^"]*)"', svg) == ["14", "12", "20"]
+    assert "6 valeurs couvertes par le secret statistique ne sont pas représentées" in content
+    for hidden in (">1<", ">3<", ">4<", ">15<", ">18<", ">21<"):
         assert hidden not in table
-    assert "Référence" not in svg
+    assert "Référence" not in svg  # 3, a small count
     assert "Cible 2030 : 4" in svg  # an objective, not a count
-    assert "Valeur de référence</dt><dd>&lt; 5 (2019)" in content
+    reperes = re.search(r'<table class="tableau tableau-reperes".*?</table>', content, re.S)
+    assert "Ensemble du territoire" in reperes.group()
+    assert '<span class="valeur">secret</span>' in reperes.group()
 
 
 def test_staff_see_every_number(client, compte):
@@ -136,43 +268,75 @@ def test_staff_see_every_number(client, compte):
 
     content = detail(client, compte)
 
-    assert re.findall(r'data-valeur="([^"]*)"', svg_of(content)) == ["3", "8", "2", "1", "4", "7"]
+    assert re.findall(r'data-valeur="([^"]*)"', svg_of(content)) == [
+        "21", "18", "15", "1", "14", "12", "20", "4", "3"
+    ]  # fmt: skip
     assert "ne sont pas représentées" not in content
     assert "Référence (2019) : 3\u00a0jeunes" in svg_of(content)
 
 
-def test_the_dashboard_and_its_exports_mask_too(client, compte):
+def export(client, diagnostic, **params):
+    response = client.get(
+        reverse("indicateurs:tableau_de_bord_export", args=[diagnostic.slug, "csv"]), params
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, line = list(csv.reader(StringIO(text), delimiter=";"))
+    return dict(zip(header, line, strict=True))
+
+
+def test_the_dashboard_and_its_exports_serve_nothing_derived_from_a_hidden_value(client, compte):
     masked(compte)
     diagnostic = compte.sous_theme.theme.pilier.diagnostic
+    url = reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug])
     client.force_login(UserFactory(role=Role.PARTENAIRE))
 
+    response = client.get(url, {"quartier": BIEN_ASSIS})
+    (row,) = response.context["lignes"]
+    values = export(client, diagnostic, quartier=BIEN_ASSIS)
+
+    assert (row.valeur, row.valeur_precedente, row.evolution) == ("secret", "secret", "")
+    assert row.statut == Statut.SANS_DONNEE
+    assert "secret statistique" in row.evaluation.motif
+    assert values["Dernière valeur"] == "secret"
+    assert values["Valeur précédente"] == "secret"
+    assert values["Évolution"] == ""
+    assert values["Statut"] == "Sans donnée"
+    # The status filter tells nothing either: the row is "sans donnée" for a partner.
+    assert not client.get(url, {"quartier": BIEN_ASSIS, "statut": "en_progres"}).context["lignes"]
+    # The territory: its 2023 total is hidden (15 − 12 would give Bien-Assis's 3).
+    (row,) = client.get(url).context["lignes"]
+    assert (row.valeur, row.evolution, row.reference) == ("secret", "", "secret")
+    # Rive Gauche: both values shown, so is its change.
+    (row,) = client.get(url, {"quartier": RIVE_GAUCHE}).context["lignes"]
+    assert (row.valeur, row.valeur_precedente, row.evolution) == (
+        "12\u00a0jeunes",
+        "14\u00a0jeunes",
+        "-2",
+    )
+
+
+def test_staff_get_statuses_from_every_number(client, compte):
+    masked(compte)
+    diagnostic = compte.sous_theme.theme.pilier.diagnostic
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+
     response = client.get(
-        reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug]), {"quartier": RIVE_GAUCHE}
+        reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug]), {"quartier": BIEN_ASSIS}
     )
     (row,) = response.context["lignes"]
-    csv_response = client.get(
-        reverse("indicateurs:tableau_de_bord_export", args=[diagnostic.slug, "csv"]),
-        {"quartier": RIVE_GAUCHE},
-    )
-    text = b"".join(csv_response.streaming_content).decode("utf-8-sig")
-    header, line = list(csv.reader(StringIO(text), delimiter=";"))
-    values = dict(zip(header, line, strict=True))
 
-    assert (row.valeur, row.valeur_precedente) == ("7\u00a0jeunes", "< 5")
-    assert row.evolution == ""  # 7 − 4 would give the masked 4 away
-    assert "non calculée" in response.content.decode()
-    assert values["Dernière valeur"] == "7"
-    assert values["Valeur précédente"] == "< 5"
-    assert values["Évolution"] == ""
-    assert values["Valeur de référence"] == "< 5"
+    assert (row.valeur, row.evolution) == ("3\u00a0jeunes", "-1")
+    assert row.statut == Statut.EN_RECUL  # wanted up, went down; no target of its own
+    assert "Pas de cible pour ce quartier." in row.evaluation.motif
 
 
-def test_the_pilier_page_masks_the_latest_values(client, compte):
+def test_the_pilier_page_hides_the_latest_values(client, compte):
     masked(compte)
     pilier = compte.sous_theme.theme.pilier
     client.force_login(UserFactory(role=Role.PARTENAIRE))
 
     content = client.get(pilier.get_absolute_url()).content.decode()
 
-    assert "Ensemble du territoire, 2023 : <strong>&lt; 5</strong>" in content
-    assert "Rive Gauche, 2023 : <strong>7\u00a0jeunes</strong>" in content
+    assert "Ensemble du territoire, 2023 : <strong>secret</strong>" in content
+    assert "Rive Gauche, 2023 : <strong>12\u00a0jeunes</strong>" in content
+    assert "Bien-Assis, 2023 : <strong>secret</strong>" in content

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
-from indicateurs.tableau import Statut, evaluate, latest_mesures
+from indicateurs.tableau import Statut, evaluate, load
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, mesure, qpv, quantitatif, serie
 from tests.scale import build_diagnostic
@@ -96,27 +96,48 @@ def test_every_status_says_why():
 # The latest measures ------------------------------------------------------------------
 
 
-def test_latest_and_previous_follow_time_whatever_the_kind_of_period():
+def test_the_previous_value_is_the_same_period_of_an_earlier_year():
+    indicateur = quantitatif(
+        DiagnosticFactory(),
+        pilier=PilierFactory(),
+        periodicite=Indicateur.Periodicite.TRIMESTRIELLE,
+    )
+    for annee, numero, valeur in ((2023, 1, 10), (2023, 2, 11), (2024, 1, 12), (2024, 2, 9)):
+        mesure(indicateur, annee, valeur, type_periode="trimestre", numero_periode=numero)
+
+    portee = load([indicateur], None, UserFactory())[indicateur.pk]
+
+    assert (portee.derniere.periode_libelle, portee.precedente.periode_libelle) == (
+        "T2 2024",
+        "T2 2023",
+    )
+
+
+def test_values_of_another_kind_of_period_are_not_compared():
+    # An older import put "T1 2025" into a yearly series.
+    indicateur = quantitatif(
+        DiagnosticFactory(), pilier=PilierFactory(), periodicite=Indicateur.Periodicite.ANNUELLE
+    )
+    serie(indicateur, {2023: 20, 2024: 18})
+    mesure(indicateur, 2025, 12, type_periode="trimestre", numero_periode=1)
+
+    portee = load([indicateur], None, UserFactory())[indicateur.pk]
+
+    assert (portee.derniere.periode_libelle, portee.precedente.periode_libelle) == (
+        "2024",
+        "2023",
+    )
+
+
+def test_without_periodicity_the_latest_value_gives_the_kind():
     indicateur = quantitatif(DiagnosticFactory(), pilier=PilierFactory())
     mesure(indicateur, 2023, 10)
-    mesure(indicateur, 2024, 11, type_periode="trimestre", numero_periode=1)
-    mesure(indicateur, 2024, 12, type_periode="mois", numero_periode=5)
-    mesure(indicateur, 2022, 9)
     mesure(indicateur, 2024, 13, type_periode="trimestre", numero_periode=2)
 
-    latest = latest_mesures([indicateur.pk])[indicateur.pk]
+    portee = load([indicateur], None, UserFactory())[indicateur.pk]
 
-    assert [m.periode_libelle for m in latest] == ["T2 2024", "05/2024"]
-
-
-def test_a_year_counts_as_later_than_its_last_quarter():
-    indicateur = quantitatif(DiagnosticFactory(), pilier=PilierFactory())
-    mesure(indicateur, 2024, 11, type_periode="trimestre", numero_periode=4)
-    mesure(indicateur, 2024, 12)
-
-    latest = latest_mesures([indicateur.pk])[indicateur.pk]
-
-    assert [m.periode_libelle for m in latest] == ["2024", "T4 2024"]
+    assert portee.derniere.periode_libelle == "T2 2024"
+    assert portee.precedente is None
 
 
 def test_each_series_has_its_own_latest_values():
@@ -125,13 +146,15 @@ def test_each_series_has_its_own_latest_values():
     indicateur = quantitatif(diagnostic, pilier=PilierFactory(diagnostic=diagnostic))
     serie(indicateur, {2022: 10, 2023: 9})
     serie(indicateur, {2021: 20, 2024: 18}, quartiers[RIVE_GAUCHE])
+    user = UserFactory()
 
-    territoire = latest_mesures([indicateur.pk])[indicateur.pk]
-    rive_gauche = latest_mesures([indicateur.pk], quartiers[RIVE_GAUCHE])[indicateur.pk]
+    territoire = load([indicateur], None, user)[indicateur.pk]
+    rive_gauche = load([indicateur], quartiers[RIVE_GAUCHE], user)[indicateur.pk]
+    bien_assis = load([indicateur], quartiers[BIEN_ASSIS], user)[indicateur.pk]
 
-    assert [(m.annee, m.valeur) for m in territoire] == [(2023, D(9)), (2022, D(10))]
-    assert [(m.annee, m.valeur) for m in rive_gauche] == [(2024, D(18)), (2021, D(20))]
-    assert latest_mesures([indicateur.pk], quartiers[BIEN_ASSIS]) == {}
+    assert (territoire.derniere.valeur, territoire.precedente.valeur) == (D(9), D(10))
+    assert (rive_gauche.derniere.valeur, rive_gauche.precedente.valeur) == (D(18), D(20))
+    assert bien_assis.derniere is None
 
 
 # The page --------------------------------------------------------------------------------
@@ -147,10 +170,8 @@ def tableau(montlucon):
         pilier=piliers[2],
         libelle="Taux de chômage des 15-64 ans",
         source_donnees="Insee",
-        valeur_reference=D("22.5"),
-        annee_reference=2019,
-        valeur_cible=D("18"),
-        annee_cible=2030,
+        reference=(2019, D("22.5")),
+        cible=(2030, D("18")),
     )
     serie(chomage, {2022: "21.4", 2023: "20.1"})
     serie(chomage, {2022: "26", 2023: "27.5"}, quartiers[RIVE_GAUCHE])
@@ -161,8 +182,7 @@ def tableau(montlucon):
         unite="enfants",
         sens_souhaite=Indicateur.Sens.HAUSSE,
         source_donnees="CAF",
-        valeur_cible=D("120"),
-        annee_cible=2030,
+        cible=(2030, D("120")),
     )
     serie(lecture, {2022: 100, 2023: 125})
     return {"chomage": chomage, "lecture": lecture, "quartiers": quartiers}
@@ -309,8 +329,10 @@ def test_the_xlsx_export_writes_numbers_as_numbers(client, montlucon, tableau):
     assert values["Série"] == "Rive Gauche"
     assert values["Dernière valeur"] == 27.5
     assert values["Évolution"] == 1.5
-    assert values["Valeur cible"] == 18
+    # Rive Gauche is compared with its own target: it has none, it never borrows 18.
+    assert values["Valeur cible"] == "pas de cible pour ce quartier"
     assert values["Statut"] == "En recul"
+    assert values["Explication du statut"].endswith("Pas de cible pour ce quartier.")
 
 
 def test_a_libelle_never_becomes_a_formula_in_the_exports(client, montlucon, tableau):
@@ -323,7 +345,7 @@ def test_a_libelle_never_becomes_a_formula_in_the_exports(client, montlucon, tab
     xlsx_rows = export(client, montlucon, "xlsx", source="@Insee")
 
     assert csv_rows[1][3] == '\'=HYPERLINK("http://exemple.org")'
-    assert csv_rows[1][12] == "-1,3"  # a number keeps its sign
+    assert csv_rows[1][csv_rows[0].index("Évolution")] == "-1,3"  # a number keeps its sign
     assert xlsx_rows[1][3] == '=HYPERLINK("http://exemple.org")'  # a string cell
 
 
@@ -395,6 +417,6 @@ def test_the_dashboard_runs_as_many_queries_at_seed_size_as_ten_times_larger(cli
     at_seed_size = {page: count_queries(client, url(small)) for page, url in PAGES.items()}
     ten_times_larger = {page: count_queries(client, url(large)) for page, url in PAGES.items()}
 
-    expected = {"tableau_de_bord": 9, "filtré par quartier": 9, "export xlsx": 8, "export csv": 8}
+    expected = {"tableau_de_bord": 10, "filtré par quartier": 10, "export xlsx": 8, "export csv": 8}
     assert at_seed_size == expected
     assert ten_times_larger == expected

@@ -1,8 +1,10 @@
 """Fictitious measures for the demonstration, so that the charts are not empty.
 
 A few indicators of Montluçon's seed get invented values over 2019–2024, for the whole
-territory and each of the three QPV, and invented information (type, unit, direction,
-reference, target) when nobody has filled it in yet. Every measure written is marked
+territory and each of the three QPV, invented information (type, unit, direction) when
+nobody has filled it in yet, and invented references and targets for the territory and
+some quartiers (Bien-Assis has no target of its own for the first one: its status says
+so). Every measure written is marked
 `fictive` and its source says "Données fictives de démonstration": every page that shows
 one says so. Refused when DEBUG is off: these values are never loaded outside the
 demonstration. `--retirer` deletes them (allowed everywhere).
@@ -36,10 +38,6 @@ INDICATEURS = [
             "source_donnees": "Ville",
             "periodicite": Indicateur.Periodicite.ANNUELLE,
             "sens_souhaite": Indicateur.Sens.BAISSE,
-            "valeur_reference": Decimal(420),
-            "annee_reference": 2019,
-            "valeur_cible": Decimal(300),
-            "annee_cible": 2030,
         },
         {
             TERRITOIRE: (420, 412, 399, 388, 371, 362),
@@ -57,10 +55,6 @@ INDICATEURS = [
             "source_donnees": "Mission locale",
             "periodicite": Indicateur.Periodicite.ANNUELLE,
             "sens_souhaite": Indicateur.Sens.HAUSSE,
-            "valeur_reference": Decimal(8),
-            "annee_reference": 2019,
-            "valeur_cible": Decimal(30),
-            "annee_cible": 2030,
         },
         {
             TERRITOIRE: (8, 11, 14, 12, 17, 21),
@@ -78,10 +72,6 @@ INDICATEURS = [
             "source_donnees": "France Travail",
             "periodicite": Indicateur.Periodicite.ANNUELLE,
             "sens_souhaite": Indicateur.Sens.BAISSE,
-            "valeur_reference": Decimal(1250),
-            "annee_reference": 2019,
-            "valeur_cible": Decimal(1000),
-            "annee_cible": 2030,
         },
         {
             TERRITOIRE: (1250, 1302, 1236, 1198, 1175, 1190),
@@ -98,10 +88,6 @@ INDICATEURS = [
             "source_donnees": "Ville",
             "periodicite": Indicateur.Periodicite.ANNUELLE,
             "sens_souhaite": Indicateur.Sens.BAISSE,
-            "valeur_reference": Decimal(64),
-            "annee_reference": 2019,
-            "valeur_cible": Decimal(50),
-            "annee_cible": 2030,
         },
         {
             TERRITOIRE: (64, 71, 58, 66, 52, 49),
@@ -129,6 +115,31 @@ INDICATEURS = [
         },
     ),
 ]
+
+
+# References and targets: {start of the libellé: {series: ((nature, year, value), …)}}.
+REPERES = {
+    "Nombre de personne sans permis de conduire": {
+        TERRITOIRE: (("reference", 2019, 420), ("cible", 2030, 300)),
+        RIVE_GAUCHE: (("reference", 2019, 165), ("cible", 2030, 120)),
+        FONTBOUILLANT: (("reference", 2019, 98), ("cible", 2030, 70)),
+    },
+    "Nombre de jeunes intégrant le programme Booster": {
+        TERRITOIRE: (("reference", 2019, 8), ("cible", 2030, 30)),
+        RIVE_GAUCHE: (("cible", 2030, 12),),
+        FONTBOUILLANT: (("cible", 2030, 8),),
+        BIEN_ASSIS: (("cible", 2030, 10),),
+    },
+    "Nombre de personne très éloignées de l'emploi": {
+        TERRITOIRE: (("reference", 2019, 1250), ("cible", 2030, 1000)),
+        RIVE_GAUCHE: (("reference", 2019, 452), ("cible", 2030, 380)),
+        FONTBOUILLANT: (("reference", 2019, 318), ("cible", 2030, 250)),
+        BIEN_ASSIS: (("reference", 2019, 480), ("cible", 2030, 400)),
+    },
+    "Plaintes des riverains": {
+        TERRITOIRE: (("reference", 2019, 64), ("cible", 2030, 50)),
+    },
+}
 
 
 class Command(BaseCommand):
@@ -204,19 +215,19 @@ class Command(BaseCommand):
                     entries = [(annee, Decimal(v), "") for annee, v in numbers]
                 for annee, valeur, texte in entries:
                     created += self.write(indicateur, quartier, annee, valeur, texte)
+                for nature, annee, valeur in REPERES.get(debut, {}).get(code, ()):
+                    created += self.write(indicateur, quartier, annee, Decimal(valeur), "", nature)
         return created, touched
 
-    def write(self, indicateur, quartier, annee, valeur, texte):
-        """Writes one fictitious measure unless the key is taken; 1 if created."""
-        key = {
-            "indicateur": indicateur,
-            "annee": annee,
-            "type_periode": Mesure.TypePeriode.ANNEE,
-            "numero_periode": 0,
-            "quartier": quartier,
-        }
+    def write(self, indicateur, quartier, annee, valeur, texte, nature=Mesure.Nature.VALEUR):
+        """Writes one fictitious measure unless the key is taken (for a reference or a
+        target: unless its scope has one); 1 if created."""
+        key = {"indicateur": indicateur, "quartier": quartier, "nature": nature}
+        if nature == Mesure.Nature.VALEUR:
+            key.update(annee=annee, type_periode=Mesure.TypePeriode.ANNEE, numero_periode=0)
         if Mesure.objects.filter(**key).exists():
             return 0
+        key.update(annee=annee, type_periode=Mesure.TypePeriode.ANNEE, numero_periode=0)
         mesure = Mesure(**key, valeur=valeur, texte=texte, source=SOURCE, fictive=True)
         mesure.full_clean()
         mesure.save()

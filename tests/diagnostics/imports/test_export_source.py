@@ -15,7 +15,7 @@ from diagnostics.imports import import_source_table
 from diagnostics.imports import source_export as exports_source
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier, SousTheme, Theme
 from indicateurs.admin import resources as indicateurs_resources
-from indicateurs.models import Indicateur, Mesure
+from indicateurs.models import Indicateur, Mesure, TerritoireComparaison
 from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
@@ -275,9 +275,14 @@ def everything():
     indicateur = Indicateur.objects.get(libelle="=SOMME(A1:A3)")
     indicateur.type = Indicateur.Type.QUANTITATIF
     indicateur.unite = "%"
-    indicateur.valeur_cible = "12.5"
-    indicateur.annee_cible = 2030
+    indicateur.periodicite = Indicateur.Periodicite.PONCTUELLE  # a year and a quarter
     indicateur.save()
+    Mesure.objects.create(indicateur=indicateur, nature="cible", annee=2030, valeur="12.5")
+    Mesure.objects.create(
+        indicateur=indicateur, nature="reference", annee=2019, quartier=bien_assis, valeur="3"
+    )
+    france = TerritoireComparaison.objects.get(code="FM")
+    Mesure.objects.create(indicateur=indicateur, annee=2023, territoire=france, valeur="9.1")
     Mesure.objects.create(indicateur=indicateur, annee=2023, quartier=rive_gauche, valeur="14.2")
     Mesure.objects.create(
         indicateur=indicateur, annee=2024, type_periode="trimestre", numero_periode=2, valeur="13"
@@ -300,7 +305,7 @@ def snapshot():
         ),
         "indicateurs": sorted(
             Indicateur.objects.values_list(
-                "libelle", "type", "unite", "valeur_cible", "annee_cible"
+                "libelle", "type", "unite", "periodicite", "taux", "seuil_secret"
             )
         ),
         "mesures": sorted(
@@ -310,6 +315,8 @@ def snapshot():
                 "type_periode",
                 "numero_periode",
                 "quartier__code",
+                "territoire__code",
+                "nature",
                 "valeur",
             ),
             key=str,

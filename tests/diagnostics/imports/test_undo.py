@@ -244,6 +244,7 @@ def indicateur():
         sous_theme=SousThemeFactory(theme__pilier__diagnostic=diagnostic),
         libelle="Taux de chômage des 15-64 ans",
         type=Indicateur.Type.QUANTITATIF,
+        periodicite=Indicateur.Periodicite.ANNUELLE,
     )
 
 

@@ -169,6 +169,8 @@ def test_a_long_csv_from_excel_creates_one_measure_per_row(setting, user, engine
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_long_xlsx_takes_infra_annual_periods_in_every_usual_form(setting, engine):
+    # A "ponctuelle" indicator takes any kind of period (series: test_import_mesures_portees).
+    Indicateur.objects.filter(pk=setting.chomage.pk).update(periodicite="ponctuelle")
     content = xlsx(
         [
             ["Indicateur", "Quartier", "Période", "Valeur"],
@@ -204,6 +206,7 @@ def test_a_long_xlsx_takes_infra_annual_periods_in_every_usual_form(setting, eng
 
 
 def test_a_long_table_may_split_the_period_into_year_and_quarter_or_month(setting):
+    Indicateur.objects.filter(pk=setting.chomage.pk).update(periodicite="ponctuelle")
     content = csv(
         [
             ["Indicateur", "Année", "Trimestre", "Mois", "Valeur"],
@@ -311,7 +314,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(setting,
             [str(setting.allocataires.pk), CHOMAGE, "", "2023", "3"],
             ["", CHOMAGE, "QN00304M", "2023", "25"],
             ["", CHOMAGE, "QN01234M", "2023", "25"],
-            ["", "Taux de réussite au brevet", "Nulle part", "S1 2024", "x"],
+            ["", "Taux de réussite au brevet", "Nulle part", "S3 2024", "x"],
         ]
     )
 
@@ -333,7 +336,9 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(setting,
         (
             4,
             "Quartier « La Verrerie » inconnu : donnez son code QPV (par exemple QN00304M) "
-            "ou son nom, ou « Ensemble du territoire » pour tout le territoire.",
+            "ou son nom, « Ensemble du territoire » pour tout le territoire, ou le code ou "
+            "le nom d'un territoire de comparaison (par exemple FM pour la France "
+            "métropolitaine).",
         ),
         (
             5,
@@ -361,9 +366,9 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(setting,
             "Indicateur « Taux de réussite au brevet » introuvable dans ce diagnostic (casse "
             "et accents ignorés) : vérifiez son libellé ou donnez son identifiant. "
             "Quartier « Nulle part » inconnu : donnez son code QPV (par exemple QN00304M) ou "
-            "son nom, ou « Ensemble du territoire » pour tout le territoire. Période « S1 "
-            "2024 » : les semestres ne sont pas pris en charge ; donnez une valeur par "
-            "trimestre ou pour l'année.",
+            "son nom, « Ensemble du territoire » pour tout le territoire, ou le code ou le "
+            "nom d'un territoire de comparaison (par exemple FM pour la France "
+            "métropolitaine). Période « S3 2024 » : semestre 3 impossible (1 ou 2).",
         ),
     ]
     assert report.as_lines()[0] == "Import de « valeurs.csv » annulé : rien n'a été enregistré."
@@ -668,7 +673,7 @@ def test_every_path_gives_the_same_result(setting, user):
     Mesure.objects.create(indicateur=setting.ambiance, annee=2022, texte="Calme", source="Ville")
     content = xlsx(
         [
-            ["Indicateur", "Quartier", "2021", "2022", "T1 2023", "Source", "Commentaire"],
+            ["Indicateur", "Quartier", "2021", "2022", "2023", "Source", "Commentaire"],
             [CHOMAGE, "", 20, 22, 23, "", ""],
             [CHOMAGE, "Bien-Assis", 19, 21, "nd", "Insee", "provisoire"],
             ["Ambiance dans le quartier", "", "", "Calme", "Tendue", "Ville", ""],
@@ -736,19 +741,36 @@ def test_the_resource_exports_measures_that_import_back_unchanged(setting):
         "Indicateur",
         "Quartier",
         "Période",
+        "Nature",
         "Valeur",
+        "Numérateur",
+        "Dénominateur",
         "Source",
         "Commentaire",
     ]
     assert sorted(dataset, key=str) == sorted(
         [
-            (str(setting.chomage.pk), CHOMAGE, "QN00304M", "T2 2024", "1234,5", "Insee", ""),
+            (
+                str(setting.chomage.pk),
+                CHOMAGE,
+                "QN00304M",
+                "T2 2024",
+                "Valeur",
+                "1234,5",
+                "",
+                "",
+                "Insee",
+                "",
+            ),
             (
                 str(setting.ambiance.pk),
                 "Ambiance dans le quartier",
                 "Ensemble du territoire",
                 "2023",
+                "Valeur",
                 "Apaisée",
+                "",
+                "",
                 "",
                 "",
             ),

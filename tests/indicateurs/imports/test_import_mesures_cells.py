@@ -38,6 +38,14 @@ from indicateurs.imports.values import (
         ("2024-05-01", Period(2024, "mois", 5)),  # an Excel date cell, read by calamine
         ("2024-05-01 00:00:00", Period(2024, "mois", 5)),  # read by openpyxl
         ("01/05/2024", Period(2024, "mois", 5)),
+        ("S1 2024", Period(2024, "semestre", 1)),
+        ("s2-2024", Period(2024, "semestre", 2)),
+        ("2024-S1", Period(2024, "semestre", 1)),
+        ("2024 S2", Period(2024, "semestre", 2)),
+        ("1er semestre 2024", Period(2024, "semestre", 1)),
+        ("2e semestre 2024", Period(2024, "semestre", 2)),
+        ("2ème semestre 2024", Period(2024, "semestre", 2)),
+        ("Semestre 1 2024", Period(2024, "semestre", 1)),
     ],
 )
 def test_periods_are_read_in_every_usual_form(text, period):
@@ -52,20 +60,19 @@ def test_periods_are_read_in_every_usual_form(text, period):
         ("2024-T0", "période « 2024-T0 » : trimestre 0 impossible (de 1 à 4)."),
         ("13/2024", "période « 13/2024 » : mois 13 impossible (de 1 à 12)."),
         ("1890", "période « 1890 » : année 1890 impossible (de 1990 à 2100)."),
-        (
-            "S1 2024",
-            "période « S1 2024 » : les semestres ne sont pas pris en charge ; donnez une "
-            "valeur par trimestre ou pour l'année.",
-        ),
+        ("S3 2024", "période « S3 2024 » : semestre 3 impossible (1 ou 2)."),
+        ("2024-S0", "période « 2024-S0 » : semestre 0 impossible (1 ou 2)."),
         (
             "15/03/2024",
             "période « 15/03/2024 » : c'est une date, pas une période ; écrivez l'année "
-            "(2024), le trimestre (T1 2024 ou 2024-T1) ou le mois (03/2024 ou 2024-03).",
+            "(2024), le semestre (S1 2024 ou 2024-S1), le trimestre (T1 2024 ou 2024-T1) ou "
+            "le mois (03/2024 ou 2024-03).",
         ),
         (
             "l'an dernier",
-            "période « l'an dernier » illisible : écrivez l'année (2024), le trimestre "
-            "(T1 2024 ou 2024-T1) ou le mois (03/2024 ou 2024-03).",
+            "période « l'an dernier » illisible : écrivez l'année (2024), le semestre "
+            "(S1 2024 ou 2024-S1), le trimestre (T1 2024 ou 2024-T1) ou le mois (03/2024 ou "
+            "2024-03).",
         ),
         ("brumaire 2024", "période « brumaire 2024 » illisible"),
     ],
@@ -81,6 +88,7 @@ def test_period_labels_are_those_of_the_pages():
         "T2 2024",
     ]
     assert Period(2024, "mois", 3).libelle == "03/2024"
+    assert Period(2024, "semestre", 1).libelle == "S1 2024"
 
 
 @pytest.mark.parametrize(
@@ -199,7 +207,8 @@ def test_a_long_table_needs_a_period_column():
             "colonne Période (ou Année) introuvable : il faut une colonne Indicateur (ou "
             "Identifiant) et, soit des colonnes Période (ou Année) et Valeur (une ligne par "
             "valeur), soit une colonne par année ou par trimestre (2023, 2024, T1 2024…) ; "
-            "Quartier, Source et Commentaire sont facultatives.",
+            "Quartier, Nature, Numérateur, Dénominateur, Source et Commentaire sont "
+            "facultatives.",
         )
     ]
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from diagnostics.models import Import, import_change_reason
 from indicateurs.imports import import_measures
-from indicateurs.models import Mesure
+from indicateurs.models import Indicateur, Mesure
 from tests.factories import UserFactory
 from tests.indicateurs.imports.test_import_mesures import CHOMAGE, Setting, csv
 
@@ -18,7 +18,15 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="COPY est propre à PostgreSQL"
 )
 
-KEY = ("indicateur_id", "quartier_id", "annee", "type_periode", "numero_periode")
+KEY = (
+    "indicateur_id",
+    "nature",
+    "quartier_id",
+    "territoire_id",
+    "annee",
+    "type_periode",
+    "numero_periode",
+)
 # What differs by nature between two runs of the same import: ids, dates, the import's pk.
 VARYING = {"id", "created_at", "updated_at", "history_id", "history_date"}
 
@@ -26,6 +34,9 @@ VARYING = {"id", "created_at", "updated_at", "history_id", "history_date"}
 @pytest.fixture
 def setting():
     setting = Setting()
+    # Periods of every kind for one indicator ("ponctuelle"); another one is a rate.
+    Indicateur.objects.filter(pk=setting.chomage.pk).update(periodicite="ponctuelle")
+    Indicateur.objects.filter(pk=setting.allocataires.pk).update(taux=True)
     Mesure.objects.create(
         indicateur=setting.chomage,
         annee=2021,
@@ -47,17 +58,34 @@ def setting():
     return setting
 
 
+ALLOCATAIRES = "Nombre d'allocataires CAF"
 FIRST = csv(
     [
-        ["Indicateur", "Quartier", "Période", "Valeur", "Source", "Commentaire"],
-        [CHOMAGE, "", "2021", "20", "Insee", "ancien"],  # unchanged
-        [CHOMAGE, "Bien-Assis", "2022", "21", "", ""],  # a demonstration value made real
-        [CHOMAGE, "QN00304M", "T1 2023", "1 234,5678", "Insee", "provisoire"],
-        [CHOMAGE, "QN00305M", "03/2023", "-2,5 %", "", "tab\tet\\barre"],
-        ["Ambiance dans le quartier", "", "2022", "Tendue", "Mairie", "vu en réunion"],
-        ["Ambiance dans le quartier", "Fontbouillant", "2023", "Apaisée", "", ""],
-        ["Nombre d'interventions", "QN00306M", "2024", "à venir", "Ville", "N\\A"],
-        ["Nombre d'interventions", "", "2024", "12", "", ""],
+        [
+            "Indicateur",
+            "Quartier",
+            "Période",
+            "Valeur",
+            "Source",
+            "Commentaire",
+            "Nature",
+            "Numérateur",
+            "Dénominateur",
+        ],
+        [CHOMAGE, "", "2021", "20", "Insee", "ancien", "", "", ""],  # unchanged
+        # A demonstration value made real:
+        [CHOMAGE, "Bien-Assis", "2022", "21", "", "", "", "", ""],
+        [CHOMAGE, "QN00304M", "T1 2023", "1 234,5678", "Insee", "provisoire", "", "", ""],
+        [CHOMAGE, "QN00305M", "03/2023", "-2,5 %", "", "tab\tet\\barre", "", "", ""],
+        ["Ambiance dans le quartier", "", "2022", "Tendue", "Mairie", "vu en réunion", "", "", ""],
+        ["Ambiance dans le quartier", "Fontbouillant", "2023", "Apaisée", "", "", "", "", ""],
+        ["Nombre d'interventions", "QN00306M", "2024", "à venir", "Ville", "N\\A", "", "", ""],
+        ["Nombre d'interventions", "", "2024", "12", "", "", "", "", ""],
+        # A rate: its terms (an existing value gets them), a reference, a comparison.
+        [ALLOCATAIRES, "QN00304M", "2020", "", "", "", "", "30", "120"],
+        [ALLOCATAIRES, "", "2021", "", "", "", "valeur", "1", "3"],
+        [ALLOCATAIRES, "", "2020", "20", "", "", "Référence", "", ""],
+        [ALLOCATAIRES, "FM", "2020", "22,5", "", "", "", "", ""],
     ]
 )
 # No Source nor Commentaire column: the measures keep theirs.
@@ -127,7 +155,7 @@ def test_the_copy_path_writes_what_the_bulk_path_writes(setting):
 
     bulk, copy = run(setting, "bulk", user), run(setting, "copy", user)
 
-    assert bulk[0] == [(5, 2, 1), (1, 2, 1)]
+    assert bulk[0] == [(8, 3, 1), (1, 2, 1)]
     assert copy == bulk
 
 
@@ -138,7 +166,7 @@ def test_the_copy_path_writes_the_history_of_each_measure_as_it_is_written(setti
 
     reason = import_change_reason(report.import_record)
     rows = Mesure.history.filter(history_change_reason=reason)
-    assert rows.count() == 7
+    assert rows.count() == 11
     for row in rows:
         measure = Mesure.objects.get(pk=row.id)
         for field in Mesure.history.model.tracked_fields:

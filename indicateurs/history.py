@@ -1,11 +1,11 @@
 """The history of an indicator: the changes of its information and of its values.
 
-Read from django-simple-history's tables in four queries at most, whatever their length:
+Read from django-simple-history's tables in five queries at most, whatever their length:
 the indicator's records, its measures' records (deleted measures included), the
-quartiers and the imports they name. Authors and reasons are shown as on the history
-pages of the diagnostic (`diagnostics.history.reading`). The differences between two successive
-records of one object are computed here, in Python (simple-history's `diff_against`
-would query per record).
+quartiers, the comparison territories and the imports they name. Authors and reasons are
+shown as on the history pages of the diagnostic (`diagnostics.history.reading`). The
+differences between two successive records of one object are computed here, in Python
+(simple-history's `diff_against` would query per record).
 """
 
 from dataclasses import dataclass, field
@@ -14,12 +14,19 @@ from diagnostics.history.reading import describe_reason, load_imports, record_au
 from diagnostics.models import Quartier
 
 from . import secret
-from .models import INFORMATIONS, TERRITOIRE, Indicateur, Mesure, periode_libelle
+from .models import (
+    INFORMATIONS,
+    TERRITOIRE,
+    Indicateur,
+    Mesure,
+    TerritoireComparaison,
+    periode_libelle,
+)
 
 ACTIONS = {"+": "Création", "~": "Modification", "-": "Suppression"}
 
 CHAMPS_INDICATEUR = ("libelle", *INFORMATIONS)
-CHAMPS_MESURE = ("valeur", "texte", "source", "commentaire")
+CHAMPS_MESURE = ("valeur", "numerateur", "denominateur", "texte", "source", "commentaire")
 
 
 @dataclass
@@ -83,6 +90,13 @@ def _entrees(records, model, champs, objet_of, imports):
     return entries
 
 
+NATURES = {
+    Mesure.Nature.VALEUR: "Valeur",
+    Mesure.Nature.REFERENCE: "Référence",
+    Mesure.Nature.CIBLE: "Cible",
+}
+
+
 def history_of(indicateur):
     """The entries of the indicator's history, latest first."""
     records_indicateur = list(
@@ -95,15 +109,19 @@ def history_of(indicateur):
     )
     quartier_ids = {r.quartier_id for r in records_mesures if r.quartier_id}
     quartiers = {q.pk: q.nom for q in Quartier.objects.filter(pk__in=quartier_ids)}
+    territoire_ids = {r.territoire_id for r in records_mesures if r.territoire_id}
+    territoires = {t.pk: t.nom for t in TerritoireComparaison.objects.filter(pk__in=territoire_ids)}
     imports = load_imports([*records_indicateur, *records_mesures])
 
     def objet_mesure(record):
         if record.quartier_id:
             serie = quartiers.get(record.quartier_id, "quartier supprimé")
+        elif record.territoire_id:
+            serie = territoires.get(record.territoire_id, "territoire supprimé")
         else:
             serie = TERRITOIRE.lower()
         periode = periode_libelle(record.annee, record.type_periode, record.numero_periode)
-        return f"Valeur {periode}, {serie}"
+        return f"{NATURES[record.nature]} {periode}, {serie}"
 
     entries = _entrees(
         records_indicateur,

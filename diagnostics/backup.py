@@ -78,6 +78,7 @@ def register_referentiel(section, model, fields):
     if model not in REFERENCED:
         REFERENCED.append(model)
 
+
 # Models of the diagnostic's apps that a backup leaves out, by label, with the reason.
 LEFT_OUT = {
     "diagnostics.ImportEnAttente": "un fichier déposé en attente de confirmation, éphémère",

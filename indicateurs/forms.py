@@ -21,6 +21,7 @@ from .models import (
     aggregate_rate,
     period_mismatch_message,
 )
+from .secret import format_decimal
 from .tableau import serie_label
 
 DECIMAL_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
@@ -195,7 +196,8 @@ class ReperesForm(forms.Form):
                     widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
                 )
                 if mesure is not None:
-                    self.fields[valeur_name].initial = mesure.valeur
+                    # As typed: "22,5", not "22,5000".
+                    self.fields[valeur_name].initial = format_decimal(mesure.valeur, grouping=False)
                     self.fields[annee_name].initial = mesure.annee
                 names[nature] = (valeur_name, annee_name)
             source_name = f"{prefix}-source"
@@ -458,7 +460,8 @@ class MesureForm(VersionMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         indicateur = self.instance.indicateur
         type_ = indicateur.type
-        if indicateur.taux:
+        by_terms = self.instance.nature == Mesure.Nature.VALEUR and not self.instance.territoire_id
+        if indicateur.taux and by_terms:
             del self.fields["valeur"], self.fields["texte"]
             self.fields["numerateur"] = decimal_field("Numérateur", required=True)
             self.fields["denominateur"] = decimal_field("Dénominateur", required=True)

@@ -12,17 +12,19 @@ Which values are hidden (`hidden_measures`, the only place that decides it):
   its denominator under the threshold, the rate and both terms are hidden). Observed
   means the values and the references of each scope, and the comparison territories';
   never a target, an objective set by the contract;
-- **secondary secrecy**: the whole territory and its quartiers, for one nature and one
-  period, may add up (the demo: 362 = 139 + 83 + 140): a quartier hidden beside a total
-  shown would be the total minus the others. So when a quartier of a group is hidden,
-  the territory's value of that period is hidden too; when the territory's is hidden
-  (under the threshold itself), so is its smallest quartier. What is left shown can then
-  only give the sum of the hidden values, which keeps each of them (and the total) open:
-  every hidden quartier stays anywhere under the threshold. Choosing another quartier
-  instead would not do: knowing it is the smallest value shown, and the others under the
-  threshold, pins them down in edge cases (4 + 4 = 8, 0 + 5 = 5) —
-  `tests/indicateurs/test_secret.py` checks every total of three quartiers. For a rate,
-  the same holds of its numerators and denominators, since the whole cell is hidden.
+- **secondary secrecy**: the whole territory and its quartiers, for one period, may add
+  up (the demo: 362 = 139 + 83 + 140): a quartier hidden beside a total shown would be the
+  total minus the others. So when a quartier of a group is hidden, the territory's value
+  of that period is hidden too; when the territory's is hidden (under the threshold
+  itself), so is its smallest quartier. A group holds the values and the references of
+  its period (a reference often repeats the value of its year): every cell of a hidden
+  place is hidden. What is left shown can then only give the sum of the hidden values,
+  which keeps each of them (and the total) open: every hidden quartier stays anywhere
+  under the threshold. Choosing another quartier instead would not do: knowing it is the
+  smallest value shown, and the others under the threshold, pins them down in edge cases
+  (4 + 4 = 8, 0 + 5 = 5): `tests/indicateurs/test_secret.py` checks every total of three
+  quartiers. For a rate, the same holds of its numerators and denominators, since the
+  whole cell is hidden.
 
 All hidden values are shown the same way ("secret"), whether hidden for being small or
 to protect another.
@@ -115,7 +117,9 @@ def hidden_measures(indicateur, mesures):
         if is_small(counts, seuil):
             hidden.add(mesure.pk)
         if not mesure.territoire_id:
-            key = (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
+            # Values and references of one period together: a reference is often the
+            # value of its year, and would give away the same number.
+            key = (mesure.annee, mesure.type_periode, mesure.numero_periode)
             groups.setdefault(key, []).append((mesure, counts))
     for group in groups.values():
         _protect(group, hidden)
@@ -123,19 +127,26 @@ def hidden_measures(indicateur, mesures):
 
 
 def _protect(group, hidden):
-    """Hide more cells of one group (the territory and its quartiers for one period) so
-    that no hidden cell can be computed back (see the module's documentation)."""
-    total = next((mesure for mesure, _ in group if mesure.quartier_id is None), None)
+    """Hide more cells of one group (the territory and its quartiers for one period: their
+    values and references) so that no hidden cell can be computed back (see the module's
+    documentation)."""
+    totals = [mesure for mesure, _ in group if mesure.quartier_id is None]
     quartiers = sorted(
         ((mesure, counts) for mesure, counts in group if mesure.quartier_id is not None),
         key=lambda cells: (cells[1], cells[0].quartier_id),
     )
-    if total is None or not quartiers:
+    if not totals or not quartiers:
         return  # no sum is shown: nothing to subtract from
     if any(mesure.pk in hidden for mesure, _ in quartiers):
-        hidden.add(total.pk)
-    elif total.pk in hidden:
-        hidden.add(quartiers[0][0].pk)  # the smallest quartier
+        hidden.update(mesure.pk for mesure in totals)
+    elif any(mesure.pk in hidden for mesure in totals):
+        smallest = quartiers[0][0].quartier_id
+        hidden.update(mesure.pk for mesure, _ in quartiers if mesure.quartier_id == smallest)
+    else:
+        return
+    # Every cell of a hidden place is hidden: its value and its reference of that period.
+    places = {mesure.quartier_id for mesure, _ in group if mesure.pk in hidden}
+    hidden.update(mesure.pk for mesure, _ in group if mesure.quartier_id in places)
 
 
 # What one user is shown ------------------------------------------------------------------

@@ -292,19 +292,23 @@ def _load_comparison(portees, comparaison):
 
 def _secret_groups(indicateurs, portees, user):
     """For a reader who does not see secrets: the measures of the groups (territory and
-    every quartier, same nature and period) of the values shown, which secondary secrecy
-    needs. One query, none for staff or when no indicator counts people."""
-    concerned = {i.pk for i in indicateurs if i.compte_des_personnes}
+    every quartier, values and references of one period) of the values shown, which
+    secondary secrecy needs. One query, none for staff or when no indicator counts people."""
+    concerned = [i.pk for i in indicateurs if i.compte_des_personnes]
     if not concerned or secret.sees_secrets(user):
         return {}
     wanted = {}
     for pk in concerned:
         portee = portees[pk]
-        for mesure in (portee.derniere, portee.precedente, portee.reference):
-            if mesure is not None:
-                wanted.setdefault(pk, set()).add(
-                    (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
-                )
+        periods = _periods([portee.derniere, portee.precedente, portee.reference])
+        if periods:
+            wanted[pk] = periods
+    return _groups(wanted)
+
+
+def _groups(wanted):
+    """{indicator pk: its observed measures (values and references, territory and
+    quartiers) of the periods wanted {indicator pk: {(annee, type, numero)}}}: one query."""
     if not wanted:
         return {}
     rows = (
@@ -312,7 +316,7 @@ def _secret_groups(indicateurs, portees, user):
             indicateur_id__in=list(wanted),
             territoire__isnull=True,
             nature__in=OBSERVED,
-            annee__in={period[1] for periods in wanted.values() for period in periods},
+            annee__in={period[0] for periods in wanted.values() for period in periods},
         )
         .only(
             "pk",
@@ -331,8 +335,8 @@ def _secret_groups(indicateurs, portees, user):
     )
     groups = {}
     for mesure in rows:
-        key = (mesure.nature, mesure.annee, mesure.type_periode, mesure.numero_periode)
-        if key in wanted[mesure.indicateur_id]:
+        period = (mesure.annee, mesure.type_periode, mesure.numero_periode)
+        if period in wanted[mesure.indicateur_id]:
             groups.setdefault(mesure.indicateur_id, []).append(mesure)
     return groups
 
@@ -403,40 +407,12 @@ def attach_latest_mesures(indicateurs, user):
 def _latest_groups(indicateurs, latest, user):
     """The groups of the periods of these latest values, for secondary secrecy (one query,
     none for staff or when no indicator counts people)."""
+    if secret.sees_secrets(user):
+        return {}
     wanted = {
         i.pk: _periods(latest[i.pk]) for i in indicateurs if i.compte_des_personnes and latest[i.pk]
     }
-    if not wanted or secret.sees_secrets(user):
-        return {}
-    rows = (
-        Mesure.objects.filter(
-            indicateur_id__in=list(wanted),
-            nature=Mesure.Nature.VALEUR,
-            territoire__isnull=True,
-            annee__in={period[0] for periods in wanted.values() for period in periods},
-        )
-        .only(
-            "pk",
-            "indicateur_id",
-            "quartier_id",
-            "territoire_id",
-            "nature",
-            "annee",
-            "type_periode",
-            "numero_periode",
-            "valeur",
-            "numerateur",
-            "denominateur",
-        )
-        .order_by()
-    )
-    groups = {}
-    for mesure in rows:
-        if (mesure.annee, mesure.type_periode, mesure.numero_periode) in wanted[
-            mesure.indicateur_id
-        ]:
-            groups.setdefault(mesure.indicateur_id, []).append(mesure)
-    return groups
+    return _groups(wanted)
 
 
 def truncate(text, length):
@@ -545,12 +521,14 @@ def row_of(indicateur, portee, quartier, user=None):
     row.valeur = hidden.show(derniere)
     row.valeur_precedente = hidden.show(precedente)
     row.termes = hidden.terms(derniere)
-    ailleurs = "pour ce quartier" if quartier is not None else "pour le territoire"
-    row.reference = hidden.show(portee.reference) or f"pas de référence {ailleurs}"
+    # A quartier without its own reference or target says so (it never borrows the
+    # territory's); the territory's are simply left empty when not set.
+    absent = "{} pour ce quartier" if quartier is not None else ""
+    row.reference = hidden.show(portee.reference) or absent.format("pas de référence")
     row.cible = (
         secret.display_value(portee.cible.valeur, indicateur)
         if portee.cible
-        else f"pas de cible {ailleurs}"
+        else absent.format("pas de cible")
     )
     avant, apres = hidden.number(precedente), hidden.number(derniere)
     if avant is not None and apres is not None:

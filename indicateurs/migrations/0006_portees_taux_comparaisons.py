@@ -65,6 +65,32 @@ def move_references_and_targets(apps, schema_editor):
     Mesure.objects.bulk_create(new, batch_size=500)
 
 
+def references_and_targets_back(apps, schema_editor):
+    """Going back: the territory's latest reference and target return to the indicator;
+    what the older schema cannot hold is deleted (the quartiers' references and targets,
+    the comparison territories' values, semesters), with its history rows."""
+    Indicateur = apps.get_model("indicateurs", "Indicateur")
+    Mesure = apps.get_model("indicateurs", "Mesure")
+    latest = {}
+    rows = Mesure.objects.filter(
+        quartier__isnull=True, territoire__isnull=True, nature__in=("reference", "cible")
+    ).order_by("annee", "numero_periode")
+    for mesure in rows:
+        latest[(mesure.indicateur_id, mesure.nature)] = mesure
+    for (pk, nature), mesure in latest.items():
+        Indicateur.objects.filter(pk=pk).update(
+            **{f"valeur_{nature}": mesure.valeur, f"annee_{nature}": mesure.annee}
+        )
+    gone = (
+        models.Q(nature__in=("reference", "cible"))
+        | models.Q(territoire__isnull=False)
+        | models.Q(type_periode="semestre")
+    )
+    Mesure.objects.filter(gone).delete()
+    apps.get_model("indicateurs", "HistoricalMesure").objects.filter(gone).delete()
+    settle_constraints(schema_editor)
+
+
 def periodicity_from_first_measure(apps, schema_editor):
     Indicateur = apps.get_model("indicateurs", "Indicateur")
     Mesure = apps.get_model("indicateurs", "Mesure")
@@ -452,8 +478,8 @@ class Migration(migrations.Migration):
             ),
         ),
         # Going back loses the references and targets of the quartiers (the indicator held
-        # the territory's only) and the comparison territories' values.
-        migrations.RunPython(move_references_and_targets, migrations.RunPython.noop),
+        # the territory's only), the comparison territories' values and the semesters.
+        migrations.RunPython(move_references_and_targets, references_and_targets_back),
         migrations.RunPython(periodicity_from_first_measure, migrations.RunPython.noop),
         migrations.RunPython(national_comparison_territories, migrations.RunPython.noop),
         migrations.RemoveField(

@@ -456,6 +456,28 @@ def test_a_rate_is_entered_by_its_terms_and_the_territory_aggregates_them(client
     assert rates[FONTBOUILLANT] == (D(45), D(150), D(30))
 
 
+def test_changing_a_rate_changes_its_terms_and_the_rate_follows(client, anne, indicateur):
+    indicateur.taux = True
+    indicateur.save()
+    value = Mesure.objects.create(
+        indicateur=indicateur, annee=2024, numerateur=D(120), denominateur=D(600)
+    )
+
+    response = client.post(
+        url("mesure_modifier", value),
+        {"numerateur": "150", "denominateur": "600", "source": "", "version_lue": "1"},
+    )
+
+    assert response.status_code == 302
+    value.refresh_from_db()
+    assert (value.numerateur, value.valeur) == (D(150), D(25))
+    response = client.post(
+        url("mesure_modifier", value),
+        {"numerateur": "150", "denominateur": "0", "source": "", "version_lue": "2"},
+    )
+    assert "dénominateur (positif)" in unescape(response.content.decode())
+
+
 def test_a_period_of_another_kind_is_refused(client, anne, indicateur):
     indicateur.periodicite = Indicateur.Periodicite.ANNUELLE
     indicateur.save()

@@ -129,6 +129,27 @@ def test_a_hidden_quartier_hides_the_total_it_could_be_subtracted_from(compte):
     assert shown(compte, values, partenaire) == ["362", "139", "83", "140"]
 
 
+def test_a_reference_that_repeats_a_hidden_total_is_hidden_with_it(client, compte):
+    quartiers = qpv(compte.sous_theme.theme.pilier.diagnostic)
+    serie(compte, {2019: 8})
+    serie(compte, {2019: 5}, quartiers[RIVE_GAUCHE])
+    serie(compte, {2019: 3}, quartiers[BIEN_ASSIS])
+    # `compte` has the territory's reference of 2019 (3): set it to the 2019 total.
+    compte.mesures.filter(nature=Mesure.Nature.REFERENCE).update(valeur=8)
+    partenaire = UserFactory(role=Role.PARTENAIRE)
+    mesures = list(compte.mesures.all())
+
+    hidden = secret.Secret(compte, mesures, partenaire)
+
+    reference = compte.mesures.get(nature=Mesure.Nature.REFERENCE)
+    assert hidden.show(reference) == "secret"  # 8 − 5 would give Bien-Assis's 3
+    client.force_login(partenaire)
+    diagnostic = compte.sous_theme.theme.pilier.diagnostic
+    response = client.get(reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug]))
+    (row,) = response.context["lignes"]
+    assert row.reference == "secret"
+
+
 def test_a_small_territory_is_hidden_with_a_quartier(compte):
     qpv(compte.sous_theme.theme.pilier.diagnostic)
     partenaire = UserFactory(role=Role.PARTENAIRE)

@@ -43,6 +43,8 @@ from decimal import Decimal
 
 from comptes.roles import can_edit
 
+from .models import Mesure
+
 # Between thousands: a narrow no-break space, as French typography has it.
 THOUSANDS_SEPARATOR = "\u202f"
 MASKED_LABEL = "secret"
@@ -100,16 +102,17 @@ def is_small(counts, seuil):
 def hidden_measures(indicateur, mesures):
     """The pks of those of `mesures` (measures of `indicateur`) that the secret hides.
 
-    `mesures` must hold, for each period and nature concerned, the whole group: the
-    territory's value and every quartier's (see the module's documentation), else a value
-    could be hidden too little.
+    `mesures` must hold, for each period concerned, the whole group: the territory's
+    values and references and every quartier's (see the module's documentation), else a
+    value could be hidden too little. Measures, or any objects with their fields
+    (`indicateurs.tableau.Cellule`).
     """
     if not indicateur.compte_des_personnes:
         return set()
     seuil = threshold(indicateur)
     hidden, groups = set(), {}  # group: the territory and its quartiers, one period
     for mesure in mesures:
-        if mesure.nature == mesure.Nature.CIBLE:
+        if mesure.nature == Mesure.Nature.CIBLE:
             continue
         counts = counts_of(mesure, indicateur)
         if counts is None:

@@ -49,6 +49,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import F, Window
@@ -306,6 +307,39 @@ def _secret_groups(indicateurs, portees, user):
     return _groups(wanted)
 
 
+# What `secret.hidden_measures` reads of a measure.
+SECRET_FIELDS = (
+    "pk",
+    "indicateur_id",
+    "quartier_id",
+    "territoire_id",
+    "nature",
+    "annee",
+    "type_periode",
+    "numero_periode",
+    "valeur",
+    "numerateur",
+    "denominateur",
+)
+
+
+class Cellule(NamedTuple):
+    """A measure of a secrecy group as `secret.hidden_measures` reads it: a row, not a
+    model instance (a tableau de bord reads thousands)."""
+
+    pk: int
+    indicateur_id: int
+    quartier_id: int | None
+    territoire_id: int | None
+    nature: str
+    annee: int
+    type_periode: str
+    numero_periode: int
+    valeur: Decimal | None
+    numerateur: Decimal | None
+    denominateur: Decimal | None
+
+
 def _groups(wanted):
     """{indicator pk: its observed measures (values and references, territory and
     quartiers) of the periods wanted {indicator pk: {(annee, type, numero)}}}: one query."""
@@ -318,26 +352,15 @@ def _groups(wanted):
             nature__in=OBSERVED,
             annee__in={period[0] for periods in wanted.values() for period in periods},
         )
-        .only(
-            "pk",
-            "indicateur_id",
-            "quartier_id",
-            "territoire_id",
-            "nature",
-            "annee",
-            "type_periode",
-            "numero_periode",
-            "valeur",
-            "numerateur",
-            "denominateur",
-        )
         .order_by()
+        .values_list(*SECRET_FIELDS)
     )
     groups = {}
-    for mesure in rows:
-        period = (mesure.annee, mesure.type_periode, mesure.numero_periode)
-        if period in wanted[mesure.indicateur_id]:
-            groups.setdefault(mesure.indicateur_id, []).append(mesure)
+    for row in rows:
+        cellule = Cellule(*row)
+        period = (cellule.annee, cellule.type_periode, cellule.numero_periode)
+        if period in wanted[cellule.indicateur_id]:
+            groups.setdefault(cellule.indicateur_id, []).append(cellule)
     return groups
 
 
@@ -365,22 +388,7 @@ def attach_latest_mesures(indicateurs, user):
             )
             .filter(rang__lte=1)
             .select_related("quartier")
-            .only(
-                "pk",
-                "indicateur_id",
-                "quartier__code",
-                "quartier__nom",
-                "territoire_id",
-                "nature",
-                "annee",
-                "type_periode",
-                "numero_periode",
-                "valeur",
-                "numerateur",
-                "denominateur",
-                "texte",
-                "fictive",
-            )
+            .only(*SECRET_FIELDS, "quartier__code", "quartier__nom", "texte", "fictive")
             .order_by()
         )
         for mesure in rows:
@@ -390,8 +398,8 @@ def attach_latest_mesures(indicateurs, user):
         series = {}
         for mesure in found.get(indicateur.pk, []):
             series.setdefault(mesure.quartier_id, []).append(mesure)
-        latest[indicateur.pk] = [comparable(mesures, indicateur)[:1] for mesures in series.values()]
-        latest[indicateur.pk] = [m[0] for m in latest[indicateur.pk] if m]
+        firsts = (comparable(mesures, indicateur)[:1] for mesures in series.values())
+        latest[indicateur.pk] = [first[0] for first in firsts if first]
     groups = _latest_groups(indicateurs, latest, user)
     for indicateur in indicateurs:
         # The territory (no quartier) first, then the quartiers by code.

@@ -64,6 +64,7 @@ from .rows import (
     is_changed,
     measure_key,
     row_message,
+    set_values,
 )
 
 # Up to this many values, the import goes through the MesureResource (see the module doc).
@@ -619,14 +620,7 @@ def _existing_measures(indicator_ids):
 
 def apply_change(instance, measure, user):
     """Set on an existing Mesure what the file says; its version goes up by one."""
-    instance.valeur = measure.valeur
-    instance.numerateur = measure.numerateur
-    instance.denominateur = measure.denominateur
-    instance.texte = measure.texte
-    if measure.source is not None:
-        instance.source = measure.source
-    if measure.commentaire is not None:
-        instance.commentaire = measure.commentaire
+    set_values(instance, measure)
     instance.fictive = False
     instance.version += 1
     instance.saisi_par = user

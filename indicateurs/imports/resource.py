@@ -19,7 +19,13 @@ from import_export.instance_loaders import BaseInstanceLoader
 from diagnostics.models import import_change_reason, link_history
 from indicateurs.imports.keys import TERRITOIRE, Resolver
 from indicateurs.imports.reader import MeasureRow
-from indicateurs.imports.rows import clean_row, duplicate_message, is_changed, measure_key
+from indicateurs.imports.rows import (
+    clean_row,
+    duplicate_message,
+    is_changed,
+    measure_key,
+    set_values,
+)
 from indicateurs.imports.values import format_number, parse_nature, parse_period
 from indicateurs.models import Mesure
 
@@ -195,14 +201,7 @@ class MesureResource(resources.ModelResource):
         instance.annee = measure.annee
         instance.type_periode = measure.type_periode
         instance.numero_periode = measure.numero_periode
-        instance.valeur = measure.valeur
-        instance.numerateur = measure.numerateur
-        instance.denominateur = measure.denominateur
-        instance.texte = measure.texte
-        if measure.source is not None:
-            instance.source = measure.source
-        if measure.commentaire is not None:
-            instance.commentaire = measure.commentaire
+        set_values(instance, measure)
         first_number, first_line = self._first_rows.setdefault(measure.key, (number, line))
         if first_number != number:
             comparison = measure.territoire_id is not None

@@ -254,3 +254,16 @@ def row_message(messages):
     """The messages of one row as one line of the report."""
     unique = dict.fromkeys(message[:1].upper() + message[1:] for message in messages)
     return " ".join(unique)
+
+
+def set_values(instance, measure):
+    """Set on a Mesure what a row says of its values (its key aside): the value or the
+    constat, the rate's terms, and the source and commentaire when the file has them."""
+    instance.valeur = measure.valeur
+    instance.numerateur = measure.numerateur
+    instance.denominateur = measure.denominateur
+    instance.texte = measure.texte
+    if measure.source is not None:
+        instance.source = measure.source
+    if measure.commentaire is not None:
+        instance.commentaire = measure.commentaire

@@ -416,6 +416,26 @@ def test_emptying_a_target_removes_it_and_a_stale_page_changes_nothing(client, a
     assert not indicateur.mesures.filter(nature="cible").exists()
 
 
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"territoire-cible": "1e30", "territoire-cible-annee": "2030"}, "trop"),
+        ({"territoire-cible": "12\x00", "territoire-cible-annee": "2030"}, "nombre"),
+        ({"territoire-cible": "12", "territoire-cible-annee": "1789"}, "1990"),
+        ({"territoire-source": "x" * 201}, "200"),
+        ({"etat_lu": "\x00"}, ""),
+    ],
+)
+def test_a_broken_references_form_changes_nothing(client, anne, indicateur, values, message):
+    page = client.get(url("reperes", indicateur))
+
+    response = client.post(url("reperes", indicateur), reperes_data(page, **values))
+
+    assert response.status_code == 200
+    assert message in unescape(response.content.decode())
+    assert not indicateur.mesures.exists()
+
+
 def test_partners_cannot_open_the_references_form(client, indicateur):
     client.force_login(UserFactory(role=Role.PARTENAIRE))
 

@@ -241,8 +241,8 @@ def _resume(d, indicateur):
         f"Graphique en courbes de l'indicateur « {indicateur.libelle} », {etendue}, "
         f"{nombre} série{'s' if nombre > 1 else ''} : {noms}."
     )
-    if indicateur.unite:
-        resume += f" Unité : {indicateur.unite}."
+    if secret.unit_of(indicateur):
+        resume += f" Unité : {secret.unit_of(indicateur)}."
     return resume + " Les valeurs figurent dans le tableau qui suit."
 
 
@@ -259,7 +259,7 @@ def chart_title(d):
     return f"{d.indicateur.libelle} — {_enumeration(noms)}"
 
 
-def chart(d, user, ident="graphique"):
+def chart(d, ident="graphique"):
     """The SVG chart of these data (a safe string), or "" when no value can be drawn.
 
     `ident` prefixes the ids of the SVG, unique in the page. The SVG is named by the
@@ -304,7 +304,7 @@ def chart(d, user, ident="graphique"):
         f'<desc id="{ident}-desc">{escape(resume)}</desc>',
     ]
     # Horizontal grid and the value axis.
-    unite = escape(indicateur.unite)
+    unite = escape(secret.unit_of(indicateur))
     for tick in tick_values:
         y = y_of(tick)
         out.append(

@@ -19,7 +19,7 @@ from django.db.models import F
 from diagnostics.editing import StaleEdit, save_versioned
 from diagnostics.models import reason_text
 
-from .models import INFORMATIONS, PERIODICITE_DE, Indicateur, Mesure
+from .models import INFORMATIONS, PERIODICITE_DE, Indicateur, Mesure, latest_reperes
 
 
 class MesureDejaSaisie(Exception):
@@ -127,15 +127,10 @@ def rate_incompatible_mesures(indicateur, taux):
 
 def reperes_of(indicateur):
     """{(quartier id or None, nature): the latest reference or target of that scope}."""
-    found = {}
     rows = indicateur.mesures.filter(
         nature__in=(Mesure.Nature.REFERENCE, Mesure.Nature.CIBLE), territoire__isnull=True
     ).select_related("quartier")
-    for mesure in rows:
-        key = (mesure.quartier_id, mesure.nature)
-        if key not in found or mesure.periode_cle > found[key].periode_cle:
-            found[key] = mesure
-    return found
+    return latest_reperes(rows)
 
 
 def reperes_state(reperes):

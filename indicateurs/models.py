@@ -492,6 +492,19 @@ def period_mismatch_message(indicateur, type_periode):
     )
 
 
+def latest_reperes(mesures):
+    """{(quartier id or None, nature): the latest reference or target of each scope} among
+    these measures of one indicator (values and comparison territories are left aside)."""
+    found = {}
+    for mesure in mesures:
+        if mesure.nature == Mesure.Nature.VALEUR or mesure.territoire_id:
+            continue
+        key = (mesure.quartier_id, mesure.nature)
+        if key not in found or mesure.periode_cle > found[key].periode_cle:
+            found[key] = mesure
+    return found
+
+
 RATE_FACTOR = Decimal(100)  # rates are shown in %
 RATE_PLACES = Decimal("0.0001")
 

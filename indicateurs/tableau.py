@@ -502,7 +502,7 @@ class Ligne:
         return self.portee.precedente
 
 
-def row_of(indicateur, portee, quartier, user=None):
+def row_of(indicateur, portee, quartier):
     """The row of one indicator from what `load` read of its scope."""
     hidden = portee.secret
     derniere, precedente = portee.derniere, portee.precedente

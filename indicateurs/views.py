@@ -25,10 +25,9 @@ from diagnostics.views.lists import ElementExportView, ElementListView
 from diagnostics.views.mixins import DiagnosticAccessMixin
 
 from . import charts, entry, history, secret, tableau
-from . import forms as forms_module
 from .filters import IndicateurFilterSet, TableauFilterSet
-from .forms import IndicateurForm, MesureForm, SaisieForm, SuppressionForm
-from .models import Indicateur, Mesure
+from .forms import IndicateurForm, MesureForm, ReperesForm, SaisieForm, SuppressionForm
+from .models import Indicateur, Mesure, latest_reperes
 
 # Lists ------------------------------------------------------------------------------------
 
@@ -213,7 +212,7 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
         valeurs = [m for m in mesures if m.nature == Mesure.Nature.VALEUR]
         return super().get_context_data(
             donnees=donnees,
-            graphique=charts.chart(donnees, user, ident=f"graphique-{indicateur.pk}"),
+            graphique=charts.chart(donnees, ident=f"graphique-{indicateur.pk}"),
             constats=charts.constats_of(valeurs),
             mesures=valeurs,
             hors_serie=[m for m in valeurs if not donnees.shows(m) and m.valeur is not None],
@@ -227,21 +226,17 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
 def reperes_by_scope(indicateur, mesures, diagnostic):
     """[(scope's label, reference Mesure or None, target Mesure or None)]: the territory,
     then each quartier of the diagnostic (or holding one); each Mesure with `affichee`."""
-    scopes = {None: [None, None]}
-    for quartier in diagnostic.quartiers.all():
-        scopes[quartier] = [None, None]
-    for mesure in mesures:
-        if mesure.nature == Mesure.Nature.VALEUR:
-            continue
-        slot = scopes.setdefault(mesure.quartier, [None, None])
-        index = 0 if mesure.nature == Mesure.Nature.REFERENCE else 1
-        if slot[index] is None or mesure.periode_cle > slot[index].periode_cle:
-            slot[index] = mesure
+    found = latest_reperes(mesures)
+    scopes = {None: None, **{q.pk: q for q in diagnostic.quartiers.all()}}
+    for mesure in found.values():
+        scopes.setdefault(mesure.quartier_id, mesure.quartier)
     return [
-        (tableau.serie_label(lieu), reference, cible)
-        for lieu, (reference, cible) in sorted(
-            scopes.items(), key=lambda item: tableau.serie_key(item[0])
+        (
+            tableau.serie_label(lieu),
+            found.get((pk, Mesure.Nature.REFERENCE)),
+            found.get((pk, Mesure.Nature.CIBLE)),
         )
+        for pk, lieu in sorted(scopes.items(), key=lambda item: tableau.serie_key(item[1]))
     ]
 
 
@@ -317,7 +312,7 @@ class ReperesView(IndicateurAccessMixin, TemplateView):
             if mesure.quartier_id and mesure.quartier_id not in quartiers:
                 quartiers[mesure.quartier_id] = mesure.quartier
         scopes = [None, *sorted(quartiers.values(), key=lambda q: q.code)]
-        form = forms_module.ReperesForm(self.object, scopes, existing, data=data)
+        form = ReperesForm(self.object, scopes, existing, data=data)
         form.fields["etat_lu"].initial = entry.reperes_state(existing)
         return form
 

@@ -40,7 +40,7 @@ def draw(indicateur, role=Role.EQUIPE_VILLE):
     user = UserFactory(role=role)
     mesures = list(indicateur.mesures.select_related("quartier", "territoire"))
     donnees = charts.chart_data(indicateur, mesures, secret.Secret(indicateur, mesures, user))
-    return donnees, str(charts.chart(donnees, user, ident="g"))
+    return donnees, str(charts.chart(donnees, ident="g"))
 
 
 def test_the_chart_is_an_accessible_image_with_a_summary(indicateur):

@@ -109,6 +109,10 @@ class Donnees:
     def fictive(self):
         return any(p.mesure.fictive for s in self.series for p in s.points.values())
 
+    @property
+    def comparaisons(self):
+        return any(serie.comparaison for serie in self.series)
+
 
 def chart_data(indicateur, mesures, hidden):
     """The observed numeric values (`valeur` set) of an indicator in its kind of period,
@@ -223,13 +227,23 @@ def marker(forme, x, y, couleur, taille=5):
     return f'<path d="{d}" fill="none" stroke="{couleur}" stroke-width="2.5"/>'
 
 
-def serie_style(index):
+# A comparison territory is a reference line: grey and dotted, with its own marker.
+COULEUR_COMPARAISON, TIRETS_COMPARAISON = "#4b5563", "1 4"
+
+
+def serie_style(index, comparaison=False):
     """(couleur, tirets, marqueur) of the series at this index."""
-    return (
-        COULEURS[index % len(COULEURS)],
-        TIRETS[index % len(TIRETS)],
-        MARQUEURS[index % len(MARQUEURS)],
-    )
+    forme = MARQUEURS[index % len(MARQUEURS)]
+    if comparaison:
+        return COULEUR_COMPARAISON, TIRETS_COMPARAISON, forme
+    return COULEURS[index % len(COULEURS)], TIRETS[index % len(TIRETS)], forme
+
+
+def _trait(index, serie):
+    """The width of a series' line: the territory's thickest, comparisons' thinnest."""
+    if serie.comparaison:
+        return 1.5
+    return 3 if index == 0 else 2
 
 
 def _resume(d, indicateur):
@@ -349,7 +363,7 @@ def chart(d, ident="graphique"):
         )
     # The series: a line broken where a value is missing or masked, and a marker per point.
     for index, serie in enumerate(d.series):
-        couleur, tirets, forme = serie_style(index)
+        couleur, tirets, forme = serie_style(index, serie.comparaison)
         chemin, en_cours = [], False
         points = []
         for position, (cle, libelle) in enumerate(d.periodes):
@@ -362,7 +376,7 @@ def chart(d, ident="graphique"):
             en_cours = True
             points.append((x, y, libelle, point))
         dash = f' stroke-dasharray="{tirets}"' if tirets else ""
-        largeur_trait = 3 if index == 0 else 2
+        largeur_trait = _trait(index, serie)
         out.append(f'<g class="graphique-serie" data-serie="{escape(serie.libelle)}">')
         if len(points) > 1:
             out.append(
@@ -382,14 +396,14 @@ def chart(d, ident="graphique"):
     haut_legende = y0 + HAUTEUR_AXE_X
     largeur_colonne = (LARGEUR - MARGE_GAUCHE) / colonnes
     for index, serie in enumerate(d.series):
-        couleur, tirets, forme = serie_style(index)
+        couleur, tirets, forme = serie_style(index, serie.comparaison)
         colonne, rang = index % colonnes, index // colonnes
         x = MARGE_GAUCHE + colonne * largeur_colonne
         y = haut_legende + rang * LEGENDE_LIGNE
         dash = f' stroke-dasharray="{tirets}"' if tirets else ""
         out.append(
             f'<line x1="{_n(x)}" y1="{_n(y)}" x2="{_n(x + 36)}" y2="{_n(y)}"'
-            f' stroke="{couleur}" stroke-width="{3 if index == 0 else 2}"{dash}/>'
+            f' stroke="{couleur}" stroke-width="{_trait(index, serie)}"{dash}/>'
         )
         out.append(marker(forme, x + 18, y, couleur))
         out.append(
@@ -401,7 +415,8 @@ def chart(d, ident="graphique"):
 
 def legend(d):
     """[(libellé de la série, nom du marqueur, couleur)] to describe the chart in words."""
+    styles = [serie_style(index, serie.comparaison) for index, serie in enumerate(d.series)]
     return [
-        (serie.libelle, NOMS_MARQUEURS[serie_style(index)[2]], serie_style(index)[0])
-        for index, serie in enumerate(d.series)
+        (serie.libelle, NOMS_MARQUEURS[forme], couleur)
+        for serie, (couleur, _, forme) in zip(d.series, styles, strict=True)
     ]

@@ -10,6 +10,7 @@ import pytest
 
 from comptes.roles import Role
 from indicateurs import charts, secret
+from indicateurs.models import Mesure, TerritoireComparaison
 from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, qpv, quantitatif, serie
 
@@ -209,3 +210,32 @@ def test_many_periods_keep_their_labels_apart():
     labels = re.findall(r'text-anchor="middle" fill="#1c2430">([^<]+)<', svg)
     assert 5 < len(labels) < 36
     assert labels[0] == "01/2022" and labels[-1] == "12/2024"
+
+
+def test_a_comparison_territory_is_a_grey_dotted_line_after_the_series(indicateur):
+    france = TerritoireComparaison.objects.get(code="FM")
+    Mesure.objects.create(indicateur=indicateur, annee=2021, territoire=france, valeur=8)
+    Mesure.objects.create(indicateur=indicateur, annee=2022, territoire=france, valeur="7.5")
+
+    donnees, svg = draw(indicateur)
+
+    assert [serie.libelle for serie in donnees.series] == [
+        "Ensemble du territoire",
+        "Rive Gauche",
+        "Bien-Assis",
+        "France métropolitaine",
+    ]
+    assert [cells[-1].texte if cells[-1] else None for _, cells in donnees.rangees()] == [
+        None,
+        "8",
+        "7,5",
+    ]
+    root = ET.fromstring(svg)
+    series = {g.get("data-serie"): g for g in root.iter(f"{SVG}g") if g.get("data-serie")}
+    line = series["France métropolitaine"].find(f"{SVG}path")
+    assert (line.get("stroke"), line.get("stroke-dasharray")) == (
+        charts.COULEUR_COMPARAISON,
+        charts.TIRETS_COMPARAISON,
+    )
+    assert series["Rive Gauche"].find(f"{SVG}path").get("stroke") != charts.COULEUR_COMPARAISON
+    assert donnees.comparaisons

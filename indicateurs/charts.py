@@ -29,15 +29,6 @@ from .tableau import comparable, latest_of, serie_key, serie_label
 COULEURS = ("#0b5e6b", "#a4161a", "#5b3a9e", "#7a4f00", "#1e5130", "#1f4e9e", "#7a1f5c")
 TIRETS = ("", "9 4", "3 3", "12 4 3 4", "6 2", "2 5", "14 3 3 3 3 3")
 MARQUEURS = ("cercle", "carre", "triangle", "losange", "croix", "triangle_bas", "plus")
-NOMS_MARQUEURS = {
-    "cercle": "rond",
-    "carre": "carré",
-    "triangle": "triangle",
-    "losange": "losange",
-    "croix": "croix",
-    "triangle_bas": "triangle pointe en bas",
-    "plus": "signe plus",
-}
 
 LARGEUR = 680
 MARGE_GAUCHE, MARGE_DROITE, MARGE_HAUT = 72, 24, 24
@@ -411,12 +402,3 @@ def chart(d, ident="graphique"):
         )
     out.append("</svg>")
     return mark_safe("".join(out))
-
-
-def legend(d):
-    """[(libellé de la série, nom du marqueur, couleur)] to describe the chart in words."""
-    styles = [serie_style(index, serie.comparaison) for index, serie in enumerate(d.series)]
-    return [
-        (serie.libelle, NOMS_MARQUEURS[forme], couleur)
-        for serie, (couleur, _, forme) in zip(d.series, styles, strict=True)
-    ]

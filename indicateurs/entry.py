@@ -133,6 +133,17 @@ def reperes_of(indicateur):
     return latest_reperes(rows)
 
 
+def reperes_scopes(diagnostic, reperes):
+    """The scopes references and targets are set for: the whole territory (None), then the
+    diagnostic's quartiers and any other quartier already holding one (`reperes`, as
+    `reperes_of` gives them), by code. One query."""
+    quartiers = {q.pk: q for q in diagnostic.quartiers.all()}
+    for mesure in reperes.values():
+        if mesure.quartier_id:
+            quartiers.setdefault(mesure.quartier_id, mesure.quartier)
+    return [None, *sorted(quartiers.values(), key=lambda q: q.code)]
+
+
 def reperes_state(reperes):
     """A short fingerprint of the references and targets a page showed (ids and
     versions): saving refuses when it changed meanwhile."""

@@ -50,10 +50,6 @@ THOUSANDS_SEPARATOR = "\u202f"
 MASKED_LABEL = "secret"
 
 
-def threshold(indicateur):
-    return indicateur.seuil
-
-
 def format_decimal(value, signed=False, grouping=True):
     """Decimal("1234.5000") -> "1 234,5"; `signed` adds "+" before a positive value;
     `grouping=False` leaves out the thousands separator ("1234,5", for CSV files)."""
@@ -69,10 +65,6 @@ def format_decimal(value, signed=False, grouping=True):
         groups.insert(0, group)
     whole = THOUSANDS_SEPARATOR.join([whole, *groups])
     return f"{sign}{whole},{decimals}" if decimals else f"{sign}{whole}"
-
-
-def masked_label():
-    return MASKED_LABEL
 
 
 def sees_secrets(user):
@@ -95,10 +87,6 @@ def counts_of(mesure, indicateur):
     return (mesure.valeur,)
 
 
-def is_small(counts, seuil):
-    return any(Decimal(count) < seuil for count in counts)
-
-
 def hidden_measures(indicateur, mesures):
     """The pks of those of `mesures` (measures of `indicateur`) that the secret hides.
 
@@ -109,7 +97,7 @@ def hidden_measures(indicateur, mesures):
     """
     if not indicateur.compte_des_personnes:
         return set()
-    seuil = threshold(indicateur)
+    seuil = indicateur.seuil
     hidden, groups = set(), {}  # group: the territory and its quartiers, one period
     for mesure in mesures:
         if mesure.nature == Mesure.Nature.CIBLE:
@@ -117,7 +105,7 @@ def hidden_measures(indicateur, mesures):
         counts = counts_of(mesure, indicateur)
         if counts is None:
             continue
-        if is_small(counts, seuil):
+        if any(Decimal(count) < seuil for count in counts):
             hidden.add(mesure.pk)
         if not mesure.territoire_id:
             # Values and references of one period together: a reference is often the

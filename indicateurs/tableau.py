@@ -611,7 +611,7 @@ def _cell_value(display, number, for_csv):
     constat, "pas de cible…"); else the number itself in a spreadsheet, the French number
     in a CSV file ("1234,5": no thousands separator, so that spreadsheet programs read a
     number)."""
-    if number is None or display == secret.masked_label():
+    if number is None or display == secret.MASKED_LABEL:
         return display
     if for_csv:
         return secret.format_decimal(number, grouping=False)

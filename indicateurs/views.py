@@ -224,20 +224,15 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
 
 
 def reperes_by_scope(indicateur, mesures, diagnostic):
-    """[(scope's label, reference Mesure or None, target Mesure or None)]: the territory,
-    then each quartier of the diagnostic (or holding one); each Mesure with `affichee`."""
+    """[(scope's label, reference Mesure or None, target Mesure or None)] for each scope
+    (`entry.reperes_scopes`); each Mesure with `affichee`."""
     found = latest_reperes(mesures)
-    scopes = {None: None, **{q.pk: q for q in diagnostic.quartiers.all()}}
-    for mesure in found.values():
-        scopes.setdefault(mesure.quartier_id, mesure.quartier)
-    return [
-        (
-            tableau.serie_label(lieu),
-            found.get((pk, Mesure.Nature.REFERENCE)),
-            found.get((pk, Mesure.Nature.CIBLE)),
-        )
-        for pk, lieu in sorted(scopes.items(), key=lambda item: tableau.serie_key(item[1]))
-    ]
+    rows = []
+    for lieu in entry.reperes_scopes(diagnostic, found):
+        pk = lieu.pk if lieu else None
+        reference = found.get((pk, Mesure.Nature.REFERENCE))
+        rows.append((tableau.serie_label(lieu), reference, found.get((pk, Mesure.Nature.CIBLE))))
+    return rows
 
 
 class HistoriqueView(IndicateurAccessMixin, DetailView):
@@ -307,11 +302,7 @@ class ReperesView(IndicateurAccessMixin, TemplateView):
 
     def form(self, data=None):
         existing = entry.reperes_of(self.object)
-        quartiers = {q.pk: q for q in self.diagnostic.quartiers.order_by("code")}
-        for mesure in existing.values():
-            if mesure.quartier_id and mesure.quartier_id not in quartiers:
-                quartiers[mesure.quartier_id] = mesure.quartier
-        scopes = [None, *sorted(quartiers.values(), key=lambda q: q.code)]
+        scopes = entry.reperes_scopes(self.diagnostic, existing)
         form = ReperesForm(self.object, scopes, existing, data=data)
         form.fields["etat_lu"].initial = entry.reperes_state(existing)
         return form

@@ -15,8 +15,10 @@ BEFORE = [
 
 
 @pytest.fixture
-def _give_every_test_the_database(transactional_db):
-    """Overrides tests/conftest.py: migrations run outside any transaction (SQLite)."""
+def _give_every_test_the_database(transactional_db, django_db_serialized_rollback):
+    """Overrides tests/conftest.py: migrations run outside any transaction (SQLite). As
+    the browser tests, the database is put back as the session found it (the roles
+    included), whichever runs first."""
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ BEFORE = [("diagnostics", "0009_liens_historique"), ("indicateurs", "0005_liens_
 
 
 @pytest.fixture
-def _give_every_test_the_database(transactional_db):
-    """Overrides tests/conftest.py: migrations run outside any transaction (SQLite)."""
+def _give_every_test_the_database(transactional_db, django_db_serialized_rollback):
+    """Overrides tests/conftest.py: migrations run outside any transaction (SQLite). As
+    the browser tests, the database is put back as the session found it (the roles
+    included), whichever runs first."""
 
 
 @pytest.fixture

@@ -8,11 +8,14 @@ always in throwaway databases created for the run and dropped at its end:
 1. a bench database: migrations, the Montluçon seed and its demonstration accounts
    (`manage.py demo`), then synthetic data (`generate_scale_data`) at scale 0.01, the query
    count of each page, then up to the bench scale, the query counts again (they must be
-   equal), the pages over HTTP (gunicorn) beside a trivial view, and the load test;
-2. imports and exports, each in databases of their own.
+   equal), the pages over HTTP (gunicorn) beside a trivial view, the load test, and the
+   copy of an edition (bench/editions.py);
+2. imports and exports, each in databases of their own (the editions too, in a database
+   filled at the bench scale, when neither pages nor load are measured).
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
-everything to bench/results/<date>-<database>-echelle-<scale>.json.
+everything to bench/results/<date>-<database>-echelle-<scale>.json (followed by the parts
+measured when not all of them are, e.g. `-editions`; never over an earlier file).
 """
 
 import argparse
@@ -29,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
 
-PARTS = ["pages", "charge", "imports", "exports"]
+PARTS = ["pages", "charge", "imports", "exports", "editions"]
 DEFAULT_SCALE = 0.25
 SMALL_SCALE = 0.01
 BENCH_DATABASE = "contrat_ville_bench"
@@ -76,6 +79,12 @@ def main(argv=None):
         if {"pages", "charge"} & set(args.parties):
             with common.throwaway_database(url, workdir, BENCH_DATABASE) as database:
                 result.update(bench_database(database, args))
+        elif "editions" in args.parties:
+            from bench import editions
+
+            _section("Éditions")
+            result["editions"] = editions.run(url, echelle=args.echelle)
+            print(editions.format_table(result["editions"]), flush=True)
         if "imports" in args.parties:
             from bench import imports
 
@@ -92,14 +101,26 @@ def main(argv=None):
     result["objectifs"] = targets(result)
     _section("Objectifs de l'issue « performances »")
     print(format_targets(result["objectifs"]))
-    common.RESULTS.mkdir(exist_ok=True)
-    scale = f"{args.echelle:g}"
-    path = common.RESULTS / f"{datetime.date.today().isoformat()}-{engine}-echelle-{scale}.json"
+    path = results_path(engine, args.echelle, args.parties)
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(
         f"\nDurée totale : {result['duree_totale_s']:.0f} s. Résultats : {path.relative_to(ROOT)}"
     )
     return 0
+
+
+def results_path(engine, scale, parts, today=None):
+    """bench/results/<date>-<base>-echelle-<S>[-<parts>].json: the parts are named when not
+    all of them were measured; `-2`, `-3`… rather than over an earlier file."""
+    common.RESULTS.mkdir(exist_ok=True)
+    name = f"{(today or datetime.date.today()).isoformat()}-{engine}-echelle-{scale:g}"
+    if set(parts) != set(PARTS):
+        name += "-" + "-".join(part for part in PARTS if part in parts)
+    path, n = common.RESULTS / f"{name}.json", 1
+    while path.exists():
+        n += 1
+        path = common.RESULTS / f"{name}-{n}.json"
+    return path
 
 
 def bench_database(database, args):
@@ -141,6 +162,13 @@ def bench_database(database, args):
         _section(f"Charge ({args.clients} clients, {args.duree} s)")
         measured["charge"] = load.run(database, clients=args.clients, duration=args.duree)
         print(load.format_table(measured["charge"]), flush=True)
+    if "editions" in args.parties:
+        from bench import editions
+
+        _section("Éditions")
+        measured["editions"] = editions.run_on(database)
+        measured["editions"]["echelle"] = args.echelle
+        print(editions.format_table(measured["editions"]), flush=True)
     return measured
 
 
@@ -194,6 +222,11 @@ def targets(result):
     if imports:
         for key, label, met in _import_checks(imports):
             check(label, key, met)
+    if result.get("editions"):
+        from bench import editions
+
+        label, figure, met = editions.target(result["editions"])
+        check(label, figure, met)
     return checks
 
 

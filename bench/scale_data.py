@@ -26,16 +26,23 @@ What the data looks like:
   creation row ('+') in the change history of every object, its change reason naming the
   import (an item's creation row lists its quartiers, as if tagged when created).
 
-Marked synthetic everywhere: slugs `synthetique-0001`…, titles "Diagnostic synthétique
-n° 12 (données de test)", territoires "Territoire synthétique n° 12", quartiers
-"Quartier synthétique n° 37" with codes `QN99…` (see `quartier_code`), measures
-`fictive` with the source "Données synthétiques" (so `demo_mesures --retirer`, which
-deletes every fictitious measure, deletes them too).
+Each diagnostic is the first edition ("Diagnostic initial — mars 2024") of a contrat de ville of
+its own, with the same slug (`synthetique-0012`), named "Contrat de ville synthétique n° 12
+(données de test)"; every pilier, thème, sous-thème and item starts a lineage of its own
+(`lignee`: a fresh uuid4, as the application gives a new item; `origine` empty).
+
+Marked synthetic everywhere: slugs `synthetique-0001`… (diagnostics and contracts),
+titles "Diagnostic synthétique n° 12 (données de test)", territoires "Territoire
+synthétique n° 12", quartiers "Quartier synthétique n° 37" with codes `QN99…` (see
+`quartier_code`), measures `fictive` with the source "Données synthétiques" (so
+`demo_mesures --retirer`, which deletes every fictitious measure, deletes them too).
 
 Deterministic: diagnostic n is drawn from a random generator seeded with (graine, n)
 only, so it is the same whatever the scale and the order of the runs. `generate(scale)`
 tops up: it writes the missing diagnostics 1…N and removes those above N; `remove()`
-deletes every synthetic row and nothing else.
+deletes every synthetic row and nothing else: the synthetic contracts with every edition
+of them (an edition started from a synthetic diagnostic, e.g. by bench/editions.py, too).
+The lineages (uuid4) are the one thing drawn afresh at each run.
 
 Fast: rows are built in Python with their ids allocated beforehand (PostgreSQL: `nextval`
 over `generate_series`, so the sequences stay consistent; elsewhere: after the table's
@@ -49,11 +56,13 @@ server's (indexes, and the deferred foreign key checks at each commit); the hist
 the measures costs about a third more (`measures_history=False` leaves it out).
 """
 
+import datetime
 import hashlib
 import json
 import random
 import re
 import time
+import uuid
 from bisect import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,6 +78,7 @@ from django.utils import timezone
 from diagnostics.imports.reader import read_table
 from diagnostics.models import (
     CelluleSource,
+    Contrat,
     Diagnostic,
     Difficulte,
     Import,
@@ -76,6 +86,7 @@ from diagnostics.models import (
     Pilier,
     Quartier,
     SousTheme,
+    Suppression,
     Theme,
     import_change_reason,
 )
@@ -96,6 +107,7 @@ ANALYZE_ROWS = 100_000  # PostgreSQL: fresh planner statistics after writing thi
 SLUG_PREFIX = "synthetique-"
 SLUG = re.compile(r"^synthetique-(\d+)$")
 SOURCE = "Données synthétiques"
+CONTRAT_REASON = "Contrat de ville synthétique (données de test)"  # its creation row
 TERRITOIRE = None  # the series of the whole territory (Mesure.quartier is NULL)
 
 # Quartier codes. A real QPV code is QN + the département on three digits (003 for the
@@ -158,6 +170,10 @@ def number_of(slug):
 
 def synthetic_diagnostics():
     return Diagnostic.objects.filter(slug__regex=SLUG.pattern)
+
+
+def synthetic_contrats():
+    return Contrat.objects.filter(slug__regex=SLUG.pattern)
 
 
 def synthetic_quartiers():
@@ -593,6 +609,11 @@ class Plan:
     statut: str
     est_public: bool
     quartiers: list  # (number, code, nom, communes)
+    # Its contrat de ville (of the same slug) and the edition it is, the contract's first.
+    contrat: str = ""
+    signataires: str = ""
+    nom_edition: str = ""
+    date_edition: datetime.date | None = None
     piliers: list = field(default_factory=list)
     themes: list = field(default_factory=list)
     sous_themes: list = field(default_factory=list)
@@ -610,6 +631,20 @@ class Plan:
 
 
 Colonne = CelluleSource.Colonne
+MOIS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def _around(rng, count, spread=0.3):
@@ -631,8 +666,10 @@ def _spread(rng, total, slots):
     return counts
 
 
-def plan_diagnostic(n, graine=GRAINE, vocabulary=None):
-    """The plan of synthetic diagnostic n: the same for the same (graine, n), always."""
+def plan_diagnostic(n, graine=GRAINE, vocabulary=None, measures=True):
+    """The plan of synthetic diagnostic n: the same for the same (graine, n), always.
+    `measures=False` leaves out its measures and its source table (10 times quicker: its
+    structure and items are the same)."""
     vocabulary = vocabulary or seed_vocabulary()
     rng = random.Random(f"contrat-ville:{graine}:{n}")
     published = n % 10 != 3  # one in ten is a draft
@@ -644,6 +681,14 @@ def plan_diagnostic(n, graine=GRAINE, vocabulary=None):
         statut=Diagnostic.Statut.PUBLIE if published else Diagnostic.Statut.BROUILLON,
         est_public=published and n % 2 == 1,
         quartiers=[],
+        contrat=f"Contrat de ville synthétique n° {n} (données de test)",
+        signataires=(
+            f"Commune synthétique n° {n}, État (préfecture), conseil départemental, caisse "
+            "d'allocations familiales, bailleurs sociaux (données de test)"
+        ),
+        # The contracts' first editions, spread over 2024 (not drawn: `rng` stays as it was).
+        nom_edition=f"Diagnostic initial — {MOIS[(n - 1) % 12]} 2024",
+        date_edition=datetime.date(2024, 1 + (n - 1) % 12, 15),
     )
     communes = [f"Commune synthétique n° {n}", f"Commune synthétique n° {n}-2"]
     for number in quartier_numbers(n):
@@ -657,9 +702,40 @@ def plan_diagnostic(n, graine=GRAINE, vocabulary=None):
         )
     _plan_structure(plan, rng, vocabulary)
     _plan_items(plan, rng, vocabulary)
-    _plan_measures(plan, random.Random(f"contrat-ville:{graine}:{n}:mesures"))
-    _plan_source_table(plan)
+    if measures:
+        _plan_measures(plan, random.Random(f"contrat-ville:{graine}:{n}:mesures"))
+        _plan_source_table(plan)
     return plan
+
+
+def edition_rows(plan):
+    """What a new edition started from this diagnostic copies (`diagnostics.editions`), in
+    rows, history aside: {kind: rows} of its levels, items, their quartiers and the values
+    copied with an edition (a reference and a target of each quantitative indicator)."""
+    rows = {
+        "piliers": len(plan.piliers),
+        "themes": len(plan.themes),
+        "sous_themes": len(plan.sous_themes),
+        "difficultes": len(plan.difficultes),
+        "indicateurs": len(plan.indicateurs),
+        "quartiers_des_elements": sum(
+            len(item.quartiers) for item in plan.difficultes + plan.indicateurs
+        ),
+        "references_et_cibles": 2
+        * sum(1 for item in plan.indicateurs if item.modele.nature != QUALITATIF),
+    }
+    return rows
+
+
+def largest_diagnostic(scale=1, graine=GRAINE):
+    """The number of the synthetic diagnostic of `scale` (1: the whole of France) whose
+    new edition copies the most rows (`edition_rows`), the smallest number among equals."""
+    vocabulary = seed_vocabulary()
+    sizes = {
+        n: sum(edition_rows(plan_diagnostic(n, graine, vocabulary, measures=False)).values())
+        for n in range(1, diagnostics_count(scale) + 1)
+    }
+    return max(sizes, key=lambda n: (sizes[n], -n))
 
 
 def _plan_structure(plan, rng, vocabulary):
@@ -941,19 +1017,23 @@ def _plan_source_table(plan):
 
 # The columns written, by model, in the order of the rows built below (checked against the
 # models by `_check_columns`, so that a new field cannot be silently left out).
-NODE = "id created_at updated_at version libelle cle source_id"
+NODE = "id created_at updated_at version lignee origine_id libelle cle source_id"
 ELEMENT = (
-    "id created_at updated_at version theme_id sous_theme_id libelle cle position source_id "
-    "diagnostic_id"
+    "id created_at updated_at version lignee origine_id theme_id sous_theme_id libelle cle "
+    "position source_id diagnostic_id"
 )
 COLUMNS = {
     model: tuple(columns.split())
     for model, columns in (
         (Quartier, "id created_at updated_at code nom communes"),
         (
+            Contrat,
+            "id created_at updated_at nom slug territoire signataires annee_debut annee_fin",
+        ),
+        (
             Diagnostic,
-            "id created_at updated_at titre slug territoire annee_debut annee_fin statut "
-            "est_public",
+            "id created_at updated_at contrat_id nom_edition date_edition precedente_id titre "
+            "slug territoire annee_debut annee_fin statut est_public",
         ),
         (
             Import,
@@ -998,9 +1078,11 @@ def _check_columns():
                 f"Les colonnes écrites pour {model.__name__} ne correspondent plus au modèle : "
                 f"{sorted(set(columns) ^ expected)}."
             )
-    for model in (Diagnostic, Pilier, Theme, SousTheme, Difficulte, Indicateur, Mesure):
+    for model in (Contrat, Diagnostic, Pilier, Theme, SousTheme, Difficulte, Indicateur, Mesure):
         history = model.history.model
         expected = {f.attname for f in model._meta.concrete_fields} | HISTORY_FIELDS
+        if model is Contrat:  # no `HistoryLinks`: nothing imports a contract
+            expected -= {"import_source_id", "annulation_de_id", "suppression_id"}
         expected.add("history_user_id")
         actual = {f.attname for f in history._meta.concrete_fields}
         if actual != expected:
@@ -1040,18 +1122,24 @@ class _Writer:
             cursor.execute(sql, params)
             return max(cursor.rowcount, 0)
 
-    def copy_history(self, model, where, params, stamp, written_by):
+    def copy_history(self, model, where, params, stamp, written_by=None, reason=""):
         """The creation rows ('+') in `model`'s history of the rows matching `where`, as
-        the import `written_by` (an `_ImportRef`) would write them."""
+        the import `written_by` (an `_ImportRef`) would write them; without an import (a
+        contract), with the reason given."""
         qn = self.connection.ops.quote_name
         columns = ", ".join(qn(f.column) for f in model._meta.concrete_fields)
         history = model.history.model._meta.db_table
+        if written_by is None:
+            link, values = "", [stamp, reason]
+        else:
+            link = "import_source_id, "
+            values = [stamp, import_change_reason(written_by), written_by.pk]
         self.rows += self.execute(
             f"INSERT INTO {qn(history)} ({columns}, history_date, history_change_reason, "
-            f"import_source_id, history_type, history_user_id) "
-            f"SELECT {columns}, %s, %s, %s, '+', NULL "
+            f"{link}history_type, history_user_id) "
+            f"SELECT {columns}, {', '.join(['%s'] * len(values))}, '+', NULL "
             f"FROM {qn(model._meta.db_table)} WHERE {where}",
-            [stamp, import_change_reason(written_by), written_by.pk, *params],
+            [*values, *params],
         )
 
     def copy_m2m_history(self, model, ids):
@@ -1174,7 +1262,6 @@ def generate(scale, graine=GRAINE, progress=None, measures_history=True, using=D
     if not 0 < scale <= MAX_SCALE:
         raise ScaleDataError(f"L'échelle doit être supérieure à 0 et au plus {MAX_SCALE}.")
     _check_columns()
-    vocabulary = seed_vocabulary()
     started = time.perf_counter()
     total = diagnostics_count(scale)
     bilan = Bilan()
@@ -1182,10 +1269,48 @@ def generate(scale, graine=GRAINE, progress=None, measures_history=True, using=D
         number_of(slug)
         for slug in synthetic_diagnostics().using(using).values_list("slug", flat=True)
     }
-    above = sorted(n for n in present if n > total)
-    if above:
+    contrats = {
+        number_of(slug) for slug in synthetic_contrats().using(using).values_list("slug", flat=True)
+    }
+    if any(n > total for n in present | contrats):
         bilan.retires = remove(above_number=total, using=using)["diagnostics"]
     missing = [n for n in range(1, total + 1) if n not in present]
+    return _write_numbers(
+        missing, contrats, bilan, total, graine, progress, measures_history, using, started
+    )
+
+
+def add(numbers, graine=GRAINE, measures_history=True, using=DEFAULT_DB_ALIAS):
+    """Write the synthetic diagnostics numbered `numbers` that are missing, whatever the
+    scale (each is the same as `generate` writes: bench/editions.py adds the largest
+    diagnostic of scale 1 to a smaller database). A later `generate(scale)` removes those
+    above its scale. Returns a `Bilan`."""
+    _check_columns()
+    started = time.perf_counter()
+    present = {
+        number_of(slug)
+        for slug in synthetic_diagnostics().using(using).values_list("slug", flat=True)
+    }
+    contrats = {
+        number_of(slug) for slug in synthetic_contrats().using(using).values_list("slug", flat=True)
+    }
+    missing = sorted(n for n in set(numbers) if n not in present)
+    return _write_numbers(
+        missing, contrats, Bilan(), len(missing), graine, None, measures_history, using, started
+    )
+
+
+def _write_numbers(
+    missing, contrats, bilan, total, graine, progress, measures_history, using, started
+):
+    """Write the synthetic diagnostics `missing`, by batches (see `generate`)."""
+    vocabulary = seed_vocabulary()
+    # A contract left without its synthetic diagnostic (deleted in the site, a draft): it
+    # goes, with any other edition of it, and is written again with its diagnostic.
+    orphans = contrats.intersection(missing)
+    if orphans:
+        with transaction.atomic(using=using):
+            _remove_numbers(orphans.__contains__, using)
     connection = connections[using]
     writer = _writer(connection)
     quartiers = dict(synthetic_quartiers().using(using).values_list("code", "id"))
@@ -1251,6 +1376,7 @@ ITEMS = (
 class _Written:
     """The ids of one diagnostic's rows, to write their history."""
 
+    contrat: int
     diagnostic: int
     table_import: "_ImportRef"
     measures_import: "_ImportRef"
@@ -1258,10 +1384,12 @@ class _Written:
 
 
 def _write(writer, plans, known_quartiers, now, measures_history=True):
-    """Write the plans (one transaction, the caller's); returns the quartiers created."""
+    """Write the plans (one transaction, the caller's); returns the quartiers created.
+    Their contracts must not exist yet (`generate` removes what is left of one)."""
     stamp = writer.connection.ops.adapt_datetimefield_value(now)
     quartier_ids, created = _write_quartiers(writer, plans, known_quartiers, stamp)
     counts = {
+        Contrat: len(plans),
         Diagnostic: len(plans),
         Import: 2 * len(plans),
         CelluleSource: sum(len(plan.cellules) for plan in plans),
@@ -1271,8 +1399,15 @@ def _write(writer, plans, known_quartiers, now, measures_history=True):
     ids = {model: iter(writer.allocate(model, count)) for model, count in counts.items()}
     rows = {model: [] for model in COLUMNS}
     links = {Diagnostic: [], Difficulte: [], Indicateur: []}  # quartiers, by owner
-    written = [_rows_of(plan, ids, quartier_ids, stamp, rows, links) for plan in plans]
-    for model in (Diagnostic, Import, CelluleSource, *(model for model, _, _ in LEVELS + ITEMS)):
+    adapt = _Adapt(writer.connection, stamp)
+    written = [_rows_of(plan, ids, quartier_ids, adapt, rows, links) for plan in plans]
+    for model in (
+        Contrat,
+        Diagnostic,
+        Import,
+        CelluleSource,
+        *(model for model, _, _ in LEVELS + ITEMS),
+    ):
         writer.insert(model, COLUMNS[model], rows[model])
     for model, pairs in links.items():
         writer.insert(_through(model), (_owner_column(model), "quartier_id"), pairs)
@@ -1302,21 +1437,43 @@ def _write_quartiers(writer, plans, known, stamp):
     return {**known, **created}, created
 
 
-def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
+class _Adapt:
+    """Values as the database takes them: the rows' date, an edition's date, fresh lineages
+    (uuid4; SQLite stores them as 32 hexadecimal digits)."""
+
+    def __init__(self, connection, stamp):
+        self.stamp = stamp
+        self.date = connection.ops.adapt_datefield_value
+        native = connection.features.has_native_uuid_field
+        self.lignee = uuid.uuid4 if native else (lambda: uuid.uuid4().hex)
+
+
+def _rows_of(plan, ids, quartier_ids, adapt, rows, links):
     """Append the rows of one plan to `rows` and `links`; returns its `_Written`."""
+    stamp, lignee = adapt.stamp, adapt.lignee
+    contrat = next(ids[Contrat])
     diagnostic = next(ids[Diagnostic])
     written = _Written(
+        contrat,
         diagnostic,
         _ImportRef(next(ids[Import]), f"diagnostic-{plan.slug}.tsv"),
         _ImportRef(next(ids[Import]), f"mesures-{plan.slug}.csv"),
         {},
     )
     quartiers = [quartier_ids[quartier[1]] for quartier in plan.quartiers]
+    rows[Contrat].append(
+        (contrat, stamp, stamp, plan.contrat, plan.slug, plan.territoire, plan.signataires)
+        + (2024, 2030)
+    )
     rows[Diagnostic].append(
         (
             diagnostic,
             stamp,
             stamp,
+            contrat,
+            plan.nom_edition,
+            adapt.date(plan.date_edition),
+            None,  # the first edition: copied from none
             plan.titre,
             plan.slug,
             plan.territoire,
@@ -1343,6 +1500,8 @@ def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
                     stamp,
                     stamp,
                     1,
+                    lignee(),
+                    None,  # origine: a first edition's rows are copies of nothing
                     node.libelle,
                     normalize_key(node.libelle),
                     cells[(node.ligne, colonne)],
@@ -1362,6 +1521,8 @@ def _rows_of(plan, ids, quartier_ids, stamp, rows, links):
                 stamp,
                 stamp,
                 1,
+                lignee(),
+                None,
                 None if item.theme is None else themes[item.theme],
                 None if item.sous_theme is None else sous_themes[item.sous_theme],
                 item.libelle,
@@ -1422,6 +1583,7 @@ def _import_rows(plan, written, stamp):
 def _write_history(writer, written, stamp, measures_history):
     """The creation rows of one diagnostic's history, as its imports would write them."""
     table = written.table_import
+    writer.copy_history(Contrat, "id = %s", [written.contrat], stamp, reason=CONTRAT_REASON)
     writer.copy_history(Diagnostic, "id = %s", [written.diagnostic], stamp, table)
     for model, _, _ in LEVELS + ITEMS:
         writer.copy_history(model, f"id IN ({_ids(written.ids[model])})", [], stamp, table)
@@ -1500,30 +1662,64 @@ def _measures_file(plan):
 
 
 def remove(above_number=0, using=DEFAULT_DB_ALIAS):
-    """Delete the synthetic diagnostics numbered above `above_number` (all by default), with
-    everything in them, their history and their quartiers; nothing else. One transaction.
+    """Delete the synthetic diagnostics and contracts numbered above `above_number` (all by
+    default), with every edition of those contracts, everything in them, their history and
+    their quartiers; nothing else. One transaction.
 
     Quartiers still used by another diagnostic, an item or a measure (someone attached one
-    elsewhere) are kept. Returns the counts removed by kind.
+    elsewhere) are kept. Returns the counts removed by kind ("diagnostics": every edition
+    removed, the synthetic diagnostics and any edition started from one).
     """
     with transaction.atomic(using=using):
-        diagnostics = synthetic_diagnostics().using(using)
-        if above_number:  # a few, usually: by their ids
-            pairs = diagnostics.values_list("pk", "slug")
-            ids = [pk for pk, slug in pairs if number_of(slug) > above_number]
-            diagnostics = Diagnostic.objects.using(using).filter(pk__in=ids)
-        counts = _remove_diagnostics(diagnostics, using)
+        if above_number:
+            counts = _remove_numbers(lambda n: n > above_number, using)
+        else:  # all of them: by subqueries
+            contrats = synthetic_contrats().using(using)
+            diagnostics = Diagnostic.objects.using(using).filter(
+                Q(slug__regex=SLUG.pattern) | Q(contrat__in=contrats.values("pk"))
+            )
+            counts = _remove_diagnostics(diagnostics, contrats, using)
         counts["quartiers"], counts["quartiers_conserves"] = _remove_quartiers(
             quartiers_count(above_number), using
         )
     return counts
 
 
-def _remove_diagnostics(diagnostics, using):
+def remove_editions(diagnostics, using=DEFAULT_DB_ALIAS):
+    """Delete these diagnostics (editions, e.g. started by bench/editions.py) with
+    everything in them and their history, not their contracts nor their quartiers; raw
+    deletes, in one transaction. Returns the counts removed by kind."""
+    with transaction.atomic(using=using):
+        return _remove_diagnostics(diagnostics.using(using), None, using)
+
+
+def _remove_numbers(selected, using):
+    """Delete the synthetic diagnostics and contracts whose number is `selected(n)` (a few,
+    usually: by their ids), with every edition of those contracts (the caller's
+    transaction). Their quartiers stay."""
+    contrats = [
+        pk
+        for pk, slug in synthetic_contrats().using(using).values_list("pk", "slug")
+        if selected(number_of(slug))
+    ]
+    ids = [
+        pk
+        for pk, slug in synthetic_diagnostics().using(using).values_list("pk", "slug")
+        if selected(number_of(slug))
+    ]
+    ids += Diagnostic.objects.using(using).filter(contrat__in=contrats).values_list("pk", flat=True)
+    diagnostics = Diagnostic.objects.using(using).filter(pk__in=set(ids))
+    return _remove_diagnostics(
+        diagnostics, Contrat.objects.using(using).filter(pk__in=contrats), using
+    )
+
+
+def _remove_diagnostics(diagnostics, contrats, using):
     """Raw deletes, children first (Django's collector would load every row and write a
-    '-' history row for each); each statement selects its rows with subqueries."""
-    counts = {"diagnostics": diagnostics.count(), "mesures": 0}
-    if not counts["diagnostics"]:
+    '-' history row for each); each statement selects its rows with subqueries. The
+    contracts (a queryset, or None: none) go last, with their history."""
+    counts = {"diagnostics": diagnostics.count(), "mesures": 0, "contrats": 0}
+    if not counts["diagnostics"] and (contrats is None or not contrats.exists()):
         return counts
     ids = diagnostics.values("pk")
     piliers = Pilier.objects.using(using).filter(diagnostic__in=diagnostics).values("pk")
@@ -1543,6 +1739,20 @@ def _remove_diagnostics(diagnostics, using):
     }
     delete(Mesure.history.model.objects.using(using).filter(indicateur_id__in=items[Indicateur]))
     counts["mesures"] = delete(Mesure.objects.using(using).filter(indicateur__in=items[Indicateur]))
+    # What SET_NULL would do for rows outside these diagnostics (normally none): copies
+    # of their items and editions started from them, in a contract kept.
+    for model, selected in (
+        (Pilier, piliers),
+        (Theme, themes),
+        (SousTheme, sous_themes),
+        *items.items(),
+    ):
+        model.objects.using(using).filter(origine__in=selected).exclude(pk__in=selected).update(
+            origine=None
+        )
+    Diagnostic.objects.using(using).filter(precedente__in=ids).exclude(pk__in=ids).update(
+        precedente=None
+    )
     for model, selected in items.items():
         name = model._meta.model_name
         delete(_m2m_history(model).objects.using(using).filter(**{f"{name}_id__in": selected}))
@@ -1574,9 +1784,15 @@ def _remove_diagnostics(diagnostics, using):
     )
     delete(ImportEnAttente.objects.using(using).filter(diagnostic__in=diagnostics))
     delete(imports)
+    delete(Suppression.objects.using(using).filter(diagnostic__in=ids))  # deletions made there
     delete(_through(Diagnostic).objects.using(using).filter(diagnostic__in=ids))
     delete(Diagnostic.history.model.objects.using(using).filter(id__in=ids))
     delete(Diagnostic.objects.using(using).filter(pk__in=ids))
+    if contrats is not None:
+        delete(Contrat.history.model.objects.using(using).filter(id__in=contrats.values("pk")))
+        counts["contrats"] = delete(
+            Contrat.objects.using(using).filter(pk__in=contrats.values("pk"))
+        )
     return counts
 
 

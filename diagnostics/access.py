@@ -8,11 +8,11 @@ visitors read only the diagnostics that are both published and marked public.
 
 from comptes.roles import reads_drafts
 
-from .models import Diagnostic
+from .models import Contrat, Diagnostic
 
 
 def visible_diagnostics(user):
-    """The diagnostics this user may read."""
+    """The diagnostics (editions) this user may read."""
     diagnostics = Diagnostic.objects.all()
     if reads_drafts(user):
         return diagnostics
@@ -21,9 +21,14 @@ def visible_diagnostics(user):
     return diagnostics.publies().filter(est_public=True)
 
 
+def visible_contrats(user):
+    """The contracts of which this user may read at least one edition."""
+    return Contrat.objects.filter(pk__in=visible_diagnostics(user).values("contrat"))
+
+
 def can_view(user, diagnostic):
     if reads_drafts(user):
         return True
-    if diagnostic.statut != Diagnostic.Statut.PUBLIE:
+    if diagnostic.statut not in Diagnostic.STATUTS_PUBLICS:
         return False
     return user.is_authenticated or diagnostic.est_public

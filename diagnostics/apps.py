@@ -14,9 +14,17 @@ class DiagnosticsConfig(AppConfig):
         pre_create_historical_record.connect(
             copy_history_links, dispatch_uid="diagnostics_copy_history_links"
         )
+        from . import backup
         from .imports import natures, resources
         from .imports.source_table import import_source_table, summary
-        from .models import Difficulte, Import, Pilier, SousTheme, Theme
+        from .models import Contrat, Difficulte, Import, Pilier, SousTheme, Theme
+
+        # An edition's backup carries its contract, created on restore when missing.
+        backup.register_referentiel(
+            "contrats",
+            Contrat,
+            ("slug", "nom", "territoire", "signataires", "annee_debut", "annee_fin"),
+        )
 
         kinds.register(
             kinds.Kind(

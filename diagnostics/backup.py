@@ -82,6 +82,10 @@ def register_referentiel(section, model, fields):
 # Models of the diagnostic's apps that a backup leaves out, by label, with the reason.
 LEFT_OUT = {
     "diagnostics.ImportEnAttente": "un fichier déposé en attente de confirmation, éphémère",
+    "diagnostics.HistoricalContrat": (
+        "l'historique du contrat, commun à ses éditions : la sauvegarde d'une édition porte "
+        "son contrat (référentiel « contrats »), pas cet historique"
+    ),
 }
 HISTORY = "lignes d'historique"
 
@@ -281,6 +285,7 @@ def restore(document):
             _restore_references(document, report)
             objects = list(serializers.deserialize("python", document["objets"]))
             _check_free_numbers(objects)
+            _unlink_other_editions(objects)
             for deserialized in objects:
                 deserialized.object.skip_history_when_saving = True  # history is restored
                 deserialized.save()
@@ -332,6 +337,38 @@ def _restore_references(document, report):
         user.set_unusable_password()
         user.save()
         report.created_accounts.append(username)
+
+
+def _unlink_other_editions(objects):
+    """What a diagnostic refers to in other editions of its contract (the edition it was
+    copied from, the items its items were copied from, the source cells of the imports
+    made there) is kept when that row is in this database, emptied otherwise: an edition
+    restores on its own."""
+    owned_models = {model for model, _ in owned()}
+    present = {}
+    for deserialized in objects:
+        present.setdefault(type(deserialized.object), set()).add(deserialized.object.pk)
+    dangling = []  # (object, field)
+    wanted = {}  # model -> numbers to look for in the database
+    for deserialized in objects:
+        obj = deserialized.object
+        if type(obj) not in owned_models:
+            continue
+        for model_field in obj._meta.concrete_fields:
+            target = model_field.related_model
+            if not (model_field.many_to_one and model_field.null and target in owned_models):
+                continue
+            value = getattr(obj, model_field.attname)
+            if value is not None and value not in present.get(target, ()):
+                dangling.append((obj, model_field))
+                wanted.setdefault(target, set()).add(value)
+    found = {
+        model: set(model.objects.filter(pk__in=numbers).values_list("pk", flat=True))
+        for model, numbers in wanted.items()
+    }
+    for obj, model_field in dangling:
+        if getattr(obj, model_field.attname) not in found[model_field.related_model]:
+            setattr(obj, model_field.attname, None)
 
 
 def _check_free_numbers(objects):

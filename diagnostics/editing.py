@@ -93,7 +93,16 @@ def integrity_as_validation_error(operation):
 # The hierarchy ----------------------------------------------------------------------------
 
 # Fields a person never sets (the rest is restored from a version).
-TECHNICAL_FIELDS = {"id", "cle", "version", "created_at", "updated_at", "position"}
+TECHNICAL_FIELDS = {
+    "id",
+    "cle",
+    "version",
+    "created_at",
+    "updated_at",
+    "position",
+    "lignee",  # a new part of a split starts its own lineage
+    "origine",
+}
 
 
 def _level_parent(obj):

@@ -64,6 +64,15 @@ class Kind:
     # libellé ("2024 — Fontbouillant"), for lists of what an import wrote.
     detail: Callable | None = None
     merge_refused: str = ""  # why items holding such values cannot be merged away
+    # The values copied with their item into a new edition (a Q on the values; None: none).
+    # The others belong to the item's lineage, seen by every edition (`diagnostics.editions`).
+    copied_with_edition: object = None
+    # Comparing two editions (`diagnostics.editions.diff`). Items: the fields of their
+    # information whose change is reported ("définition modifiée"). Values copied with an
+    # edition: the fields that tell one apart within its item (`compared_key`: nature,
+    # place, period) and those whose change is reported (`compared_fields`).
+    compared_fields: tuple = ()
+    compared_key: tuple = ()
 
     def __post_init__(self):
         if not self.titre:

@@ -1,5 +1,11 @@
 """The diagnostic's hierarchy: Diagnostic > Pilier > Theme > SousTheme, its items and provenance.
 
+A `Contrat` (contrat de ville) groups the editions of its diagnostic: each `Diagnostic` row
+is one edition ("Diagnostic initial — mars 2024", "Révision à mi-parcours — 2027"), a whole
+hierarchy of its own. An edition started from another copies every level and item; each
+copy keeps the item it came from (`origine`) and its lineage (`lignee`, the same in every
+edition), by which two editions are compared (`diagnostics.editions`).
+
 Items (Difficulte here, Indicateur in the `indicateurs` app) hang from a SousTheme, or
 from a Theme directly when their source row had no sous-thème.
 
@@ -7,6 +13,8 @@ Every level and item carries its diagnostic (`InDiagnostic`): set from its paren
 is created, never changed afterwards (a move stays within the diagnostic), and held equal
 to its parent's by the database on PostgreSQL (composite foreign keys, migration 0008).
 """
+
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -105,7 +113,9 @@ def copy_history_links(sender, instance, history_instance, **kwargs):
 
 class DiagnosticQuerySet(models.QuerySet):
     def publies(self):
-        return self.filter(statut=Diagnostic.Statut.PUBLIE)
+        """The editions partners read: published ones and frozen ones (a frozen edition
+        was published before it was archived)."""
+        return self.filter(statut__in=Diagnostic.STATUTS_PUBLICS)
 
 
 class QuartierManager(models.Manager):
@@ -153,10 +163,109 @@ class Quartier(TimestampedModel):
         return (self.code,)
 
 
+def free_slug(model, wanted):
+    """`wanted`, or `wanted-2`, `wanted-3`… : the first slug no row of `model` holds."""
+    taken = set(model.objects.filter(slug__startswith=wanted).values_list("slug", flat=True))
+    slug, n = wanted, 1
+    while slug in taken:
+        n += 1
+        slug = f"{wanted}-{n}"
+    return slug
+
+
+class ContratManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Contrat(TimestampedModel):
+    """A contrat de ville: its territory, signatories and period; its diagnostic's editions."""
+
+    nom = models.CharField("nom", max_length=LIBELLE_MAX_LENGTH)
+    slug = models.SlugField("identifiant court", max_length=100)
+    territoire = models.CharField(
+        "territoire",
+        max_length=200,
+        help_text="Commune ou intercommunalité (EPCI) signataire, ex. Montluçon Communauté.",
+    )
+    signataires = models.TextField(
+        "signataires",
+        blank=True,
+        help_text="Les signataires du contrat, tels qu'ils figurent sur le document signé.",
+    )
+    annee_debut = models.PositiveSmallIntegerField("année de début", default=2024)
+    annee_fin = models.PositiveSmallIntegerField("année de fin", default=2030)
+
+    objects = ContratManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "contrat de ville"
+        verbose_name_plural = "contrats de ville"
+        ordering = ["nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"],
+                name="%(app_label)s_%(class)s_unique_slug",
+                violation_error_message="Un contrat de ville porte déjà cet identifiant court.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annee_fin__gte=models.F("annee_debut")),
+                name="%(app_label)s_%(class)s_periode_ordonnee",
+                violation_error_message="L'année de fin précède l'année de début.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.nom
+
+    def get_absolute_url(self):
+        return reverse("diagnostics:contrat", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def periode(self):
+        return f"{self.annee_debut}–{self.annee_fin}"
+
+
 class Diagnostic(TimestampedModel):
+    """One edition of a contract's diagnostic (see the module's docstring)."""
+
     class Statut(models.TextChoices):
         BROUILLON = "brouillon", "Brouillon"
-        PUBLIE = "publie", "Publié"
+        PUBLIE = "publie", "Publiée"
+        FIGE = "fige", "Figée"
+
+    STATUTS_PUBLICS = (Statut.PUBLIE, Statut.FIGE)
+
+    contrat = models.ForeignKey(
+        Contrat,
+        verbose_name="contrat de ville",
+        on_delete=models.PROTECT,
+        related_name="editions",
+        blank=True,  # a diagnostic created alone starts its own contract (`save`)
+    )
+    nom_edition = models.CharField(
+        "nom de l'édition",
+        max_length=200,
+        default="Diagnostic initial",
+        help_text=(
+            "Par exemple « Diagnostic initial — mars 2024 » ou « Révision à mi-parcours — 2027 »."
+        ),
+    )
+    date_edition = models.DateField("date de l'édition", default=timezone.localdate)
+    precedente = models.ForeignKey(
+        "self",
+        verbose_name="édition précédente",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="suivantes",
+        help_text="L'édition dont celle-ci a été copiée.",
+    )
 
     titre = models.CharField("titre", max_length=LIBELLE_MAX_LENGTH)
     slug = models.SlugField("identifiant court", max_length=100)
@@ -200,13 +309,46 @@ class Diagnostic(TimestampedModel):
                 name="%(app_label)s_%(class)s_periode_ordonnee",
                 violation_error_message="L'année de fin précède l'année de début.",
             ),
+            models.UniqueConstraint(
+                fields=["contrat"],
+                condition=Q(statut="brouillon"),
+                name="%(app_label)s_%(class)s_un_brouillon_par_contrat",
+                violation_error_message=(
+                    "Ce contrat a déjà une édition en brouillon : publiez-la ou supprimez-la "
+                    "avant d'en commencer une autre."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["contrat", "nom_edition"],
+                name="%(app_label)s_%(class)s_unique_contrat_nom_edition",
+                violation_error_message="Ce contrat a déjà une édition portant ce nom.",
+            ),
         ]
 
     def __str__(self):
         return self.titre
 
+    def save(self, *args, **kwargs):
+        if self.contrat_id is None:
+            self.contrat = Contrat.objects.create(
+                nom=self.titre,
+                slug=free_slug(Contrat, self.slug),
+                territoire=self.territoire,
+                annee_debut=self.annee_debut,
+                annee_fin=self.annee_fin,
+            )
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("diagnostics:diagnostic", kwargs={"slug": self.slug})
+
+    @property
+    def est_figee(self):
+        return self.statut == self.Statut.FIGE
+
+    @property
+    def est_brouillon(self):
+        return self.statut == self.Statut.BROUILLON
 
     @property
     def periode(self):
@@ -465,7 +607,37 @@ def unique_id_and_diagnostic():
     )
 
 
-class NamedNode(VersionedModel):
+def lignee_of_pk(pk):
+    """The lineage given to a row that existed before editions (migration 0010): derived
+    from its number, so that its history rows get the same; never a uuid4 (its version
+    bits are zero)."""
+    return uuid.UUID(int=pk)
+
+
+class Lineage(models.Model):
+    """What an item of an edition keeps of the editions before it.
+
+    `lignee` is the same for an item and every copy of it, in every edition of its
+    contract (a new item starts a lineage): two editions are compared by it, never by
+    text. `origine` is the item it was copied from, in the previous edition.
+    """
+
+    lignee = models.UUIDField("lignée", default=uuid.uuid4, editable=False, db_index=True)
+    origine = models.ForeignKey(
+        "self",
+        verbose_name="copié de",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class NamedNode(Lineage, VersionedModel):
     """A level of the hierarchy: a libellé, unique within its parent (see `normalize_key`)."""
 
     libelle = models.CharField("libellé", max_length=LIBELLE_MAX_LENGTH)
@@ -625,7 +797,7 @@ def element_constraints():
     ]
 
 
-class Element(InDiagnostic, VersionedModel):
+class Element(InDiagnostic, Lineage, VersionedModel):
     """An item of a diagnostic line (a difficulté or an indicateur).
 
     It belongs to exactly one parent: a sous-thème, or a thème directly when the

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 
 from .converters import ModeleConverter, NatureConverter, NiveauConverter
-from .views import consultation, edition, lists
+from .views import comparaison, consultation, edition, editions, lists
 from .views import history as history_views
 from .views import imports as import_views
 
@@ -28,6 +28,28 @@ urlpatterns = [
         "diagnostics/<slug:slug>/sources/<int:pk>/",
         consultation.SourceView.as_view(),
         name="source",
+    ),
+    # Contracts and their editions (views.editions, views.comparaison) ----------------
+    path("contrats/<slug:slug>/", editions.ContratView.as_view(), name="contrat"),
+    path(
+        "contrats/<slug:slug>/nouvelle-edition/",
+        editions.NouvelleEditionView.as_view(),
+        name="nouvelle_edition",
+    ),
+    path(
+        "contrats/<slug:slug>/comparer/",
+        comparaison.ComparaisonView.as_view(),
+        name="comparaison",
+    ),
+    path(
+        "contrats/<slug:slug>/comparer.xlsx",
+        comparaison.ComparaisonExportView.as_view(),
+        name="comparaison_export",
+    ),
+    path(
+        "diagnostics/<slug:slug>/edition/<str:action>/",
+        editions.EtatEditionView.as_view(),
+        name="etat_edition",
     ),
     # Lists, exports and search -------------------------------------------------------
     path("difficultes/", lists.DifficulteListView.as_view(), name="difficultes"),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import Q
 
 
 class IndicateursConfig(AppConfig):
@@ -13,7 +14,13 @@ class IndicateursConfig(AppConfig):
         from .imports import import_measures
         from .imports.measures import summary
         from .imports.source_table import IndicateurResource
-        from .models import Indicateur, Mesure, TerritoireComparaison, mesure_detail_sql
+        from .models import (
+            INFORMATIONS,
+            Indicateur,
+            Mesure,
+            TerritoireComparaison,
+            mesure_detail_sql,
+        )
         from .tableau import attach_latest_mesures
 
         backup.register_referentiel(
@@ -39,6 +46,7 @@ class IndicateursConfig(AppConfig):
                 detail_url_name="indicateurs:detail",
                 details_template="indicateurs/_valeurs_element.html",
                 load=attach_latest_mesures,
+                compared_fields=INFORMATIONS,
             )
         )
         kinds.register(
@@ -58,6 +66,16 @@ class IndicateursConfig(AppConfig):
                 slug="mesure",
                 parent="indicateur",
                 detail=mesure_detail_sql,
+                copied_with_edition=Q(nature__in=Mesure.NATURES_DE_L_EDITION),
+                compared_key=(
+                    "nature",
+                    "quartier",
+                    "territoire",
+                    "annee",
+                    "type_periode",
+                    "numero_periode",
+                ),
+                compared_fields=("valeur", "numerateur", "denominateur"),
                 merge_refused=(
                     "Un des indicateurs cochés a des valeurs saisies : elles seraient perdues. "
                     "Supprimez-les ou reportez-les d'abord sur cet indicateur."

@@ -9,6 +9,16 @@ between, `StaleEdit` is raised and nothing is written.
 The information of an indicator is saved by `diagnostics.editing.save_versioned`, as its
 libellé is; measures, which hang from an indicator rather than from the hierarchy, are
 written here the same way.
+
+Editions: everything here writes and checks the indicator's own measures, those of its
+edition. Its pages show the values of its whole lineage (`models.series`), but a value
+entered in an earlier edition is changed only from that edition: a value entered here
+for the same period and place is a new measure of this indicator, which its series shows
+from then on. So the checks of a change of its information (`incompatible_mesures`,
+`other_period_mesures`, `rate_incompatible_mesures`) count the measures that can be
+changed or deleted here, as their messages ask: a value of an earlier edition that no
+longer fits stays as it was entered there (a value of another kind of period is shown out
+of the series, `charts.Donnees.shows`).
 """
 
 import hashlib
@@ -88,7 +98,7 @@ def update_indicateur(indicateur, version_lue, user=None):
 
 
 def incompatible_mesures(indicateur, type_):
-    """The measures that would not fit the indicator with this type (a number for a
+    """Its own measures that would not fit the indicator with this type (a number for a
     qualitative indicator, a constat for a quantitative one)."""
     if type_ == Indicateur.Type.QUANTITATIF:
         return indicateur.mesures.filter(valeur__isnull=True)
@@ -108,13 +118,14 @@ def take_periodicity(indicateur, type_periode, user=None, reason="Saisie"):
 
 
 def other_period_mesures(indicateur, type_periode):
-    """Its observed values of another kind of period than `type_periode`."""
+    """Its own observed values of another kind of period than `type_periode`."""
     return indicateur.mesures.filter(nature=Mesure.Nature.VALEUR).exclude(type_periode=type_periode)
 
 
 def rate_incompatible_mesures(indicateur, taux):
-    """The values that would not fit the indicator once it is (`taux`) or is no longer a
-    rate: observed values of its scopes without terms, or any measure with terms."""
+    """Its own values that would not fit the indicator once it is (`taux`) or is no
+    longer a rate: observed values of its scopes without terms, or any measure with
+    terms."""
     if taux:
         return indicateur.mesures.filter(
             nature=Mesure.Nature.VALEUR, territoire__isnull=True, numerateur__isnull=True

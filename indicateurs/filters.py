@@ -101,10 +101,11 @@ class TableauFilterSet(django_filters.FilterSet):
         fields["theme"].objects = themes
         self.themes = themes  # with their piliers: the places of the rows (tableau)
         fields["quartier"].queryset = diagnostic.quartiers.order_by("code")
+        # The territories its indicators' lineages have values for: a value entered in
+        # an earlier edition of the contract is one of theirs (`models.series`).
+        lignees = Indicateur.objects.du_diagnostic(diagnostic).values("lignee")
         fields["comparaison"].queryset = TerritoireComparaison.objects.filter(
-            Exists(
-                Mesure.objects.filter(territoire=OuterRef("pk"), indicateur__diagnostic=diagnostic)
-            )
+            Exists(Mesure.objects.filter(territoire=OuterRef("pk"), indicateur__lignee__in=lignees))
         ).order_by("echelon", "nom")
         sources = (
             Indicateur.objects.du_diagnostic(diagnostic)

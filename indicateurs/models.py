@@ -14,22 +14,28 @@ and a place, of one nature:
   and target: statuses compare a series only with those of its scope
   (`indicateurs.tableau`). Comparison territories carry observed values only.
 
+An indicator's observed values are those of its lineage (`series`): every edition of the
+contract reads the values entered in any of them, the most recent edition's for a period
+and a place (see `diagnostics.editions`); its references and targets are its edition's.
+
 An indicator has one periodicity (`Indicateur.type_periode`): its series hold one kind of
 period, so that changes always compare like with like. A rate (`Indicateur.taux`) holds
 its numerator and denominator, and its value is computed from them (`rate_of`).
 """
 
+import copy
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, LPad
 from simple_history.models import HistoricalRecords
 
 from diagnostics.models import (
+    Diagnostic,
     Element,
     HistoryLinks,
     Quartier,
@@ -228,6 +234,11 @@ class Mesure(VersionedModel):
         VALEUR = "valeur", "Valeur"
         REFERENCE = "reference", "Référence"
         CIBLE = "cible", "Cible"
+
+    # References and targets are set by each edition of the diagnostic (a revision moves
+    # them): a new edition copies them. Measured values are facts of the indicator's
+    # lineage, which every edition sees (`series`).
+    NATURES_DE_L_EDITION = (Nature.REFERENCE, Nature.CIBLE)
 
     indicateur = models.ForeignKey(
         Indicateur, verbose_name="indicateur", on_delete=models.CASCADE, related_name="mesures"
@@ -503,6 +514,132 @@ def latest_reperes(mesures):
         if key not in found or mesure.periode_cle > found[key].periode_cle:
             found[key] = mesure
     return found
+
+
+# The series of an indicator across the editions of its contract ---------------------------
+
+# What a measure of a series says of its edition (annotations of `series_queryset`): its
+# indicator's lineage, and the edition that holds it, which decides between editions.
+EDITION = {
+    "lignee": F("indicateur__lignee"),
+    "edition_pk": F("indicateur__diagnostic_id"),
+    "edition_date": F("indicateur__diagnostic__date_edition"),
+    "edition_nom": F("indicateur__diagnostic__nom_edition"),
+    "edition_statut": F("indicateur__diagnostic__statut"),
+}
+
+
+def lignees_of(indicateurs):
+    """{indicator pk: its lineage} of these indicators (instances): read from them, or
+    in one query for those loaded without it."""
+    found, missing = {}, []
+    for indicateur in indicateurs:
+        loaded = vars(indicateur)  # a deferred field is not among its attributes
+        if "lignee" in loaded:
+            found[indicateur.pk] = loaded["lignee"]
+        else:
+            missing.append(indicateur.pk)
+    if missing:
+        found.update(Indicateur.objects.filter(pk__in=missing).values_list("pk", "lignee"))
+        for indicateur in indicateurs:
+            indicateur.lignee = found[indicateur.pk]  # read once
+    return found
+
+
+def series_queryset(indicateurs, reperes=False, queryset=None):
+    """The measures that make the series of these indicators (instances), not yet
+    assigned to them (`assign_series`): the measured values (nature valeur) of every
+    indicator of their lineages, in every edition of their contract, and with `reperes`
+    their own references and targets (those of their edition). `queryset` (of Mesure)
+    narrows them: a scope, some years. Each row is annotated with its edition (`EDITION`).
+    One query, whatever the number of indicators and editions."""
+    indicateurs = list(indicateurs)
+    base = Mesure.objects.all() if queryset is None else queryset
+    if not indicateurs:
+        return base.none()
+    lignees = set(lignees_of(indicateurs).values())
+    of_edition = Q(nature=Mesure.Nature.VALEUR)
+    if reperes:
+        # The lineage has one indicator per edition: those of the indicators' editions
+        # are the indicators themselves (`assign_series` checks it).
+        editions = {indicateur.diagnostic_id for indicateur in indicateurs}
+        of_edition |= Q(
+            nature__in=Mesure.NATURES_DE_L_EDITION, indicateur__diagnostic_id__in=editions
+        )
+    return base.filter(of_edition, indicateur__lignee__in=lignees).annotate(**EDITION)
+
+
+def value_key(mesure):
+    """What one value of a series is of: its period and its place (the whole territory,
+    a quartier or a comparison territory)."""
+    return (
+        mesure.annee,
+        mesure.type_periode,
+        mesure.numero_periode,
+        mesure.quartier_id,
+        mesure.territoire_id,
+    )
+
+
+def _precedence(row, indicateur):
+    """Which of two values of one period and place an indicator shows: its own when its
+    edition is frozen (a frozen edition keeps its values), else the one of the most recent
+    edition (a correction), by date of edition then creation."""
+    own_and_frozen = (
+        row.indicateur_id == indicateur.pk and row.edition_statut == Diagnostic.Statut.FIGE
+    )
+    return (own_and_frozen, row.edition_date, row.edition_pk)
+
+
+def assign_series(indicateurs, rows):
+    """{indicator pk: its measures among `rows`} (rows of `series_queryset`: measures, or
+    any rows with their fields and `EDITION`'s), in the order of `rows`: the values of its
+    lineage, one per period and place (`value_key`, the winner of `_precedence`), and its
+    own references and targets. A value of another edition's indicator is `heritee` (a
+    Mesure gets the attribute): it is shown, never changed from this edition."""
+    indicateurs = list(indicateurs)
+    lignees = lignees_of(indicateurs)
+    askers = {}
+    for indicateur in indicateurs:
+        askers.setdefault(lignees[indicateur.pk], []).append(indicateur)
+    kept = {indicateur.pk: {} for indicateur in indicateurs}  # key -> (index, row)
+    for index, row in enumerate(rows):
+        for indicateur in askers.get(row.lignee, ()):
+            own = row.indicateur_id == indicateur.pk
+            if row.nature != Mesure.Nature.VALEUR:
+                if own:  # references and targets: those of its edition only
+                    kept[indicateur.pk][("repere", row.pk)] = (index, row)
+                continue
+            if not own and row.edition_pk == indicateur.diagnostic_id:
+                continue  # a lineage has one indicator per edition
+            key = value_key(row)
+            held = kept[indicateur.pk].get(key)
+            if held is None or _precedence(row, indicateur) > _precedence(held[1], indicateur):
+                kept[indicateur.pk][key] = (index, row)
+    found, given = {}, set()
+    for indicateur in indicateurs:
+        mesures = []
+        for _, row in sorted(kept[indicateur.pk].values(), key=lambda held: held[0]):
+            if isinstance(row, Mesure):
+                if id(row) in given:  # one row in the series of two indicators
+                    row = copy.copy(row)
+                given.add(id(row))
+                row.heritee = row.indicateur_id != indicateur.pk
+            mesures.append(row)
+        found[indicateur.pk] = mesures
+    return found
+
+
+def series(indicateurs, reperes=False, queryset=None):
+    """{indicator pk: [Mesure]} for these indicators (instances): the measured values of
+    each one's lineage, de-duplicated per period and place (the value of the most recent
+    edition counts; a frozen edition keeps its own), and with `reperes` its own
+    references and targets. `queryset` narrows the measures read (a scope, some years,
+    select_related). One query (see the docstring of `diagnostics.editions`)."""
+    indicateurs = list(indicateurs)
+    if not indicateurs:
+        return {}
+    return assign_series(indicateurs, series_queryset(indicateurs, reperes, queryset))
 
 
 RATE_FACTOR = Decimal(100)  # rates are shown in %

@@ -39,10 +39,15 @@ they are shown: the status is evaluated on the values shown (a hidden latest val
 "sans donnée"; a hidden previous value or reference is not a point of comparison), and
 neither a change nor a gap is given when either value is hidden.
 
-Loading is done in a fixed number of queries whatever the number of indicators and
-measures (`load`): the scope's latest measures of each kind with a window function, then
+Loading is done in a fixed number of queries whatever the number of indicators, measures
+and editions (`load`): the scope's latest measures of each kind with a window function, then
 for a reader who does not see secrets the groups of the periods shown (secondary secrecy
 needs the territory and every quartier), then the comparison territory's values.
+
+Editions (`diagnostics.editions`): an indicator's values are those of its lineage, in
+every edition of its contract (`indicateurs.models.series`): for a period and a place, the
+value of the most recent edition; its references and targets are those of its own
+edition. Every value read here (latest ones, groups of the secret, comparison) is read so.
 """
 
 import re
@@ -52,14 +57,22 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, F, Value, When, Window
+from django.db.models.functions import DenseRank
 from django.utils.text import Truncator
 
 from diagnostics.exports import csv_table_response, neutralize_formula, xlsx_table_response
 
 from . import secret
-from .models import Indicateur, Mesure, TerritoireComparaison, place_label
+from .models import (
+    EDITION,
+    Indicateur,
+    Mesure,
+    TerritoireComparaison,
+    assign_series,
+    place_label,
+    series_queryset,
+)
 
 TOLERANCE_STABILITE = Decimal("0.05")
 
@@ -211,21 +224,28 @@ def load(indicateurs, quartier, user, comparaison=None):
     indicateurs = list(indicateurs)
     if not indicateurs:
         return {}
-    ids = [indicateur.pk for indicateur in indicateurs]
-    scope = Mesure.objects.filter(indicateur_id__in=ids, territoire__isnull=True).defer(
+    scope = Mesure.objects.filter(territoire__isnull=True).defer(
         "created_at", "updated_at", "commentaire"
     )
     scope = scope.filter(quartier=quartier) if quartier else scope.filter(quartier__isnull=True)
     # No ORDER BY: the window orders each partition. The two latest years of each kind and
     # number of period: enough for a latest value, its previous comparable one, and the
-    # latest reference and target.
+    # latest reference and target. Values are ranked over the whole lineage (every
+    # edition's value of those years is read, `assign_series` keeps one), references and
+    # targets over each indicator.
     scope = (
-        scope.order_by()
+        series_queryset(indicateurs, reperes=True, queryset=scope)
+        .order_by()
         .annotate(
             rang=Window(
-                RowNumber(),
+                DenseRank(),
                 partition_by=[
-                    F("indicateur_id"),
+                    F("lignee"),
+                    Case(
+                        When(nature=Mesure.Nature.VALEUR, then=Value(0)),
+                        default="indicateur_id",
+                        output_field=models.BigIntegerField(),
+                    ),
                     F("nature"),
                     F("type_periode"),
                     F("numero_periode"),
@@ -235,10 +255,10 @@ def load(indicateurs, quartier, user, comparaison=None):
         )
         .filter(rang__lte=2)
     )
-    found = {}
-    for mesure in scope:
-        mesure.quartier = quartier  # the scope asked for: no need to read it again
-        found.setdefault(mesure.indicateur_id, []).append(mesure)
+    found = assign_series(indicateurs, scope)
+    for mesures in found.values():
+        for mesure in mesures:
+            mesure.quartier = quartier  # the scope asked for: no need to read it again
     portees = {}
     for indicateur in indicateurs:
         mesures = found.get(indicateur.pk, [])
@@ -253,7 +273,7 @@ def load(indicateurs, quartier, user, comparaison=None):
             latest_of(by_nature[Mesure.Nature.CIBLE]),
         )
     if comparaison is not None:
-        _load_comparison(portees, comparaison)
+        _load_comparison(indicateurs, portees, comparaison)
     groups = _secret_groups(indicateurs, portees, user)
     for indicateur in indicateurs:
         portee = portees[indicateur.pk]
@@ -267,8 +287,9 @@ def _periods(mesures):
     return {(m.annee, m.type_periode, m.numero_periode) for m in mesures if m is not None}
 
 
-def _load_comparison(portees, comparaison):
-    """The comparison territory's value of the period of each latest value."""
+def _load_comparison(indicateurs, portees, comparaison):
+    """The comparison territory's value of the period of each latest value (of the
+    indicator's lineage)."""
     wanted = {
         pk: (p.derniere.annee, p.derniere.type_periode, p.derniere.numero_periode)
         for pk, p in portees.items()
@@ -276,35 +297,34 @@ def _load_comparison(portees, comparaison):
     }
     if not wanted:
         return
-    rows = Mesure.objects.filter(
-        indicateur_id__in=list(wanted),
-        territoire=comparaison,
-        annee__in={period[0] for period in wanted.values()},
+    concerned = [indicateur for indicateur in indicateurs if indicateur.pk in wanted]
+    rows = series_queryset(
+        concerned,
+        queryset=Mesure.objects.filter(
+            territoire=comparaison, annee__in={period[0] for period in wanted.values()}
+        ),
     ).order_by()
-    for mesure in rows:
-        if wanted[mesure.indicateur_id] == (
-            mesure.annee,
-            mesure.type_periode,
-            mesure.numero_periode,
-        ):
-            mesure.territoire = comparaison
-            portees[mesure.indicateur_id].comparaison = mesure
+    for pk, mesures in assign_series(concerned, rows).items():
+        for mesure in mesures:
+            if wanted[pk] == (mesure.annee, mesure.type_periode, mesure.numero_periode):
+                mesure.territoire = comparaison
+                portees[pk].comparaison = mesure
 
 
 def _secret_groups(indicateurs, portees, user):
     """For a reader who does not see secrets: the measures of the groups (territory and
     every quartier, values and references of one period) of the values shown, which
     secondary secrecy needs. One query, none for staff or when no indicator counts people."""
-    concerned = [i.pk for i in indicateurs if i.compte_des_personnes]
+    concerned = [i for i in indicateurs if i.compte_des_personnes]
     if not concerned or secret.sees_secrets(user):
         return {}
     wanted = {}
-    for pk in concerned:
-        portee = portees[pk]
+    for indicateur in concerned:
+        portee = portees[indicateur.pk]
         periods = _periods([portee.derniere, portee.precedente, portee.reference])
         if periods:
-            wanted[pk] = periods
-    return _groups(wanted)
+            wanted[indicateur.pk] = periods
+    return _groups(concerned, wanted)
 
 
 # What `secret.hidden_measures` reads of a measure.
@@ -325,7 +345,8 @@ SECRET_FIELDS = (
 
 class Cellule(NamedTuple):
     """A measure of a secrecy group as `secret.hidden_measures` reads it: a row, not a
-    model instance (a tableau de bord reads thousands)."""
+    model instance (a tableau de bord reads thousands); with its edition, as
+    `models.assign_series` reads it."""
 
     pk: int
     indicateur_id: int
@@ -338,29 +359,39 @@ class Cellule(NamedTuple):
     valeur: Decimal | None
     numerateur: Decimal | None
     denominateur: Decimal | None
+    lignee: object
+    edition_pk: int
+    edition_date: object
+    edition_nom: str
+    edition_statut: str
 
 
-def _groups(wanted):
-    """{indicator pk: its observed measures (values and references, territory and
-    quartiers) of the periods wanted {indicator pk: {(annee, type, numero)}}}: one query."""
-    if not wanted:
+def _groups(indicateurs, wanted):
+    """{indicator pk: its observed measures (values of its lineage and its references,
+    territory and quartiers) of the periods wanted {indicator pk: {(annee, type,
+    numero)}}} for these indicators: one query."""
+    indicateurs = [indicateur for indicateur in indicateurs if indicateur.pk in wanted]
+    if not indicateurs:
         return {}
     rows = (
-        Mesure.objects.filter(
-            indicateur_id__in=list(wanted),
-            territoire__isnull=True,
-            nature__in=OBSERVED,
-            annee__in={period[0] for periods in wanted.values() for period in periods},
+        series_queryset(
+            indicateurs,
+            reperes=True,
+            queryset=Mesure.objects.filter(
+                territoire__isnull=True,
+                nature__in=OBSERVED,
+                annee__in={period[0] for periods in wanted.values() for period in periods},
+            ),
         )
         .order_by()
-        .values_list(*SECRET_FIELDS)
+        .values_list(*SECRET_FIELDS, *EDITION)
     )
     groups = {}
-    for row in rows:
-        cellule = Cellule(*row)
-        period = (cellule.annee, cellule.type_periode, cellule.numero_periode)
-        if period in wanted[cellule.indicateur_id]:
-            groups.setdefault(cellule.indicateur_id, []).append(cellule)
+    for pk, cellules in assign_series(indicateurs, [Cellule(*row) for row in rows]).items():
+        for cellule in cellules:
+            period = (cellule.annee, cellule.type_periode, cellule.numero_periode)
+            if period in wanted[pk]:
+                groups.setdefault(pk, []).append(cellule)
     return groups
 
 
@@ -373,16 +404,14 @@ def attach_latest_mesures(indicateurs, user):
     (diagnostics.queries)."""
     found = {}
     if indicateurs:
+        # The latest period of each series of the lineage: every edition's value of it is
+        # read, `assign_series` keeps one.
         rows = (
-            Mesure.objects.filter(
-                indicateur_id__in=[indicateur.pk for indicateur in indicateurs],
-                nature=Mesure.Nature.VALEUR,
-                territoire__isnull=True,
-            )
+            series_queryset(indicateurs, queryset=Mesure.objects.filter(territoire__isnull=True))
             .annotate(
                 rang=Window(
-                    RowNumber(),
-                    partition_by=[F("indicateur_id"), F("quartier_id"), F("type_periode")],
+                    DenseRank(),
+                    partition_by=[F("lignee"), F("quartier_id"), F("type_periode")],
                     order_by=LATEST_FIRST,
                 )
             )
@@ -391,8 +420,7 @@ def attach_latest_mesures(indicateurs, user):
             .only(*SECRET_FIELDS, "quartier__code", "quartier__nom", "texte", "fictive")
             .order_by()
         )
-        for mesure in rows:
-            found.setdefault(mesure.indicateur_id, []).append(mesure)
+        found = assign_series(indicateurs, rows)
     latest = {}
     for indicateur in indicateurs:
         series = {}
@@ -420,7 +448,7 @@ def _latest_groups(indicateurs, latest, user):
     wanted = {
         i.pk: _periods(latest[i.pk]) for i in indicateurs if i.compte_des_personnes and latest[i.pk]
     }
-    return _groups(wanted)
+    return _groups(indicateurs, wanted)
 
 
 def truncate(text, length):

@@ -7,6 +7,12 @@ access rule of the pages of a diagnostic (diagnostics.views.mixins): anonymous v
 may not read are sent to the login page, signed-in users who may not get a 404. The
 forms are for the Équipe ville and the Administrateur (`can_edit`): anyone else who may
 read the diagnostic gets a 403 (anonymous visitors: the login page).
+
+An indicator's pages show the values of its lineage (`indicateurs.models.series`): those
+entered in an earlier edition of the contract are shown as such (`heritee`), without the
+links to change or delete them: a measure is changed only from the edition that holds it
+(the URL of a measure names its edition's diagnostic). A value entered here for the same
+period and place is this edition's, and is the one shown from then on.
 """
 
 from django.contrib import messages
@@ -27,7 +33,7 @@ from diagnostics.views.mixins import DiagnosticAccessMixin
 from . import charts, entry, history, secret, tableau
 from .filters import IndicateurFilterSet, TableauFilterSet
 from .forms import IndicateurForm, MesureForm, ReperesForm, SaisieForm, SuppressionForm
-from .models import Indicateur, Mesure, latest_reperes
+from .models import Indicateur, Mesure, latest_reperes, series
 
 # Lists ------------------------------------------------------------------------------------
 
@@ -135,7 +141,7 @@ class TableauDeBordView(TableauMixin, TemplateView):
             seuils=sorted(
                 {row.indicateur.seuil for row in rows if row.indicateur.compte_des_personnes}
             ),
-            peut_modifier=can_edit(self.request.user),
+            peut_modifier=can_edit(self.request.user) and not self.diagnostic.est_figee,
             **kwargs,
         )
 
@@ -174,13 +180,20 @@ class IndicateurAccessMixin(DiagnosticAccessMixin):
     def permission(self, user):
         return can_edit(user) or not self.editing
 
+    @property
+    def changes_contents(self):
+        """The forms change the edition: refused on a frozen one."""
+        return self.editing
+
     def resolved(self):
         self.indicateur = self.object.indicateur if self.model is Mesure else self.object
         self.share_diagnostic(self.indicateur, self.indicateur.theme_effectif.pilier)
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("indicateur", self.indicateur)
-        kwargs.setdefault("peut_modifier", can_edit(self.request.user))
+        kwargs.setdefault(
+            "peut_modifier", can_edit(self.request.user) and not self.diagnostic.est_figee
+        )
         return super().get_context_data(**kwargs)
 
     def indicateur_url(self):
@@ -198,11 +211,14 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         indicateur, user = self.object, self.request.user
-        mesures = list(
-            indicateur.mesures.select_related("quartier", "territoire", "saisi_par").order_by(
+        # The values of its lineage, its own references and targets (one query).
+        mesures = series(
+            [indicateur],
+            reperes=True,
+            queryset=Mesure.objects.select_related("quartier", "territoire", "saisi_par").order_by(
                 "annee", "type_periode", "numero_periode"
-            )
-        )
+            ),
+        )[indicateur.pk]
         hidden = secret.Secret(indicateur, mesures, user)
         donnees = charts.chart_data(indicateur, mesures, hidden)
         mesures.sort(key=lambda m: (m.periode_cle, tableau.serie_key(m.lieu)))
@@ -241,6 +257,7 @@ class HistoriqueView(IndicateurAccessMixin, DetailView):
     template_name = "indicateurs/historique.html"
     context_object_name = "indicateur"
     editing = True
+    changes_contents = False  # a page to read, for the Équipe ville
 
     paginate_by = 100
 
@@ -357,8 +374,13 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
         return [None, *sorted(quartiers.values(), key=lambda q: q.code)]
 
     def initial(self):
+        """The year after the latest value of its lineage's series, its source."""
         derniere = (
-            self.object.mesures.filter(nature=Mesure.Nature.VALEUR, territoire__isnull=True)
+            Mesure.objects.filter(
+                nature=Mesure.Nature.VALEUR,
+                territoire__isnull=True,
+                indicateur__lignee=self.object.lignee,
+            )
             .order_by("-annee")
             .values_list("annee", flat=True)
             .first()
@@ -372,11 +394,9 @@ class SaisieView(IndicateurAccessMixin, TemplateView):
         return SaisieForm(self.object, self.series(), data=data, initial=self.initial())
 
     def get_context_data(self, **kwargs):
-        mesures = list(
-            self.object.mesures.filter(nature=Mesure.Nature.VALEUR).select_related(
-                "quartier", "territoire"
-            )
-        )
+        mesures = series(
+            [self.object], queryset=Mesure.objects.select_related("quartier", "territoire")
+        )[self.object.pk]
         mesures.sort(key=lambda m: tableau.serie_key(m.lieu))
         mesures.sort(key=lambda m: m.periode_cle, reverse=True)  # latest first, stable
         hidden = secret.Secret(self.object, mesures, self.request.user)

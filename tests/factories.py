@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from diagnostics.models import (
     CelluleSource,
+    Contrat,
     Diagnostic,
     Import,
     Pilier,
@@ -43,6 +44,17 @@ class QuartierFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"QN{90000 + n:05d}M")
     nom = factory.Sequence(lambda n: f"Quartier {n}")
     communes = "Montluçon"
+
+
+class ContratFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contrat
+
+    nom = factory.Sequence(lambda n: f"Contrat de ville n° {n}")
+    slug = factory.Sequence(lambda n: f"contrat-{n}")
+    territoire = "Montluçon Communauté"
+    annee_debut = 2024
+    annee_fin = 2030
 
 
 class DiagnosticFactory(factory.django.DjangoModelFactory):

@@ -140,6 +140,10 @@ def mesure_kwargs(built):
     return {"slug": built.diagnostic.slug, "pk": mesure.pk}
 
 
+def of_contract(built):
+    return {"slug": built.diagnostic.contrat.slug}
+
+
 def administrateurs(get, post=405):
     """Screens of the administrators: the others get a 403, anonymous visitors sign in."""
     return {ANONYME: (LOGIN, LOGIN), PARTENAIRE: (403, 403), EQUIPE: (403, 403), ADMIN: (get, post)}
@@ -262,6 +266,34 @@ EXPECTED = {
     "diagnostics:element_supprimer": (ITEM, staff_only()),
     "diagnostics:element_ordre": (ITEM, staff_only(405, 400)),
     "diagnostics:element_historique": (ITEM, staff_only(200, 405)),
+    # A contract and its editions: read like its editions; managed by administrators,
+    # whose role is checked first. Publishing a published edition is refused (409), a
+    # draft is published (302 to the contract). With one edition, there is nothing to
+    # compare: the page says so, the download is a 404.
+    "diagnostics:contrat": (of_contract, READ),
+    "diagnostics:comparaison": (of_contract, READ),
+    "diagnostics:comparaison_export": (
+        of_contract,
+        {
+            PUBLIE: signed_in((404, 405), anonymous=(LOGIN, LOGIN)),
+            PUBLIC: everyone(404),
+            BROUILLON: {
+                ANONYME: (LOGIN, LOGIN),
+                PARTENAIRE: (404, 404),
+                EQUIPE: (404, 405),
+                ADMIN: (404, 405),
+            },
+        },
+    ),
+    "diagnostics:nouvelle_edition": (of_contract, dict.fromkeys(KINDS, administrateurs(200, 400))),
+    "diagnostics:etat_edition": (
+        of_diagnostic(action=lambda built: "publier"),
+        {
+            PUBLIE: administrateurs(200, 409),
+            PUBLIC: administrateurs(200, 409),
+            BROUILLON: administrateurs(200, 302),
+        },
+    ),
 }
 
 

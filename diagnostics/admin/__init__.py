@@ -10,9 +10,11 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .. import editing, kinds
+from ..editions.states import ensure_modifiable_id
 from ..forms.edition import MISSING_VERSION
 from ..models import (
     CelluleSource,
+    Contrat,
     Diagnostic,
     Difficulte,
     Import,
@@ -118,6 +120,17 @@ class EditingAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    def has_change_permission(self, request, obj=None):
+        """Nothing of a frozen edition changes (it reads as a view)."""
+        if obj is not None and obj.diagnostic.est_figee:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.diagnostic.est_figee:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if "version_lue" in flatten_fieldsets(fieldsets):
@@ -129,6 +142,10 @@ class EditingAdmin(SimpleHistoryAdmin):
         quartiers = form.cleaned_data.get("quartiers") if "quartiers" in form.fields else None
         concrete = {field.name for field in obj._meta.concrete_fields}
         try:
+            diagnostic_id = obj.diagnostic_id
+            if diagnostic_id is None and hasattr(obj, "diagnostic_of_parent"):
+                diagnostic_id = obj.diagnostic_of_parent()
+            ensure_modifiable_id(diagnostic_id)
             if change:
                 editing.save_versioned(
                     obj,
@@ -174,10 +191,16 @@ class EditingAdmin(SimpleHistoryAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     def delete_model(self, request, obj):
+        ensure_modifiable_id(obj.diagnostic_id)
         editing.delete(obj, request.user)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
+            try:
+                ensure_modifiable_id(obj.diagnostic_id)
+            except ValidationError as error:
+                self.message_user(request, f"{obj} : {error.messages[0]}", messages.ERROR)
+                continue
             editing.delete(obj, request.user)
 
 
@@ -208,12 +231,42 @@ class PilierInline(ReadOnlyInline, admin.TabularInline):
     show_change_link = True
 
 
+class EditionInline(ReadOnlyInline, admin.TabularInline):
+    model = Diagnostic
+    fields = ["nom_edition", "date_edition", "statut", "slug"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Contrat)
+class ContratAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "territoire", "annee_debut", "annee_fin"]
+    search_fields = ["nom", "territoire", "slug"]
+    prepopulated_fields = {"slug": ["nom"]}
+    inlines = [EditionInline]
+
+
 @admin.register(Diagnostic)
 class DiagnosticAdmin(FlatImportExportAdmin):
+    """The editions. Their state changes on the contract's page (publish, unpublish,
+    freeze: with the history's reason); a frozen edition is read-only here too."""
+
     resource_classes = [resources.DiagnosticFlatResource]
-    list_display = ["titre", "territoire", "annee_debut", "annee_fin", "statut", "est_public"]
+    list_display = ["titre", "nom_edition", "contrat", "territoire", "statut", "est_public"]
     list_filter = ["statut", "est_public", "annee_debut"]
-    search_fields = ["titre", "territoire", "slug"]
+    list_select_related = ["contrat"]
+    search_fields = ["titre", "territoire", "slug", "nom_edition", "contrat__nom"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.est_figee:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.est_figee:
+            return False
+        return super().has_delete_permission(request, obj)
+
     prepopulated_fields = {"slug": ["titre"]}
     autocomplete_fields = ["quartiers"]
     inlines = [PilierInline]

@@ -4,6 +4,7 @@ parents named by natural keys."""
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget, ManyToManyWidget
 
+from diagnostics.editions.states import ensure_modifiable_id
 from diagnostics.exports import (
     unneutralize_formula,
 )
@@ -95,6 +96,18 @@ class FlatResource(resources.ModelResource):
         if lookups is None:
             return None
         return self._meta.model.objects.filter(**lookups).first()
+
+    def before_save_instance(self, instance, row, **kwargs):
+        """Nothing of a frozen edition changes, through this import either."""
+        super().before_save_instance(instance, row, **kwargs)
+        if isinstance(instance, Diagnostic):
+            diagnostic_id = instance.pk
+        else:
+            diagnostic_id = getattr(instance, "diagnostic_id", None)
+            if diagnostic_id is None and hasattr(instance, "diagnostic_of_parent"):
+                diagnostic_id = instance.diagnostic_of_parent()
+        if diagnostic_id is not None:
+            ensure_modifiable_id(diagnostic_id)
 
     def before_import(self, dataset, **kwargs):
         """Take off the apostrophe our CSV exports put before formula-like values."""

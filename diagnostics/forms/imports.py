@@ -1,11 +1,15 @@
 """The forms of the import screens (diagnostics.views.imports)."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
+from ..editions.states import ensure_modifiable
 from ..imports import natures, upload
+from ..imports.reconcile import Choices
 from ..models import Diagnostic, Import
 
 
@@ -88,6 +92,10 @@ class UploadForm(forms.Form):
         if fichier is not None and fichier.size > max_file_size(data.get("nature")):
             self.add_error("fichier", self.too_large_message())
         if data.get("diagnostic") is not None:
+            try:  # nothing goes into a frozen edition
+                ensure_modifiable(data["diagnostic"])
+            except ValidationError as error:
+                self.add_error("diagnostic", error)
             return data
         nature = natures.get(data.get("nature"))
         if nature is not None and not nature.creates_diagnostic:
@@ -103,7 +111,8 @@ class UploadForm(forms.Form):
     def _check_new_diagnostic(self, data):
         diagnostic = Diagnostic(**{name: data[name] for name in self.NEW_FIELDS})
         try:
-            diagnostic.full_clean(exclude=["statut", "est_public"])
+            # Its contract is created with it (`Diagnostic.save`).
+            diagnostic.full_clean(exclude=["statut", "est_public", "contrat"])
         except ValidationError as error:
             for name, field_messages in error.message_dict.items():
                 for message in field_messages:
@@ -111,3 +120,38 @@ class UploadForm(forms.Form):
 
     def new_diagnostic(self):
         return {name: self.cleaned_data[name] for name in self.NEW_FIELDS}
+
+
+# The choices of the preview ------------------------------------------------------------------
+
+CHOICE = re.compile(r"^[a-z_]{1,30}:[0-9]{1,12}$")
+MAX_CHOICES = 20_000
+
+
+class ChoicesField(forms.Field):
+    """The values of the boxes ticked under one name ("difficulte:12"), checked for their
+    form only: the import applies those that still apply, and warns of the others."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        return [] if not value else [str(item) for item in value]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > MAX_CHOICES:
+            raise ValidationError("Trop de cases cochées.")
+        if any(not CHOICE.match(item) for item in value):
+            raise ValidationError("Une case cochée n'est pas reconnue : rechargez l'aperçu.")
+
+
+class ReconciliationForm(forms.Form):
+    """What the administrator ticks on the preview of a source table for an existing
+    edition: the cells whose file's version is taken, the items absent from the file
+    to remove."""
+
+    version_fichier = ChoicesField(label="Prendre la version du fichier", required=False)
+    retirer = ChoicesField(label="Retirer du site", required=False)
+
+    def choices(self):
+        return Choices.of(self.cleaned_data["version_fichier"], self.cleaned_data["retirer"])

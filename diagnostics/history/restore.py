@@ -22,6 +22,7 @@ from ..editing import (
     sibling_filter,
     write,
 )
+from ..editions.states import ensure_modifiable_id
 from ..models import Element, NamedNode, Quartier
 from .reading import history_model
 
@@ -92,6 +93,7 @@ def restore_version(record, user, expected_version):
     model = record.instance_type
     if record.history_type == "-":
         raise ValidationError("Cette version est une suppression : restaurez l'élément supprimé.")
+    ensure_modifiable_id(record.diagnostic_id)
     with transaction.atomic():
         fresh = guard(model(pk=record.id), expected_version)
         old_parent = sibling_filter(fresh)
@@ -119,6 +121,7 @@ def restore_deleted(record, user):
     model = record.instance_type
     if record.history_type != "-":
         raise ValidationError("Cette version n'est pas une suppression.")
+    ensure_modifiable_id(record.diagnostic_id)
     with transaction.atomic():
         if model.objects.filter(pk=record.id).exists():
             raise ValidationError(

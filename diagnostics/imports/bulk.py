@@ -9,22 +9,21 @@ its position after its last sibling's, and the normalisation its model's `save()
 The new rows are written BATCH_SIZE at a time (memory stays flat), their source cells
 first, each with its history row (the import's change reason and author):
 
-- on PostgreSQL by COPY, ids taken from the tables' sequences beforehand (`_copy_rows`):
-  no model instance goes through the ORM's INSERT machinery;
+- on PostgreSQL by COPY, ids taken from the tables' sequences beforehand
+  (`diagnostics.history.bulk`): no model instance goes through the ORM's INSERT machinery;
 - elsewhere by `bulk_create` and simple_history's `bulk_create_with_history`.
 
 `source_table.import_source_table` takes this path for tables of more than
-RESOURCE_MAX_ROWS rows; tests pin that both paths write the same rows, history and report.
+RESOURCE_MAX_ROWS rows, with the datasets its reconciliation with the edition rewrote
+(`reconcile.plan`); tests pin that both paths write the same rows, history and report.
 Measured on a table of 20,000 rows shaped like Montluçon's (66,840 objects; bench/imports.py
 builds it), PostgreSQL, CPU seconds of the importing process: the resources 155 s (261 s of
 wall-clock time), this path with the ORM's bulk writes 17 s, with COPY 7 s.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
+from diagnostics.history.bulk import create_with_history
 from diagnostics.models import CelluleSource, Element, NamedNode, import_change_reason
 from diagnostics.text import collapse_whitespace, fingerprint, normalize_key
 
@@ -143,21 +142,16 @@ class _LevelWriter:
             instance._history_user = self.record.importe_par
             normalize_as_saved(instance)
             instances.append(instance)
-        if connection.vendor == "postgresql":
-            _copy_rows(CelluleSource, new_cells)
-            for instance in instances:
-                instance.source_id = instance.source.pk
-            _copy_rows(self.model, instances, self.record)
-        else:
-            CelluleSource.objects.bulk_create(new_cells, batch_size=BATCH_SIZE)
-            bulk_create_with_history(
-                instances,
-                self.model,
-                batch_size=BATCH_SIZE,
-                default_user=self.record.importe_par,
-                default_change_reason=self.reason,
-                custom_historical_attrs={"import_source_id": self.record.pk},
-            )
+        create_with_history(CelluleSource, new_cells, user_id=None, reason="")
+        for instance in instances:
+            instance.source_id = instance.source.pk
+        create_with_history(
+            self.model,
+            instances,
+            user_id=self.record.importe_par_id,
+            reason=self.reason,
+            links={"import_source_id": self.record.pk},
+        )
         for row, instance in batch:
             self.pks[self.level.key, self.natural_key(self.level.key, row)] = instance.pk
 
@@ -192,63 +186,3 @@ def normalize_as_saved(instance):
     if libelle != instance.libelle or not instance.cle:
         instance.libelle = libelle
         instance.cle = key(libelle)
-
-
-def _copy_rows(model, instances, record=None):
-    """PostgreSQL: write new instances by COPY, their ids taken from the table's sequence
-    first (set on the instances), their dates as `bulk_create` gives them; with their
-    history rows (type "+", written by the import `record`: its reason, its link, its
-    author) when the model keeps a history."""
-    if not instances:
-        return
-    opts = model._meta
-    quote = connection.ops.quote_name
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [opts.db_table, opts.pk.column, len(instances)],
-        )
-        for instance, (pk,) in zip(instances, cursor.fetchall(), strict=True):
-            instance.pk = pk
-            for field in opts.concrete_fields:  # auto_now(_add): as their pre_save sets them
-                if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                    setattr(instance, field.attname, now)
-            instance._state.adding = False
-        fields = opts.concrete_fields
-        _copy(cursor, quote(opts.db_table), fields, instances)
-        history = getattr(model, "history", None)
-        if history is None:
-            return
-        tracked = history.model.tracked_fields
-        extra = (
-            now,
-            import_change_reason(record),
-            record.pk,
-            "+",
-            record.importe_par_id,
-        )
-        columns = ", ".join(
-            [quote(field.column) for field in tracked]
-            + [
-                "history_date",
-                "history_change_reason",
-                "import_source_id",
-                "history_type",
-                "history_user_id",
-            ]
-        )
-        with cursor.copy(
-            f"COPY {quote(history.model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
-            for instance in instances:
-                copy.write_row(
-                    [getattr(instance, field.attname) for field in tracked] + list(extra)
-                )
-
-
-def _copy(cursor, table, fields, instances):
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for instance in instances:
-            copy.write_row([getattr(instance, field.attname) for field in fields])

@@ -19,7 +19,8 @@ _natures = {}
 class Nature:
     key: str  # an Import.Nature value
     # importer(diagnostic, filename, content, *, user, dry_run) -> a report (`.ok`,
-    # `.import_record`, `.as_lines()`), all or nothing.
+    # `.import_record`, `.as_lines()`), all or nothing. A source table's also takes
+    # `choices` (`reconcile.Choices`, see `upload.confirm`).
     importer: Callable
     max_file_size_setting: str  # the setting of its size limit, in bytes
     pour: str  # "un tableau de diagnostic": what the limits' help says it is

@@ -1,22 +1,42 @@
-"""Import of a source table into a diagnostic, all or nothing (see `import_source_table`)."""
+"""Import of a source table into a diagnostic, all or nothing (see `import_source_table`).
+
+Into an existing edition, the file is first reconciled with it (`reconcile`): what the
+edition holds is left as it is, what was edited in the site since its import is not created
+again (the site's version is kept, unless the administrator takes the file's), what the
+edition holds and the file does not is kept (unless the administrator removes it).
+"""
 
 import hashlib
 from dataclasses import dataclass, field
 
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from diagnostics.models import Diagnostic, Import, import_change_reason
 from diagnostics.text import fingerprint, normalize_key
 
 from .. import kinds
-from . import bulk
+from ..editions.states import ensure_modifiable
+from . import bulk, reconcile
 from .cells import Column
 from .reader import read_table
+from .reconcile import (  # noqa: F401 (the statuses of the report, used by its readers)
+    CONTINUED,
+    CREATED,
+    EDITED_IN_SITE,
+    REPLACED,
+    UNCHANGED,
+    Choices,
+    Entry,
+)
 from .report import message_lines, status_line
 
 NOTHING_NEW = "Aucune modification : tout le contenu de ce fichier est déjà présent."
+NOTHING_NEW_EDITED = (
+    "Aucune modification : ce fichier n'apporte rien de nouveau. Ce qui a été modifié dans le "
+    "site depuis l'import garde la version du site."
+)
 # Up to this many rows, a table goes through the resources of `diagnostics.imports.resources`,
 # row by row; larger ones through the bulk path (`bulk`), which writes the same rows: the resources
 # write about 430 objects (and their history) per CPU second, far too slow for a table of
@@ -28,21 +48,16 @@ RESOURCE_MAX_ROWS = 200
 class LevelCount:
     created: int = 0
     unchanged: int = 0
+    edited: int = 0  # modifiés dans le site depuis l'import: the site's version kept
+    removed: int = 0  # retirés du site (absent from the file, or replaced by its version)
 
-
-# What an import does (or would do) to one pilier, thème, sous-thème or item of its file:
-# creates it, continues it (it exists, the file adds under it) or leaves it unchanged.
-CREATED, CONTINUED, UNCHANGED = "created", "continued", "unchanged"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One pilier, thème, sous-thème or item of the file and what the import does to it."""
-
-    line: int  # the first line of the file naming it
-    libelle: str
-    parents: tuple[str, ...]  # the names of its pilier, thème and sous-thème
-    status: str  # CREATED, CONTINUED or UNCHANGED
+    def summary(self):
+        """As stored in `Import.compte_rendu` (the last two only when there are some)."""
+        counts = {"created": self.created, "unchanged": self.unchanged}
+        for name in ("edited", "removed"):
+            if getattr(self, name):
+                counts[name] = getattr(self, name)
+        return counts
 
 
 @dataclass
@@ -59,23 +74,53 @@ class ImportReport:
     entries: dict[str, list[Entry]] = field(default_factory=dict)
     shifted_lines: list[int] = field(default_factory=list)  # rows put back in place
     engine: str = ""  # "resource" or "bulk": which path wrote (or would write)
+    # Into an existing edition (`reconcile`): the cells of the file edited in the site since
+    # their import, and what the edition holds that the file does not.
+    divergences: list[reconcile.Divergence] = field(default_factory=list)
+    absents: list[reconcile.Absent] = field(default_factory=list)
 
     @property
     def ok(self):
         return not self.errors
 
     def levels(self):
-        """(level, its entries, {status: number}) for each level, in order (for a preview)."""
+        """(level, its entries, {status: number}) for each level, in order (for a preview):
+        created (the file's version taken counts as created), continued, unchanged, and
+        edited in the site when there are some."""
         for level in kinds.source_table():
             entries = self.entries.get(level.key, [])
             totals = dict.fromkeys((CREATED, CONTINUED, UNCHANGED), 0)
             for entry in entries:
-                totals[entry.status] += 1
+                status = CREATED if entry.status == REPLACED else entry.status
+                totals[status] = totals.get(status, 0) + 1
             yield level, entries, totals
 
     @property
     def created(self):
         return sum(count.created for count in self.counts.values())
+
+    @property
+    def edited(self):
+        return sum(count.edited for count in self.counts.values())
+
+    @property
+    def removed(self):
+        return sum(count.removed for count in self.counts.values())
+
+    @property
+    def changes(self):
+        """Whether the import writes anything: something created or removed."""
+        return bool(self.created or self.removed)
+
+    def divergences_by_kind(self):
+        """[(level, its divergences)] for the levels that have some."""
+        for level in kinds.source_table():
+            found = [d for d in self.divergences if d.kind.key == level.key]
+            if found:
+                yield level, found
+
+    def removable_absents(self):
+        return [absent for absent in self.absents if absent.choice]
 
     def as_lines(self):
         """The report in French, one line of text per entry."""
@@ -83,18 +128,25 @@ class ImportReport:
         for level in kinds.source_table():
             if self.ok and level.key in self.counts:
                 count, feminin = self.counts[level.key], level.nom.feminin
-                lines.append(
-                    f"{level.nom.pluriel.capitalize()} : "
-                    f"{_count(count.created, 'créé', feminin)}, "
-                    f"{_count(count.unchanged, 'inchangé', feminin)}"
-                )
+                parts = [
+                    _count(count.created, "créé", feminin),
+                    _count(count.unchanged, "inchangé", feminin),
+                ]
+                if count.edited:
+                    parts.append(
+                        f"{_count(count.edited, 'modifié', feminin)} dans le site depuis "
+                        "l'import (version du site conservée)"
+                    )
+                if count.removed:
+                    parts.append(f"{_count(count.removed, 'retiré', feminin)} du site")
+                lines.append(f"{level.nom.pluriel.capitalize()} : {', '.join(parts)}")
         lines.extend(message_lines(self.warnings, self.errors))
         return lines
 
     def summary(self):
         """The counts and warnings as stored in `Import.compte_rendu`."""
         return {
-            "counts": {key: vars(count) for key, count in self.counts.items()},
+            "counts": {key: count.summary() for key, count in self.counts.items()},
             "warnings": [{"line": line, "message": message} for line, message in self.warnings],
         }
 
@@ -102,28 +154,37 @@ class ImportReport:
         return status_line(
             self.filename,
             ok=self.ok,
-            nothing_new=bool(self.counts) and not self.created,
+            nothing_new=bool(self.counts) and not self.changes,
             dry_run=self.dry_run,
-            nothing_new_message=NOTHING_NEW,
+            nothing_new_message=NOTHING_NEW_EDITED if self.edited else NOTHING_NEW,
         )
 
 
 def summary(counts):
     """What an import of a source table created, in a few words ("109 éléments créés")."""
     created = sum(level.get("created", 0) for level in counts.values() if isinstance(level, dict))
-    return f"{created} élément{'s' if created > 1 else ''} créé{'s' if created > 1 else ''}"
+    removed = sum(level.get("removed", 0) for level in counts.values() if isinstance(level, dict))
+    text = f"{created} élément{'s' if created > 1 else ''} créé{'s' if created > 1 else ''}"
+    if removed:
+        text += f", {removed} retiré{'s' if removed > 1 else ''}"
+    return text
 
 
 def _count(number, adjective, feminine):
     return f"{number} {adjective}{'e' if feminine else ''}{'s' if number > 1 else ''}"
 
 
-def import_source_table(diagnostic, filename, content, *, user=None, dry_run=False, engine=None):
+def import_source_table(
+    diagnostic, filename, content, *, user=None, dry_run=False, engine=None, choices=None
+):
     """Import a source table (.xlsx, .csv, .tsv, .txt) into `diagnostic`; return the report.
 
     All or nothing, in one transaction: the diagnostic (saved here when new), an `Import`
-    record and the rows of every level. Nothing at all is written on a dry run, on any
-    error, or when the file brings nothing new (a second import of the same file).
+    record, the rows of every level, and what the administrator chose to remove
+    (`choices`, a `reconcile.Choices`: the cells whose file's version is taken, the items
+    absent from the file to remove). Nothing at all is written on a dry run, on any
+    error, into a frozen edition, or when the file changes nothing (a second import of the
+    same file, or of the file whose contents were edited in the site since).
     `engine` forces a path, "resource" or "bulk"; by default tables of up to
     RESOURCE_MAX_ROWS rows take the resources, larger ones the bulk path.
     """
@@ -132,8 +193,8 @@ def import_source_table(diagnostic, filename, content, *, user=None, dry_run=Fal
     kept = False
     try:
         with transaction.atomic():
-            _import(diagnostic, is_new, content, user, report, engine)
-            kept = report.ok and report.created > 0 and not dry_run
+            _import(diagnostic, is_new, content, user, report, engine, choices or Choices())
+            kept = report.ok and report.changes and not dry_run
             if not kept:
                 transaction.set_rollback(True)
     finally:
@@ -145,11 +206,16 @@ def import_source_table(diagnostic, filename, content, *, user=None, dry_run=Fal
     return report
 
 
-def _import(diagnostic, is_new, content, user, report, engine):
+def _import(diagnostic, is_new, content, user, report, engine, choices):
     known_piliers = {}
     if not is_new:
         # One import at a time per diagnostic: a concurrent one waits, then finds our rows.
-        Diagnostic.objects.select_for_update().filter(pk=diagnostic.pk).first()
+        locked = Diagnostic.objects.select_for_update().filter(pk=diagnostic.pk).first()
+        try:
+            ensure_modifiable(locked or diagnostic)
+        except ValidationError as error:
+            report.errors.extend((None, message) for message in error.messages)
+            return
         known_piliers = dict(diagnostic.piliers.values_list("numero", "libelle"))
     table = read_table(report.filename, content, known_piliers=known_piliers)
     report.warnings.extend(table.warnings)
@@ -160,6 +226,10 @@ def _import(diagnostic, is_new, content, user, report, engine):
     if is_new:
         diagnostic._history_user = user
         diagnostic.save()
+    datasets = build_datasets(table.rows, diagnostic.pk)
+    # Read the edition before anything is written: what the file finds, what was edited.
+    the_plan = reconcile.plan(None if is_new else diagnostic, datasets, choices)
+    report.warnings.extend(the_plan.warnings)
     record = Import.objects.create(
         diagnostic=diagnostic,
         nom_fichier=report.filename[: Import._meta.get_field("nom_fichier").max_length],
@@ -171,97 +241,45 @@ def _import(diagnostic, is_new, content, user, report, engine):
         diagnostic.history.update(
             history_change_reason=import_change_reason(record), import_source=record
         )
-    datasets = build_datasets(table.rows, diagnostic.pk)
     report.engine = engine or ("resource" if len(table.rows) <= RESOURCE_MAX_ROWS else "bulk")
     write = _import_with_resources if report.engine == "resource" else _import_in_bulk
-    created = write(datasets, record, report)
+    write(the_plan.datasets, record, report)
     if report.errors:
         return
-    report.entries = _entries(datasets, created)
+    try:
+        removed = reconcile.remove(the_plan, record, user)
+    except ValidationError as error:
+        report.errors.extend((None, message) for message in error.messages)
+        return
+    for key, (created, unchanged, edited) in the_plan.counts().items():
+        report.counts[key] = LevelCount(created, unchanged, edited, removed[key])
+    report.entries = the_plan.entries
+    report.divergences = the_plan.divergences
+    report.absents = the_plan.absents
     record.compte_rendu = report.summary()
     record.save(update_fields=["compte_rendu"])
     report.import_record = record
 
 
 def _import_with_resources(datasets, record, report):
-    """Each level through its resource, row by row; {level key: [created? per row]}."""
-    created = {}
+    """Each level through its resource, row by row."""
     for level in kinds.source_table():
         result = level.resource(record).import_data(
             datasets[level.key], dry_run=False, use_transactions=False
         )
-        created[level.key] = [row.import_type == "new" for row in result.rows]
-        report.counts[level.key] = LevelCount(
-            created=result.totals["new"], unchanged=result.totals["skip"]
-        )
         report.errors.extend(_row_errors(level, datasets[level.key], result))
         if report.errors:
             break  # the next levels would only repeat the missing parents
-    return created
 
 
 def _import_in_bulk(datasets, record, report):
-    """Every level by the bulk path (`bulk`); {level key: [created? per row]}."""
-    created, invalid = bulk.import_levels(kinds.source_table(), datasets, record, _natural_key)
-    for key, flags in created.items():  # a row refused has no flag (None)
-        report.counts[key] = LevelCount(created=flags.count(True), unchanged=flags.count(False))
+    """Every level by the bulk path (`bulk`)."""
+    _, invalid = bulk.import_levels(kinds.source_table(), datasets, record, reconcile.natural_key)
     errors = [
         (row["ligne"], _row_message(level, row, _messages(level, error_dict)))
         for level, row, error_dict in invalid
     ]
     report.errors.extend(sorted(errors, key=lambda error: error[0] or 0))
-    return created
-
-
-def _natural_key(level_key, row):
-    """The key `build_datasets` gives a row: its parents' keys, then its own."""
-    if level_key == "pilier":
-        return (row["numero"],)
-    if level_key == "theme":
-        return (row["pilier"], row["cle"])
-    if level_key == "sous_theme":
-        return (row["pilier"], row["theme"], row["cle"])
-    return (row["pilier"], row["theme"], row["sous_theme"], row["cle"])
-
-
-def _ancestors(key):
-    """The keys of the pilier, thème and sous-thème (if any) above a key."""
-    return [key[:end] for end in range(1, len(key)) if key[end - 1] != ""]
-
-
-def _entries(datasets, created):
-    """Each row of each level with its status: created, continued (existing, with
-    something created under it) or unchanged (`created`: a flag per dataset row)."""
-    rows = {level.key: datasets[level.key].dict for level in kinds.source_table()}
-    keys = {
-        level.key: [_natural_key(level.key, row) for row in rows[level.key]]
-        for level in kinds.source_table()
-    }
-    names = {}
-    for level in kinds.levels():
-        for key, row in zip(keys[level.key], rows[level.key], strict=True):
-            names[key] = f"{row['numero']}. {row['libelle']}" if len(key) == 1 else row["libelle"]
-    below_created = {
-        ancestor
-        for level in kinds.source_table()
-        for key, is_new in zip(keys[level.key], created[level.key], strict=True)
-        if is_new
-        for ancestor in _ancestors(key)
-    }
-    entries = {}
-    for level in kinds.source_table():
-        entries[level.key] = [
-            Entry(
-                line=row["ligne"],
-                libelle=row["libelle"],
-                parents=tuple(names[ancestor] for ancestor in _ancestors(key)),
-                status=CREATED if is_new else CONTINUED if key in below_created else UNCHANGED,
-            )
-            for row, key, is_new in zip(
-                rows[level.key], keys[level.key], created[level.key], strict=True
-            )
-        ]
-    return entries
 
 
 def build_datasets(rows, diagnostic_id):

@@ -2,9 +2,12 @@
 
 Every history row an import writes points to it (`import_source`, see
 `models.HistoryLinks`): the rows of creation ("+") of what it created, the rows of change
-("~") of what it changed. Undoing an import deletes what it created and puts back what it
-changed as it was just before, in one transaction, and marks the import cancelled
+("~") of what it changed, the rows of deletion ("-") of what it removed (an import of a
+source table removes what the administrator ticked, see `reconcile`). Undoing an import
+deletes what it created, puts back what it changed as it was just before and what it
+removed (with its quartiers), in one transaction, and marks the import cancelled
 (`annule_le`, `annule_par`); the history rows of the undo point to it as `annulation_de`.
+An import into a frozen edition cannot be undone (`editions.states`).
 
 The undo is refused while something was edited since: a history row written after the
 import's own on one of its objects (an edit, a deletion, a later import that was not
@@ -19,7 +22,7 @@ An import's page reads what it created and changed with two (`imported`).
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -37,7 +40,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from .. import kinds
-from ..models import Import, link_history, undo_change_reason
+from ..editing import write
+from ..editions.states import FROZEN_MESSAGE
+from ..history.restore import record_quartier_ids
+from ..models import Element, Import, Quartier, link_history, undo_change_reason
 
 # Columns common to every part of the UNIONs.
 COLUMNS = (
@@ -87,6 +93,7 @@ class Plan:
     import_record: Import
     created: list[Item] = field(default_factory=list)
     changed: list[Item] = field(default_factory=list)
+    removed: list[Item] = field(default_factory=list)  # what the import removed
     conflicts: list[Item] = field(default_factory=list)
     # (kind, id) -> history_id of the import's first row on it (to restore what it changed)
     first_rows: dict = field(default_factory=dict)
@@ -104,6 +111,9 @@ class Plan:
 
     def changed_groups(self):
         return groups(self.changed)
+
+    def removed_groups(self):
+        return groups(self.removed)
 
     def groups_of_conflicts(self):
         return groups(self.conflicts)
@@ -284,6 +294,7 @@ class Imported:
 
     created_groups: list[Group]
     changed_groups: list[Group]
+    removed_groups: list[Group] = field(default_factory=list)
 
 
 def imported(import_record):
@@ -297,8 +308,9 @@ def imported(import_record):
         .annotate(
             u_total=Count("id", distinct=True),
             u_created=Count("id", distinct=True, filter=Q(history_type="+")),
+            u_removed=Count("id", distinct=True, filter=Q(history_type="-")),
         )
-        .values_list("u_kind", "u_total", "u_created")
+        .values_list("u_kind", "u_total", "u_created", "u_removed")
         .order_by()
         for kind in kinds.all_kinds()
     )
@@ -314,21 +326,25 @@ def imported(import_record):
         first_rows.setdefault((row["kind"], row["id"]), row)
     slug = import_record.diagnostic.slug
     undone = import_record.annule_le is not None
-    created, changed = [], []
+    created, changed, removed = [], [], []
     for row in first_rows.values():
+        if row["history_type"] == "-":  # removed by the import: no page to link to
+            removed.append(_item(row, slug, with_link=False))
+            continue
         item = _item(row, slug, with_link=not undone)
         (created if row["history_type"] == "+" else changed).append(item)
     return Imported(
         created_groups=groups(created, {k: t[1] for k, t in totals.items()}),
-        changed_groups=groups(changed, {k: t[0] - t[1] for k, t in totals.items()}),
+        changed_groups=groups(changed, {k: t[0] - t[1] - t[2] for k, t in totals.items()}),
+        removed_groups=groups(removed, {k: t[2] for k, t in totals.items()}),
     )
 
 
 def _rows_by_kind(querysets):
-    """{kind: (total, created)} from a UNION of per-kind counts."""
+    """{kind: (total, created, removed)} from a UNION of per-kind counts."""
     querysets = list(querysets)
     union = querysets[0].union(*querysets[1:], all=True)
-    return {kind: (total, created) for kind, total, created in union}
+    return {kind: (total, created, removed) for kind, total, created, removed in union}
 
 
 def current_rows(import_record):
@@ -363,8 +379,12 @@ def plan(import_record):
         ]
         first = own[0]
         result.first_rows[key] = first["history_id"]
-        item = _item(first, slug, with_link=not undone)
-        (result.created if first["history_type"] == "+" else result.changed).append(item)
+        removed = own[-1]["history_type"] == "-"  # the import removed it
+        if first["history_type"] == "-":
+            result.removed.append(_item(first, slug, with_link=False))
+        else:
+            item = _item(first, slug, with_link=not undone)
+            (result.created if first["history_type"] == "+" else result.changed).append(item)
         if undone:
             continue
         if later:
@@ -372,6 +392,11 @@ def plan(import_record):
             result.conflicts.append(
                 _item(since, slug, with_link=since["history_type"] != "-", note=_note(since))
             )
+        elif removed:
+            if key in current:  # back without a trace in the history
+                result.conflicts.append(
+                    _item(current[key], slug, with_link=True, note="rétabli depuis")
+                )
         elif key not in current:  # gone without a trace in the history
             result.conflicts.append(_item(own[-1], slug, with_link=False, note="supprimé depuis"))
         elif current[key]["version"] != rows[-1]["version"]:  # saved without a history row
@@ -384,7 +409,7 @@ def plan(import_record):
                 _item(row, slug, with_link=True, note="ajouté depuis, sous un élément de l'import")
             )
     order = [kind.key for kind in kinds.all_kinds()]
-    for items in (result.created, result.changed, result.conflicts):
+    for items in (result.created, result.changed, result.removed, result.conflicts):
         items.sort(key=lambda item: (order.index(item.kind), item.id))
     return result
 
@@ -474,6 +499,8 @@ def undo(import_record, user):
                 f"Cet import a déjà été annulé le {when:%d/%m/%Y à %H:%M} : "
                 "il n'y a plus rien à annuler."
             )
+        if record.diagnostic.est_figee:
+            raise UndoRefused(FROZEN_MESSAGE)
         the_plan = plan(record)
         if the_plan.conflicts:
             raise UndoRefused(
@@ -482,8 +509,17 @@ def undo(import_record, user):
                 "faites), ou corrigez à la main.",
                 the_plan,
             )
-        restored = _restore(the_plan, record)
         deleted = _delete_created(the_plan, record)
+        try:
+            with transaction.atomic():
+                restored = _restore(the_plan, record, user)
+        except IntegrityError as error:
+            raise UndoRefused(
+                "Annulation impossible : un élément retiré par cet import ne peut pas être "
+                "remis, un autre porte désormais son libellé au même endroit. Renommez ou "
+                "déplacez cet autre élément, puis réessayez.",
+                the_plan,
+            ) from error
         record.annule_le = timezone.now()
         record.annule_par = user
         record.save(update_fields=["annule_le", "annule_par"])
@@ -491,12 +527,17 @@ def undo(import_record, user):
     return UndoResult(deleted=deleted, restored=restored)
 
 
-def _restore(the_plan, record):
-    """Put back what the import changed as it was just before its first change; the history
-    rows point to the undone import (`annulation_de`)."""
+def _restore(the_plan, record, user):
+    """Put back what the import changed as it was just before its first change, and what
+    it removed (parents first: the kinds' order); the history rows point to the undone
+    import (`annulation_de`)."""
     reason = undo_change_reason(record)
     restored = 0
-    for item in the_plan.changed:
+    order = [kind.key for kind in kinds.all_kinds()]
+    items = sorted(
+        [*the_plan.changed, *the_plan.removed], key=lambda item: (order.index(item.kind), item.id)
+    )
+    for item in items:
         model = kinds.get(item.kind).model
         before = (
             model.history.model.objects.filter(
@@ -511,11 +552,26 @@ def _restore(the_plan, record):
         current = model.objects.filter(pk=item.id).values_list("version", flat=True).first()
         # A save that changes the object: a form opened before the undo is now stale.
         instance.version = (current or before.version) + 1
-        instance._change_reason = reason
         link_history(instance, annulation_de=record)
-        instance.save()
+        if current is None:  # removed by the import: back with its id and quartiers
+            _put_back(instance, before, user, reason)
+        else:
+            instance._change_reason = reason
+            instance.save()
         restored += 1
     return restored
+
+
+def _put_back(instance, before, user, reason):
+    """Insert again an object the import removed, as it was (`before`: its last version)."""
+    instance._state.adding = True
+    quartiers = None
+    if isinstance(instance, Element):
+        quartiers = list(Quartier.objects.filter(pk__in=record_quartier_ids(before)))
+    write(instance, user, reason, quartiers=quartiers, insert=True)
+    created_at = getattr(before, "created_at", None)
+    if created_at is not None:  # its creation date, which the insertion set to now
+        type(instance).objects.filter(pk=instance.pk).update(created_at=created_at)
 
 
 def _delete_created(the_plan, record):

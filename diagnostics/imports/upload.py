@@ -4,8 +4,10 @@ An upload is kept in the database (`ImportEnAttente`: the file's bytes, its targ
 that whichever application server answers the confirmation finds it; never in a folder
 of one machine. Only its uploader reaches it, by a random token, until it expires
 (setting IMPORT_PENDING_TTL). The preview is the importer's dry run; the confirmation
-runs the import for real, once: a second confirmation finds the upload already used and
-writes nothing. Expired uploads are deleted whenever a new file is uploaded.
+runs the import for real, once, with what the administrator ticked on the preview (a
+source table: `reconcile.Choices`): a second confirmation finds the upload already used
+and writes nothing. Expired uploads are deleted whenever a new file is uploaded. Nothing
+goes into a frozen edition: its preview and its confirmation are refused.
 
 Views, admin and commands call these functions; each refusal is an `UploadUnavailable`
 with a French message.
@@ -16,10 +18,12 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Diagnostic, ImportEnAttente
+from ..editions.states import ensure_modifiable
+from ..models import Diagnostic, Import, ImportEnAttente
 from . import natures
 
 # Fields of a diagnostic created by an import, as kept in `ImportEnAttente.nouveau_diagnostic`.
@@ -30,6 +34,7 @@ class UploadUnavailable(Exception):
     """The upload cannot be previewed or confirmed; `message` says why, in French."""
 
     UNKNOWN, EXPIRED, CONFIRMED, CONFLICT = "unknown", "expired", "confirmed", "conflict"
+    FROZEN = "frozen"
 
     def __init__(self, message, reason, import_record=None):
         super().__init__(message)
@@ -92,6 +97,18 @@ def pending_upload(user, token, *, for_update=False):
     return pending
 
 
+def check_modifiable(pending, *, lock=False):
+    """Refuse (`UploadUnavailable`) an upload whose edition is frozen: nothing goes into it."""
+    if not pending.diagnostic_id:
+        return
+    diagnostics = Diagnostic.objects.select_for_update() if lock else Diagnostic.objects
+    diagnostic = diagnostics.filter(pk=pending.diagnostic_id).first() or pending.diagnostic
+    try:
+        ensure_modifiable(diagnostic)
+    except ValidationError as error:
+        raise UploadUnavailable(" ".join(error.messages), UploadUnavailable.FROZEN) from error
+
+
 def target_diagnostic(pending):
     """The diagnostic the file goes into: existing, or a new unsaved one."""
     if pending.diagnostic_id:
@@ -101,18 +118,23 @@ def target_diagnostic(pending):
 
 
 def preview(pending, user):
-    """The importer's report of a dry run: what the import would do, nothing written."""
+    """The importer's report of a dry run: what the import would do, nothing written.
+    Refused (`UploadUnavailable`) when the edition was frozen since the upload."""
+    check_modifiable(pending)
     return _run(pending, user, dry_run=True)
 
 
-def confirm(user, token):
+def confirm(user, token, choices=None):
     """Import the file of this upload for real, once; return the importer's report.
 
-    The upload is locked for the length of the import: a second confirmation waits,
-    then finds it used (`UploadUnavailable`). The file's bytes are dropped once used.
+    `choices` (a `reconcile.Choices`, source tables only) is what the administrator ticked
+    on the preview. The upload is locked for the length of the import: a second
+    confirmation waits, then finds it used (`UploadUnavailable`), as does the confirmation
+    of a file for an edition frozen since its upload. The file's bytes are dropped once used.
     """
     with transaction.atomic():
         pending = pending_upload(user, token, for_update=True)
+        check_modifiable(pending, lock=True)
         if not pending.diagnostic_id:
             slug = pending.nouveau_diagnostic.get("slug")
             if Diagnostic.objects.filter(slug=slug).exists():
@@ -122,7 +144,7 @@ def confirm(user, token):
                     "ou un autre identifiant.",
                     UploadUnavailable.CONFLICT,
                 )
-        report = _run(pending, user, dry_run=False)
+        report = _run(pending, user, dry_run=False, choices=choices)
         if report.ok:
             pending.confirme_le = timezone.now()
             pending.import_enregistre = report.import_record
@@ -143,13 +165,16 @@ def purge_expired(now=None):
     return deleted
 
 
-def _run(pending, user, *, dry_run):
+def _run(pending, user, *, dry_run, choices=None):
+    # Only a source table reconciles with its edition (its importer takes the choices).
+    options = {"choices": choices} if choices and pending.nature == Import.Nature.DIAGNOSTIC else {}
     return importer(pending.nature)(
         target_diagnostic(pending),
         pending.nom_fichier,
         bytes(pending.contenu),
         user=user,
         dry_run=dry_run,
+        **options,
     )
 
 

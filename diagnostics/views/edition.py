@@ -39,6 +39,7 @@ class EditorMixin(DiagnosticAccessMixin):
 
     permission = staticmethod(can_edit)
     permission_first = True
+    changes_contents = True
     permission_denied_message = (
         "Seules l'équipe ville et les administrateurs modifient les diagnostics."
     )

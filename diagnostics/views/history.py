@@ -60,6 +60,8 @@ class HistoryView(TemplateView):
 class ElementHistoryView(EditorMixin, HistoryView):
     """The history of an item, deleted ones included (read from the history tables)."""
 
+    changes_contents = False  # a page to read (its restorations POST)
+
     def resolved(self):
         self.kind = self.kwargs["nature"]
 
@@ -74,6 +76,8 @@ class ElementHistoryView(EditorMixin, HistoryView):
 
 
 class ThemeHistoryView(EditorMixin, HistoryView):
+    changes_contents = False  # a page to read (its restorations POST)
+
     def resolved(self):
         self.kind = kinds.of(Theme)
 
@@ -96,6 +100,8 @@ class SousThemeHistoryView(ThemeHistoryView):
 
 
 class PilierHistoryView(PilierMixin, HistoryView):
+    changes_contents = False  # a page to read (its restorations POST)
+
     def resolved(self):
         super().resolved()
         self.kind = kinds.of(Pilier)
@@ -228,6 +234,8 @@ class RestoreView(EditorMixin, EditFormView):
 
 class ModificationsView(EditorMixin, TemplateView):
     """The latest changes of a diagnostic, every level and item, with filters."""
+
+    changes_contents = False  # a page to read (its restorations POST)
 
     template_name = "diagnostics/historique_modifications.html"
     paginate_by = 50

@@ -1,9 +1,12 @@
 """The import and export screens of the Administrateur role.
 
-Upload a file → preview (the importer's dry run: nothing is written) → confirm → the
-import's page; the import history, each import's page with what it created or changed,
-its undo; the export of a whole diagnostic in the layout of its source table. The rules
-live in `diagnostics.imports`: `upload`, `undo` and `source_export`.
+Upload a file → preview (the importer's dry run: nothing is written; for a source table
+going into an existing edition, what was edited in the site since its import and what the
+edition holds that the file does not, with the boxes to take the file's version or remove)
+→ confirm → the import's page; the import history, each import's page with what it
+created, changed or removed, its undo; the export of a whole diagnostic in the layout of
+its source table. The rules live in `diagnostics.imports`: `upload`, `reconcile`, `undo`
+and `source_export`.
 
 Every screen is for administrators only: anonymous visitors are sent to the login page,
 other roles get a 403.
@@ -24,7 +27,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from comptes.roles import is_administrateur
 
-from ..forms.imports import UploadForm
+from ..forms.imports import ReconciliationForm, UploadForm
 from ..imports import natures, source_export, undo, upload
 from ..models import Diagnostic, Import
 
@@ -127,6 +130,7 @@ class UnavailableMixin:
         upload.UploadUnavailable.EXPIRED: 410,
         upload.UploadUnavailable.CONFIRMED: 409,
         upload.UploadUnavailable.CONFLICT: 409,
+        upload.UploadUnavailable.FROZEN: 409,
     }
 
     def unavailable(self, error):
@@ -147,9 +151,9 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
     def get(self, request, *args, token, **kwargs):
         try:
             pending = upload.pending_upload(request.user, token)
+            report = upload.preview(pending, request.user)
         except upload.UploadUnavailable as error:
             return self.unavailable(error)
-        report = upload.preview(pending, request.user)
         return self.render_to_response(self.get_context_data(pending=pending, report=report))
 
     def post(self, request, *args, token, **kwargs):
@@ -160,8 +164,17 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
                 return self.unavailable(error)
             messages.info(request, "Dépôt abandonné : rien n'a été importé.")
             return redirect("diagnostics:import_nouveau")
+        form = ReconciliationForm(request.POST)
+        if not form.is_valid():
+            try:
+                pending = upload.pending_upload(request.user, token)
+                report = upload.preview(pending, request.user)
+            except upload.UploadUnavailable as error:
+                return self.unavailable(error)
+            messages.error(request, " ".join(m for e in form.errors.values() for m in e))
+            return self.render_to_response(self.get_context_data(pending=pending, report=report))
         try:
-            report = upload.confirm(request.user, token)
+            report = upload.confirm(request.user, token, choices=form.choices())
         except upload.UploadUnavailable as error:
             if error.import_record is not None:
                 messages.warning(request, error.message)

@@ -7,16 +7,19 @@ Pages under /diagnostics/<slug>/ (and /indicateurs/<slug>/) follow one rule:
   revealed to those who may not see it;
 - an object of the URL that is not in the URL's diagnostic is a 404.
 Pages that change something also ask a `permission` of the user (`can_edit`): a user who
-may read but not change gets a 403, an anonymous visitor the login page.
+may read but not change gets a 403, an anonymous visitor the login page. On a frozen
+edition, a page that changes its contents (`changes_contents`), and any POST, is a 403
+that says the edition is frozen (`editions.states.ensure_modifiable`).
 """
 
 from functools import reduce
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from ..access import visible_diagnostics
+from ..editions.states import ensure_modifiable
 
 
 class DiagnosticAccessMixin:
@@ -45,6 +48,7 @@ class DiagnosticAccessMixin:
     permission = None
     permission_first = False
     permission_denied_message = "Cette page est réservée à l'équipe ville et aux administrateurs."
+    changes_contents = False
 
     def dispatch(self, request, *args, **kwargs):
         if self.permission_first and (refusal := self.refuse_without_permission()):
@@ -54,6 +58,11 @@ class DiagnosticAccessMixin:
             return self.refuse()
         if not self.permission_first and (refusal := self.refuse_without_permission()):
             return refusal
+        if self.changes_contents or request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                ensure_modifiable(self.diagnostic)
+            except ValidationError as error:
+                raise PermissionDenied(error.messages[0]) from error
         self.resolved()
         return super().dispatch(request, *args, **kwargs)
 
@@ -80,11 +89,11 @@ class DiagnosticAccessMixin:
         slug = self.kwargs[self.slug_url_kwarg]
         model = self.get_model()
         if model is None:
-            return visible.filter(slug=slug).first()
+            return visible.select_related("contrat").filter(slug=slug).first()
         path = self.diagnostic_path
         self.object = (
             self.get_object_queryset(model)
-            .select_related(path, *self.related)
+            .select_related(f"{path}__contrat", *self.related)
             .filter(
                 **{f"{path}__in": visible, f"{path}__slug": slug},
                 **{field: self.kwargs[kwarg] for kwarg, field in self.url_lookups.items()},

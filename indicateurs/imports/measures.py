@@ -35,6 +35,12 @@ indicator without periodicity takes the kind of period of its first observed val
 file; its new periodicity is written with the measures, with a history row pointing to the
 import like theirs (so that undoing the import puts the blank periodicity back).
 
+Editions (`diagnostics.editions`): the file's rows go to the indicators of the diagnostic
+chosen, and are matched only with their own measures (`_existing_measures`, the resource's
+`existing_measures`): a value of the same period and place entered in an earlier edition
+of the contract is never changed; the file's value is created in this edition (counted as
+created) and is the one its series shows from then on (`indicateurs.models.series`).
+
 Everything happens in one transaction: the file's rows and an `Import` record
 (nature MESURES). Nothing is written on a dry run, on any error (every bad row is reported
 with its line), or when the file changes nothing (a second import of the same file).
@@ -49,6 +55,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from diagnostics.editions.states import FROZEN_MESSAGE
 from diagnostics.imports.report import message_lines, status_line
 from diagnostics.models import Diagnostic, Import, import_change_reason, link_history
 from indicateurs.models import Indicateur, Mesure
@@ -198,6 +205,9 @@ def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, 
     elsewhere.
     """
     report = MeasuresImportReport(filename=filename, dry_run=dry_run)
+    if diagnostic.est_figee:  # nothing of a frozen edition changes
+        report.add_error(None, FROZEN_MESSAGE)
+        return report
     table = read_measures(filename, content)
     report.layout = table.layout
     report.warnings.extend(table.warnings)
@@ -598,7 +608,8 @@ def new_measure(measure, user_id, now):
 
 
 def _existing_measures(indicator_ids):
-    """The measures of these indicators by key, as light tuples (one query per 500 ids)."""
+    """The measures of these indicators by key, as light tuples (one query per 500 ids):
+    their own only, never those of the other editions of their lineage."""
     existing = {}
     ids = sorted(indicator_ids)
     for start in range(0, len(ids), 500):

@@ -10,6 +10,13 @@ messages.
 
 Per-row cost (each new or changed row: one INSERT or UPDATE and one history row) makes
 this the path for small files only: see `indicateurs.imports.measures`.
+
+Editions: exported with a diagnostic, the table holds what its pages show of each of its
+indicators (`indicateurs.models.series`): the values of the indicator's lineage (entered
+in any edition of the contract, the most recent edition's for a period and place) and its
+own references and targets, every row named by the diagnostic's indicator. An import
+matches a row only with the measures of the diagnostic's own indicators: a value of an
+earlier edition is never changed, the file's value becomes this edition's (and wins).
 """
 
 from django.core.exceptions import ValidationError
@@ -27,7 +34,7 @@ from indicateurs.imports.rows import (
     set_values,
 )
 from indicateurs.imports.values import format_number, parse_nature, parse_period
-from indicateurs.models import Mesure
+from indicateurs.models import Indicateur, Mesure, series
 
 COLUMNS = (
     "Identifiant",
@@ -121,8 +128,33 @@ class MesureResource(resources.ModelResource):
     def get_queryset(self):
         return super().get_queryset().select_related("indicateur", "quartier", "territoire")
 
+    def filter_export(self, queryset, **kwargs):
+        """Without a diagnostic, the measures as stored; with one, the series of its
+        indicators as its pages show them, in the order of its indicators (two queries):
+        each measure carries the indicator it is exported for (`exporte_pour`)."""
+        if self.diagnostic is None:
+            return queryset
+        indicateurs = list(
+            Indicateur.objects.du_diagnostic(self.diagnostic)
+            .only("pk", "libelle", "lignee", "diagnostic")
+            .order_by("pk")
+        )
+        ordered = queryset.order_by("annee", "type_periode", "numero_periode", "nature", "pk")
+        found = series(indicateurs, reperes=True, queryset=ordered)
+        rows = []
+        for indicateur in indicateurs:
+            for mesure in found[indicateur.pk]:
+                mesure.exporte_pour = indicateur
+                rows.append(mesure)
+        return rows
+
+    def dehydrate_identifiant(self, mesure):
+        exporte = getattr(mesure, "exporte_pour", None)
+        return str(exporte.pk if exporte is not None else mesure.indicateur_id)
+
     def dehydrate_indicateur(self, mesure):
-        return mesure.indicateur.libelle
+        exporte = getattr(mesure, "exporte_pour", None)
+        return (exporte if exporte is not None else mesure.indicateur).libelle
 
     def dehydrate_quartier(self, mesure):
         if mesure.quartier_id:
@@ -165,6 +197,8 @@ class MesureResource(resources.ModelResource):
         )
 
     def existing_measures(self, dataset):
+        """{key: Mesure} of the indicators the dataset names: their own measures only (a
+        value of an earlier edition of their lineage is never updated by an import)."""
         ids = set()
         for row in dataset.dict:
             key = self.row_key(row)

@@ -1,7 +1,9 @@
 """The synthetic data of the benchmarks (bench/generate_scale_data.py, bench/scale_data.py):
 its sizes at every level, its marks, its top-up and its removal, on the real database."""
 
+import datetime
 import re
+import uuid
 from collections import Counter
 from io import StringIO
 
@@ -16,8 +18,10 @@ from bench import scale_data
 from bench.common import generate_scale_data, manage
 from bench.generate_scale_data import Command
 from comptes.roles import Role
+from diagnostics.editions.copy import start_edition
 from diagnostics.models import (
     CelluleSource,
+    Contrat,
     Diagnostic,
     Difficulte,
     Import,
@@ -189,6 +193,25 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
     assert first.territoire == "Territoire synthétique n° 1"
     assert first.statut == second.statut == Diagnostic.Statut.PUBLIE
     assert (first.est_public, second.est_public) == (True, False)
+    # Each is the first edition of a contract of its own, marked synthetic too.
+    contrats = scale_data.synthetic_contrats().order_by("slug")
+    assert [c.slug for c in contrats] == ["synthetique-0001", "synthetique-0002"]
+    assert [first.contrat, second.contrat] == list(contrats)
+    assert first.contrat.nom == "Contrat de ville synthétique n° 1 (données de test)"
+    assert first.contrat.territoire == first.territoire
+    assert (first.contrat.annee_debut, first.contrat.annee_fin) == (2024, 2030)
+    assert "(données de test)" in first.contrat.signataires
+    assert (first.nom_edition, first.date_edition) == (
+        "Diagnostic initial — janvier 2024",
+        datetime.date(2024, 1, 15),
+    )
+    assert second.nom_edition == "Diagnostic initial — février 2024"
+    assert first.precedente is None and second.precedente is None
+    for contrat in contrats:
+        contrat.full_clean()
+        history = contrat.history.get()
+        assert (history.history_type, history.nom) == ("+", contrat.nom)
+    assert Diagnostic.history.get(id=first.pk).contrat_id == first.contrat_id
 
     quartiers = scale_data.synthetic_quartiers()
     assert quartiers.count() == 7
@@ -239,6 +262,15 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
         history = model.history.model.objects.filter(id__in=queryset.values("pk"))
         assert history.filter(history_type="+").count() == queryset.count()
         assert not history.filter(import_source=None).exists()
+        # A lineage of its own (uuid4, as the application draws one), copied from nothing;
+        # its history row has the same.
+        lignees = dict(queryset.values_list("pk", "lignee"))
+        assert len(set(lignees.values())) == len(lignees)
+        assert all(isinstance(lignee, uuid.UUID) for lignee in lignees.values())
+        assert {lignee.version for lignee in lignees.values()} == {4}
+        assert not queryset.filter(origine__isnull=False).exists()
+        assert dict(history.values_list("id", "lignee")) == lignees
+        assert not history.filter(origine__isnull=False).exists()
         if model in (Difficulte, Indicateur):
             tags = model.quartiers.through.objects.filter(
                 **{f"{model._meta.model_name}__in": queryset}
@@ -287,11 +319,37 @@ def test_top_up_is_idempotent_and_each_diagnostic_is_the_same_whatever_the_order
     assert content() == topped_up
     assert row_counts() == counts
 
-    output = generate(0.003)  # down again: diagnostic 2 and its quartiers go
+    output = generate(0.003)  # down again: diagnostic 2, its contract and quartiers go
 
     assert "Diagnostics au-delà de l'échelle, retirés : 1." in output
     assert content() == {"synthetique-0001": topped_up["synthetique-0001"]}
     assert scale_data.synthetic_quartiers().count() == len(scale_data.quartier_numbers(1))
+    assert list(scale_data.synthetic_contrats().values_list("slug", flat=True)) == [
+        "synthetique-0001"
+    ]
+
+
+def test_a_contract_left_without_its_diagnostic_is_written_again_with_it(debug):
+    generate(SCALE)
+    counts = row_counts()
+    second = Diagnostic.objects.get(slug="synthetique-0002")
+    contrat = second.contrat
+    # Deleted in the site (the ORM's cascades): its contract stays, with another edition.
+    start_edition(contrat, nom="Révision", date=datetime.date(2027, 1, 1), user=None)
+    second.delete()
+    assert Contrat.objects.filter(pk=contrat.pk).exists()
+
+    output = generate(SCALE)
+
+    assert "2 diagnostics (1 créé)" in output
+    again = Diagnostic.objects.get(slug="synthetique-0002")
+    assert again.contrat.slug == "synthetique-0002" and again.contrat_id != contrat.pk
+    assert list(again.contrat.editions.all()) == [again]
+    assert not Contrat.objects.filter(pk=contrat.pk).exists()
+    after = row_counts()
+    # The same rows again, but the history of the deletions made in the site.
+    changed = {label for label in after if after[label] != counts[label]}
+    assert all(label.split(".")[1].startswith("Historical") for label in changed), changed
 
 
 def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
@@ -311,14 +369,24 @@ def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
     # A synthetic quartier attached to Montluçon stays (with its link).
     kept = scale_data.synthetic_quartiers().first()
     montlucon.quartiers.add(kept)
+    # A new edition started from a synthetic diagnostic goes with its contract.
+    edition = start_edition(
+        difficulte.diagnostic.contrat, nom="Révision", date=datetime.date(2027, 1, 1), user=equipe
+    )
+    assert Difficulte.objects.filter(diagnostic=edition, origine__isnull=False).exists()
+    copied = Mesure.objects.filter(indicateur__diagnostic=edition).count()  # its references…
+    assert copied
 
     output = remove()
 
+    mesures = f"{9_376 + copied:,}".replace(",", "\u202f")
     assert (
-        "Données synthétiques retirées : 2 diagnostics, 6 quartiers, 9\u202f376 mesures." in output
+        f"Données synthétiques retirées : 3 diagnostics, 6 quartiers, {mesures} mesures." in output
     )
     assert "1 quartier(s) synthétique(s) conservé(s)" in output
     assert not scale_data.synthetic_diagnostics().exists()
+    assert not scale_data.synthetic_contrats().exists()
+    assert not Diagnostic.objects.filter(pk=edition.pk).exists()
     assert list(scale_data.synthetic_quartiers()) == [kept]
     after = row_counts()
     after["diagnostics.Quartier"] -= 1

@@ -221,7 +221,7 @@ def test_anonymous_visitors_read_the_public_diagnostics(client):
     assertContains(response, "Diagnostic public")
     assertContains(response, "2024–2030")
     assertContains(response, "Montluçon Communauté")
-    assertContains(response, '<span class="badge badge-publie">Publié</span>', html=True)
+    assertContains(response, '<span class="badge badge-publie">Publiée</span>', html=True)
     assertContains(response, "Pilier 2 : Emploi")
     assertNotContains(response, "Diagnostic réservé aux partenaires")
     assertContains(response, f'href="{reverse("login")}"')

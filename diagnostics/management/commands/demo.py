@@ -1,8 +1,13 @@
-"""Prepare the demonstration site: Montluçon's QPV, its diagnostic and one account per role.
+"""Prepare the demonstration site: Montluçon's QPV, its contrat de ville and the first
+edition of its diagnostic, and one account per role.
 
-Safe to run again: nothing is duplicated (the import is idempotent, accounts are
-created only when missing). Refused when DEBUG is off, since the demonstration
-accounts have published passwords.
+Safe to run again, after any edit made in the site: nothing is duplicated. The contract
+and its edition are created only when missing; the table of fixtures/ is imported again
+into the edition, which reconciles it with what was edited since (`diagnostics.imports.
+reconcile`: what was reworded, split, merged, moved or deleted keeps the site's version,
+nothing is created again); a frozen edition is left alone; accounts are created only when
+missing. Refused when DEBUG is off, since the demonstration accounts have published
+passwords.
 """
 
 import json
@@ -17,12 +22,30 @@ from django.db import transaction
 
 from comptes.roles import Role
 from diagnostics.imports import import_source_table
-from diagnostics.models import Diagnostic, Quartier
+from diagnostics.models import Contrat, Diagnostic, Quartier
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SOURCE_TABLE = FIXTURES / "diagnostic-montlucon.tsv"
 QUARTIERS = FIXTURES / "quartiers-montlucon.json"
 
+CONTRAT = {
+    "nom": "Contrat de ville de Montluçon Communauté",
+    "slug": "montlucon",
+    "territoire": "Montluçon Communauté",
+    "annee_debut": 2024,
+    "annee_fin": 2030,
+    "signataires": (
+        "Montluçon Communauté, Ville de Montluçon, Préfecture de l'Allier, Conseil "
+        "départemental de l'Allier, Région Auvergne-Rhône-Alpes, Caisse d'allocations "
+        "familiales de l'Allier, Agence régionale de santé Auvergne-Rhône-Alpes, France "
+        "Travail, Direction des services départementaux de l'Éducation nationale de "
+        "l'Allier, Banque des Territoires, bailleurs sociaux du territoire"
+    ),
+}
+
+EDITION = "Diagnostic initial — 2024"
+
+# The first edition keeps the slug of the diagnostic of earlier versions (its URLs).
 DIAGNOSTIC = {
     "slug": "montlucon-2024",
     "titre": "Contrat de ville de Montluçon — diagnostic 2024",
@@ -59,7 +82,10 @@ class Command(BaseCommand):
                 "cette commande est réservée au développement (DEBUG activé)."
             )
         with transaction.atomic():
-            call_command("loaddata", str(QUARTIERS), verbosity=0)
+            codes = [entry["fields"]["code"] for entry in json.loads(QUARTIERS.read_text())]
+            if Quartier.objects.filter(code__in=codes).count() < len(codes):
+                # Only when some are missing: a quartier edited in the site stays as it is.
+                call_command("loaddata", str(QUARTIERS), verbosity=0)
             diagnostic = self.import_diagnostic()
             accounts = self.create_accounts()
         self.stdout.write(self.style.SUCCESS(f"Diagnostic prêt : {diagnostic}"))
@@ -74,17 +100,37 @@ class Command(BaseCommand):
     def import_diagnostic(self):
         diagnostic = Diagnostic.objects.filter(slug=DIAGNOSTIC["slug"]).first()
         if diagnostic is None:
-            diagnostic = Diagnostic(**DIAGNOSTIC, statut=Diagnostic.Statut.PUBLIE)
-        report = import_source_table(
-            diagnostic, SOURCE_TABLE.name, SOURCE_TABLE.read_bytes(), dry_run=False
-        )
-        for line in report.as_lines():
-            self.stdout.write(f"  {line}")
-        if not report.ok:
-            raise CommandError("L'import du diagnostic de démonstration a échoué.")
+            # A database of an earlier version holds the edition already, with the
+            # contract its migration gave it: only a new one gets this contract.
+            contrat = Contrat.objects.filter(slug=CONTRAT["slug"]).first()
+            if contrat is None:
+                contrat = Contrat(**CONTRAT)
+                contrat._change_reason = "Démonstration"
+                contrat.save()
+            diagnostic = Diagnostic(
+                **DIAGNOSTIC,
+                contrat=contrat,
+                nom_edition=EDITION,
+                statut=Diagnostic.Statut.PUBLIE,
+            )
+        is_new = diagnostic.pk is None
+        if diagnostic.est_figee:
+            self.stdout.write(
+                f"  L'édition « {diagnostic.nom_edition} » est figée : le tableau de "
+                "démonstration n'y est pas importé de nouveau."
+            )
+        else:
+            report = import_source_table(
+                diagnostic, SOURCE_TABLE.name, SOURCE_TABLE.read_bytes(), dry_run=False
+            )
+            for line in report.as_lines():
+                self.stdout.write(f"  {line}")
+            if not report.ok:
+                raise CommandError("L'import du diagnostic de démonstration a échoué.")
         diagnostic = Diagnostic.objects.get(slug=DIAGNOSTIC["slug"])
-        codes = [entry["fields"]["code"] for entry in json.loads(QUARTIERS.read_text())]
-        diagnostic.quartiers.add(*Quartier.objects.filter(code__in=codes))
+        if is_new:  # later, its quartiers are what the site made of them
+            codes = [entry["fields"]["code"] for entry in json.loads(QUARTIERS.read_text())]
+            diagnostic.quartiers.add(*Quartier.objects.filter(code__in=codes))
         return diagnostic
 
     def create_accounts(self):

@@ -14,6 +14,7 @@ from diagnostics.models import (
     Import,
     Pilier,
     SousTheme,
+    Suppression,
     Theme,
 )
 from indicateurs.models import Indicateur
@@ -22,14 +23,17 @@ from tests.factories import DiagnosticFactory, UserFactory
 
 HEADER = "Pilier\tThème\tSous-thème\tDifficultés prégnantes\tIndicateur"
 LEVELS = (Pilier, Theme, SousTheme, Difficulte, Indicateur)
-# What differs by nature between two runs of the same import.
-VARYING = {"id", "created_at", "updated_at", "history_id", "history_date"}
+# What differs by nature between two runs of the same import (a new lineage is random:
+# `lineages_are_consistent` checks it apart).
+VARYING = {"id", "created_at", "updated_at", "history_id", "history_date", "lignee"}
 
 
 def names():
     """A name for every object an import writes, from its natural key (not its pk)."""
     found = {(Diagnostic, d.pk): ("diagnostic", d.slug) for d in Diagnostic.objects.all()}
     found |= {(Import, i.pk): ("import", i.nom_fichier) for i in Import.objects.all()}
+    for rank, suppression in enumerate(Suppression.objects.order_by("pk")):
+        found[Suppression, suppression.pk] = ("suppression", rank)
     for cell in CelluleSource.objects.all():
         found[CelluleSource, cell.pk] = (
             "cellule",
@@ -54,6 +58,16 @@ def names():
     return found
 
 
+def lineages_are_consistent():
+    """Each history row carries the lineage of its row; two rows never share one."""
+    for model in LEVELS:
+        live = dict(model.objects.values_list("pk", "lignee"))
+        assert len(set(live.values())) == len(live)
+        for pk, lignee in model.history.values_list("id", "lignee"):
+            assert pk not in live or live[pk] == lignee
+    return True
+
+
 def state():
     """Every row of the import's tables and of their history, described by natural keys."""
     found = names()
@@ -63,7 +77,9 @@ def state():
         for field in model._meta.fields:
             related = field.related_model
             value = row.get(field.attname)
-            if related in (Diagnostic, Import, CelluleSource, *LEVELS) and value is not None:
+            if related in (Diagnostic, Import, CelluleSource, Suppression, *LEVELS) and (
+                value is not None
+            ):
                 row[field.attname] = found.get((related, value), "supprimé")
         reason = row.get("history_change_reason") or ""
         if reason.startswith("import:"):
@@ -103,6 +119,7 @@ def import_every_way(diagnostic, filename, content, **options):
         with transaction.atomic():
             report = import_source_table(diagnostic, filename, content, engine=engine, **options)
             assert report.engine == engine
+            assert lineages_are_consistent()
             results[engine] = (report_of(report), state())
             transaction.set_rollback(True)
         if is_new:  # the new diagnostic was saved in the transaction rolled back

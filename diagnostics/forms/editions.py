@@ -11,7 +11,7 @@ class NouvelleEditionForm(forms.Form):
     nom = forms.CharField(
         label="Nom de l'édition",
         max_length=NOM_MAX_LENGTH,
-        help_text="Par exemple « Révision à mi-parcours — 2027 ».",
+        help_text="Par exemple « Révision à mi-parcours — 2027 ».",
         error_messages={"required": "Donnez un nom à la nouvelle édition."},
     )
     date = forms.DateField(

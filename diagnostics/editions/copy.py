@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from .. import kinds
 from ..backup import history_m2m_models
 from ..history.bulk import create_with_history
-from ..models import Contrat, Diagnostic, free_slug
+from ..models import LIBELLE_MAX_LENGTH, Contrat, Diagnostic, free_slug
 
 Statut = Diagnostic.Statut
 
@@ -62,7 +62,7 @@ def _start(contrat, nom, date, user):
     now = timezone.now()
     edition = Diagnostic(
         contrat=contrat,
-        titre=source.titre,
+        titre=f"{contrat.nom} — {nom}"[:LIBELLE_MAX_LENGTH],
         slug=free_slug(Diagnostic, slugify(f"{contrat.slug}-{date.year}")[:90]),
         territoire=source.territoire,
         annee_debut=source.annee_debut,

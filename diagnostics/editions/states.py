@@ -154,3 +154,37 @@ def delete_draft(diagnostic, user):
     diagnostic._history_user = user
     diagnostic._change_reason = "Suppression de l'édition en brouillon"
     diagnostic.delete()
+
+
+# The journal of a contract's editions -------------------------------------------------------
+
+JOURNAL_LENGTH = 50
+DEFAULT_REASONS = {"+": "Création de l'édition", "~": "Modification", "-": "Suppression"}
+
+
+@dataclass
+class Evenement:
+    date: object
+    par: object  # the account, or None
+    edition: str
+    action: str
+
+
+def journal(contrat):
+    """What happened to the editions of `contrat`, deleted ones included: the latest
+    JOURNAL_LENGTH events, newest first, from the editions' history (one query). For the
+    Équipe ville and the administrators, who see the drafts."""
+    rows = (
+        Diagnostic.history.filter(contrat_id=contrat.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:JOURNAL_LENGTH]
+    )
+    return [
+        Evenement(
+            row.history_date,
+            row.history_user,
+            row.nom_edition,
+            row.history_change_reason or DEFAULT_REASONS[row.history_type],
+        )
+        for row in rows
+    ]

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from comptes.roles import is_administrateur
+from comptes.roles import can_edit, is_administrateur
 
 from ..access import visible_contrats, visible_diagnostics
 from ..editions import states
@@ -65,6 +65,7 @@ class ContratView(ContratMixin, TemplateView):
         brouillon = next((e for e in editions if e.est_brouillon), None)
         return super().get_context_data(
             editions=editions,
+            journal=states.journal(self.contrat) if can_edit(self.request.user) else [],
             brouillon=brouillon,
             administrateur=administrateur,
             peut_commencer=administrateur and brouillon is None and bool(editions),

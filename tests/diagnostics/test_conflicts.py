@@ -1,4 +1,5 @@
-"""No lost update: real concurrent saves, each thread with its own database connection.
+"""No lost update: real concurrent saves (and starts of an edition), each thread with its own
+database connection.
 
 The version check is part of the UPDATE (`… WHERE id = … AND version = …`): of several
 saves made on the same version at the same moment, exactly one wins and the others are
@@ -11,16 +12,19 @@ waiting, so each attempt is retried for a while (`retry_while_locked`), as a rea
 server's busy timeout would.
 """
 
+import datetime
 import random
 import threading
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connections
 
 from diagnostics import editing
-from diagnostics.models import Difficulte
-from tests.factories import DifficulteFactory, SousThemeFactory, UserFactory
+from diagnostics.editions.copy import ONE_DRAFT, start_edition
+from diagnostics.models import Diagnostic, Difficulte
+from tests.factories import DiagnosticFactory, DifficulteFactory, SousThemeFactory, UserFactory
 
 THREADS = 8
 LOCK_TIMEOUT = 30  # seconds
@@ -243,3 +247,28 @@ def test_splitting_merging_and_reordering_one_list_at_once_neither_deadlocks_nor
     # place (the merge leaves a gap where the merged item was, which is harmless).
     positions = list(sous_theme.difficultes.values_list("position", flat=True))
     assert len(set(positions)) == len(positions) == 8
+
+
+def test_of_administrators_starting_an_edition_at_once_one_wins(users):
+    edition = DiagnosticFactory(nom_edition="Diagnostic initial — 2024")
+    DifficulteFactory(sous_theme=SousThemeFactory(theme__pilier__diagnostic=edition))
+
+    def start(index):
+        return lambda: retry_while_locked(
+            lambda: start_edition(
+                edition.contrat,
+                nom=f"Révision de l'agent {index}",
+                date=datetime.date(2027, 3, 1),
+                user=users[index],
+            )
+        )
+
+    outcomes = run_at_once([start(index) for index in range(4)])
+
+    started = [o for o in outcomes if isinstance(o, Diagnostic)]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(started) == 1, outcomes
+    assert len(refused) == 3, outcomes
+    assert all(error.messages == [ONE_DRAFT] for error in refused)
+    assert edition.contrat.editions.count() == 2
+    assert Difficulte.objects.filter(diagnostic=started[0]).count() == 1

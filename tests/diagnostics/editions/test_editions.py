@@ -5,12 +5,17 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from diagnostics import editing
+from diagnostics.backup import backed_up_models, backup, dumps, loads, restore
 from diagnostics.editions import states
 from diagnostics.editions.copy import start_edition
+from diagnostics.history.restore import restore_version
 from diagnostics.models import Contrat, Diagnostic, Difficulte, Pilier, SousTheme, Theme
+from indicateurs.imports import import_measures
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
     DiagnosticFactory,
@@ -60,6 +65,7 @@ def test_a_new_edition_copies_every_level_and_item_with_its_lineage(edition_2024
     assert edition.precedente == edition_2024
     assert edition.contrat == edition_2024.contrat
     assert edition.nom_edition == REVISION
+    assert edition.titre == f"{edition_2024.contrat.nom} — {REVISION}"
     assert list(edition.quartiers.values_list("code", flat=True)) == ["QN00304M"]
     for model in (Pilier, Theme, SousTheme, Difficulte, Indicateur):
         originals = {o.lignee: o for o in model.objects.filter(diagnostic=edition_2024)}
@@ -202,8 +208,6 @@ def test_restoring_a_version_in_a_frozen_edition_is_refused(figee, equipe, marie
     )
     assert equipe.post(url, {"version": difficulte.version}).status_code == 403
     with pytest.raises(ValidationError, match="figée"):
-        from diagnostics.history.restore import restore_version
-
         restore_version(record, marie, difficulte.version)
 
 
@@ -362,8 +366,6 @@ def test_a_contract_with_only_draft_editions_is_hidden_from_partners(client, par
 
 
 def test_a_copied_edition_is_backed_up_and_restored_on_its_own(edition_2024, paul):
-    from diagnostics.backup import backed_up_models, backup, dumps, loads, restore
-
     revision = start_edition(edition_2024.contrat, nom=REVISION, date=MARS_2027, user=paul)
     document = loads(dumps(backup(revision)))
     contrat = edition_2024.contrat
@@ -406,10 +408,51 @@ def test_the_copies_creation_history_holds_their_quartiers(edition_2024, paul):
 
 
 def test_values_are_not_imported_into_a_frozen_edition(figee):
-    from indicateurs.imports import import_measures
-
     content = "Indicateur\tAnnée\tValeur\nNombre de médecins\t2025\t14\n".encode()
     report = import_measures(figee, "valeurs.tsv", content)
     assert not report.ok
     assert any("figée" in line for line in report.as_lines())
     assert Mesure.objects.count() == 3
+
+
+def test_the_contract_page_keeps_the_journal_of_its_editions(
+    edition_2024, client, paul, partenaire
+):
+    states.unpublish(edition_2024, paul, "Chiffres du pilier 2 à revoir")
+    states.publish(edition_2024, paul)
+    states.freeze(edition_2024, paul)
+    revision = start_edition(edition_2024.contrat, nom=REVISION, date=MARS_2027, user=paul)
+    states.delete_draft(revision, paul)
+    client.force_login(paul)
+    page = client.get(reverse("diagnostics:contrat", args=[edition_2024.contrat.slug])).text
+    journal = page[page.index("Journal des éditions") :]
+    for action in (
+        "Dépublication : Chiffres du pilier 2 à revoir",
+        "Publication de l&#x27;édition",
+        "Édition figée",
+        "Édition commencée à partir de « Diagnostic initial — mars 2024 »",
+        "Suppression de l&#x27;édition en brouillon",
+    ):
+        assert action in journal
+    assert "Paul Martin" in journal
+    client.force_login(partenaire)
+    page = client.get(reverse("diagnostics:contrat", args=[edition_2024.contrat.slug])).text
+    assert "Journal des éditions" not in page
+
+
+def test_the_contract_page_costs_the_same_queries_whatever_its_editions(edition_2024, client, paul):
+    client.force_login(paul)
+    url = reverse("diagnostics:contrat", args=[edition_2024.contrat.slug])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    one = count()
+    for year in (2025, 2026, 2027):
+        edition = start_edition(
+            edition_2024.contrat, nom=f"Édition {year}", date=datetime.date(year, 1, 1), user=paul
+        )
+        states.publish(edition, paul)
+    assert count() == one

@@ -1,8 +1,7 @@
 """Forms of the contract's page: starting a new edition, unpublishing one."""
 
-import datetime
-
 from django import forms
+from django.utils import timezone
 
 NOM_MAX_LENGTH = 200
 
@@ -18,6 +17,7 @@ class NouvelleEditionForm(forms.Form):
         label="Date de l'édition",
         help_text="Au format JJ/MM/AAAA, par exemple 15/03/2027.",
         input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        initial=lambda: timezone.localdate().strftime("%d/%m/%Y"),
         error_messages={
             "required": "Indiquez la date de l'édition.",
             "invalid": "Cette date n'est pas valide : écrivez-la au format JJ/MM/AAAA.",
@@ -37,11 +37,6 @@ class NouvelleEditionForm(forms.Form):
                 f"La date doit tomber dans la période du contrat ({self.contrat.periode})."
             )
         return date
-
-    @staticmethod
-    def initial_for(contrat, today=None):
-        today = today or datetime.date.today()
-        return {"date": today.strftime("%d/%m/%Y")}
 
 
 class DepublicationForm(forms.Form):

@@ -69,7 +69,6 @@ class ContratView(ContratMixin, TemplateView):
             brouillon=brouillon,
             administrateur=administrateur,
             peut_commencer=administrateur and brouillon is None and bool(editions),
-            form=NouvelleEditionForm(initial=NouvelleEditionForm.initial_for(self.contrat)),
             comparable=len(editions) >= 2,
             **kwargs,
         )
@@ -82,12 +81,7 @@ class NouvelleEditionView(ContratMixin, TemplateView):
     template_name = "diagnostics/editions/nouvelle.html"
 
     def get_context_data(self, **kwargs):
-        kwargs.setdefault(
-            "form",
-            NouvelleEditionForm(
-                contrat=self.contrat, initial=NouvelleEditionForm.initial_for(self.contrat)
-            ),
-        )
+        kwargs.setdefault("form", NouvelleEditionForm(contrat=self.contrat))
         return super().get_context_data(source=latest_edition(self.contrat), **kwargs)
 
     def post(self, request, *args, **kwargs):

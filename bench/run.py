@@ -11,7 +11,9 @@ always in throwaway databases created for the run and dropped at its end:
    equal), the pages over HTTP (gunicorn) beside a trivial view, the load test, and the
    copy of an edition (bench/editions.py);
 2. imports and exports, each in databases of their own (the editions too, in a database
-   filled at the bench scale, when neither pages nor load are measured).
+   filled at the bench scale, when neither pages nor load are measured); the backup and
+   restoration of a diagnostic of 100,000 values (bench/sauvegarde.py), in databases of
+   their own.
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
 everything to bench/results/<date>-<database>-echelle-<scale>.json (followed by the parts
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
 
-PARTS = ["pages", "charge", "imports", "exports", "editions"]
+PARTS = ["pages", "charge", "imports", "exports", "editions", "sauvegarde"]
 DEFAULT_SCALE = 0.25
 SMALL_SCALE = 0.01
 BENCH_DATABASE = "contrat_ville_bench"
@@ -97,6 +99,12 @@ def main(argv=None):
             _section("Exports")
             result["exports"] = exports.run(url)
             print(exports.format_table(result["exports"]), flush=True)
+        if "sauvegarde" in args.parties:
+            from bench import sauvegarde
+
+            _section("Sauvegarde et restauration d'un diagnostic")
+            result["sauvegarde"] = sauvegarde.run(url)
+            print(sauvegarde.format_table(result["sauvegarde"]), flush=True)
     result["duree_totale_s"] = round(time.monotonic() - started, 1)
     result["objectifs"] = targets(result)
     _section("Objectifs de l'issue « performances »")
@@ -227,6 +235,11 @@ def targets(result):
 
         label, figure, met = editions.target(result["editions"])
         check(label, figure, met)
+    if result.get("sauvegarde"):
+        from bench import sauvegarde
+
+        for label, figure, met in sauvegarde.targets(result["sauvegarde"]):
+            check(label, figure, met)
     return checks
 
 

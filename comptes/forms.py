@@ -2,21 +2,24 @@
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from comptes.roles import is_administrateur
 
-from .throttling import client_address, lock_message, lock_remaining
+from .throttling import attempt, client_address, lock_message, reset_message, reset_request
 
 
 class ThrottledLoginMixin:
-    """While the account name or the address is locked, no password is checked."""
+    """While the account name or the address is locked, no password is checked. The
+    attempt is recorded before the check (`throttling.attempt`): parallel attempts cannot
+    check more passwords than the limit."""
 
     def clean(self):
-        remaining = lock_remaining(self.cleaned_data.get("username"), client_address(self.request))
-        if remaining is not None:
-            raise forms.ValidationError(lock_message(remaining), code="throttled")
-        return super().clean()
+        username = self.cleaned_data.get("username")
+        with attempt(self.request, username, client_address(self.request)) as remaining:
+            if remaining is not None:
+                raise forms.ValidationError(lock_message(remaining), code="throttled")
+            return super().clean()
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
@@ -34,3 +37,19 @@ class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
                 code="invalid_login",
                 params={"username": self.username_field.verbose_name},
             )
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Reset requests are limited per e-mail address typed and per client address; the
+    refusal is the same whether an account has that e-mail or not."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        email = cleaned_data.get("email")
+        if email and not reset_request(email, client_address(self.request)):
+            raise forms.ValidationError(reset_message(), code="throttled")
+        return cleaned_data

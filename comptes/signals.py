@@ -7,7 +7,7 @@ from .throttling import clear_failures, client_address, record_failure
 
 @receiver(user_login_failed, dispatch_uid="comptes_record_failure")
 def _record_failure(sender, credentials, request=None, **kwargs):
-    record_failure(credentials.get("username"), client_address(request))
+    record_failure(credentials.get("username"), client_address(request), request)
 
 
 @receiver(user_logged_in, dispatch_uid="comptes_signed_in")

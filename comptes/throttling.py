@@ -8,17 +8,28 @@ an administrator unlocks them (the "Débloquer" action of the admin, `unlock`).
 
 Failures are recorded from Django's `user_login_failed` signal (comptes.signals), so every
 way of signing in counts; a successful sign-in clears its account's failures.
+
+The check and the record are one step (`attempt`): a login form first records its attempt
+as a failure (committed at once), then counts the failures recorded before it; only if
+they leave room is the password checked. Of parallel attempts, the n-th recorded sees the
+n - 1 before it, so never more than the limit are checked. A wrong password keeps the
+record; anything else (a success, a refusal) removes it.
+
+Password reset requests are limited the same way, per address and per e-mail address
+typed (`reset_request`), whether an account has that e-mail or not: the refusal reveals
+nothing about which accounts exist.
 """
 
 import ipaddress
 import math
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import EchecConnexion
+from .models import DemandeReinitialisation, EchecConnexion
 
 KEPT_FOR = timedelta(days=30)
 
@@ -45,12 +56,40 @@ def client_address(request):
         return None
 
 
-def record_failure(username, address):
+def record_failure(username, address, request=None):
+    """Record a failed sign-in; when a login form already recorded this attempt
+    (`attempt`), its record stays as the failure instead."""
+    pending = getattr(request, "_comptes_attempt", None)
+    if pending is not None:
+        pending["failed"] = True
+        return
     now = timezone.now()
     EchecConnexion.objects.filter(date__lt=now - KEPT_FOR).delete()
     EchecConnexion.objects.create(
         identifiant=normalize_username(username), adresse_ip=address, date=now
     )
+
+
+@contextmanager
+def attempt(request, username, address):
+    """A login form's attempt, recorded before anything is checked; yields how long the
+    account name or the address stays locked by the failures recorded before it (None:
+    the password may be checked). Its record stays only if the password was wrong."""
+    now = timezone.now()
+    EchecConnexion.objects.filter(date__lt=now - KEPT_FOR).delete()
+    record = EchecConnexion.objects.create(
+        identifiant=normalize_username(username), adresse_ip=address, date=now
+    )
+    pending = {"failed": False}
+    if request is not None:
+        request._comptes_attempt = pending
+    try:
+        yield lock_remaining(username, address, exclude=record.pk)
+    finally:
+        if request is not None:
+            del request._comptes_attempt
+        if not pending["failed"]:
+            EchecConnexion.objects.filter(pk=record.pk).delete()
 
 
 def clear_failures(username):
@@ -67,11 +106,12 @@ def _lock_ends(failures, limit, window):
     return dates[limit - 1] + window
 
 
-def lock_remaining(username, address, now=None):
-    """How long this account name or this address stays locked (a timedelta), or None."""
+def lock_remaining(username, address, now=None, exclude=None):
+    """How long this account name or this address stays locked (a timedelta), or None.
+    `exclude`: the id of a failure not to count (the attempt being checked)."""
     now = now or timezone.now()
     window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
-    recent = EchecConnexion.objects.filter(date__gt=now - window)
+    recent = EchecConnexion.objects.filter(date__gt=now - window).exclude(pk=exclude)
     ends = [
         _lock_ends(
             recent.filter(identifiant=normalize_username(username)),
@@ -106,3 +146,52 @@ def unlock(usernames=(), addresses=()):
     condition |= Q(adresse_ip__in=[address for address in addresses if address])
     deleted, _ = EchecConnexion.objects.filter(condition).delete()
     return deleted
+
+
+# Password reset requests -----------------------------------------------------------------
+
+RESET_LIMIT_PER_EMAIL = 3
+RESET_LIMIT_PER_ADDRESS = 10
+RESET_WINDOW = 60 * 60  # seconds
+
+
+def reset_limits():
+    """(per e-mail, per address, window in seconds); settings may change them."""
+    return (
+        getattr(settings, "PASSWORD_RESET_LIMIT_PER_EMAIL", RESET_LIMIT_PER_EMAIL),
+        getattr(settings, "PASSWORD_RESET_LIMIT_PER_ADDRESS", RESET_LIMIT_PER_ADDRESS),
+        getattr(settings, "PASSWORD_RESET_WINDOW", RESET_WINDOW),
+    )
+
+
+def reset_request(email, address):
+    """Record a password reset request; return True if it may be answered, False when
+    too many were made for this e-mail address or from this address within the window.
+    Counted on what was typed, whether an account has it or not. The request is recorded
+    first, then the ones before it counted (parallel requests cannot exceed the limits);
+    a refused request is not kept."""
+    per_email, per_address, window = reset_limits()
+    now = timezone.now()
+    DemandeReinitialisation.objects.filter(date__lt=now - KEPT_FOR).delete()
+    record = DemandeReinitialisation.objects.create(
+        email=normalize_username(email)[:254], adresse_ip=address, date=now
+    )
+    earlier = DemandeReinitialisation.objects.filter(
+        date__gt=now - timedelta(seconds=window)
+    ).exclude(pk=record.pk)
+    allowed = earlier.filter(email=record.email).count() < per_email and (
+        not address or earlier.filter(adresse_ip=address).count() < per_address
+    )
+    if not allowed:
+        record.delete()
+    return allowed
+
+
+def reset_message():
+    minutes = max(1, math.ceil(reset_limits()[2] / 60))
+    duree = f"{minutes} minute{'s' if minutes > 1 else ''}"
+    return (
+        "Trop de demandes de réinitialisation du mot de passe ont été faites pour cette "
+        f"adresse électronique ou depuis cette adresse : réessayez dans {duree}, ou "
+        "demandez à un administrateur du site."
+    )

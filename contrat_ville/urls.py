@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from comptes.forms import LoginForm
+from comptes.views import PasswordResetView
 from diagnostics.views.consultation import AccessibiliteView, HomeView
 
 urlpatterns = [
@@ -23,7 +24,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/oubli/",
-        auth_views.PasswordResetView.as_view(),
+        PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

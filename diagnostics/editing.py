@@ -22,6 +22,7 @@ children (no deadlock between two operations on the same list). Rows are read ag
 after being locked, so a concurrent change is never overwritten by an out-of-date copy.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -39,7 +40,7 @@ from .models import (
     link_history,
     reason_text,
 )
-from .text import collapse_whitespace, fingerprint, normalize_key
+from .text import ITEM_MAX_LENGTH, collapse_whitespace, fingerprint, normalize_key
 
 # Words ------------------------------------------------------------------------------------
 
@@ -69,6 +70,10 @@ class StaleEdit(Exception):
         super().__init__(
             f"{nom(model).le.capitalize()} n° {pk} a été modifié{nom(model).e} entre-temps."
         )
+
+
+class DeleteChanged(ValidationError):
+    """A deletion refused: what goes with the object is no longer what was confirmed."""
 
 
 def integrity_as_validation_error(operation):
@@ -293,16 +298,30 @@ def save_versioned(obj, expected_version, user, *, fields, quartiers=None, reaso
 
 
 @integrity_as_validation_error
-def delete(obj, user, expected_version=None):
+def delete(obj, user, expected_version=None, listed=None):
     """Delete a level or an item and everything under it, each deletion in the history.
 
     The history rows of the object and of what goes with it point to one `Suppression`,
     so that restoring the object brings them back too (`history.restore`); what goes with
     it reads "Suppression avec le thème n° 12 « … »".
+
+    `listed` (`delete_fingerprint`) is what the confirmation listed: when what hangs
+    from the object is no longer that (a colleague added or removed something since),
+    nothing is deleted (`DeleteChanged`). The object and the levels under it are locked
+    first: nothing can be added under them until the deletion is done.
     """
     with transaction.atomic():
         if expected_version is not None:
             obj = guard(obj, expected_version)
+        if listed is not None:
+            _lock_descendants(obj)
+            if delete_fingerprint(obj) != listed:
+                raise DeleteChanged(
+                    "Ce qui serait supprimé avec "
+                    f"{nom(obj).le} a changé depuis l'affichage de la confirmation (une "
+                    "autre personne a ajouté ou supprimé des éléments) : rien n'a été "
+                    "supprimé. Vérifiez la liste ci-dessous et confirmez à nouveau."
+                )
         children_reason = f"Suppression avec {nom(obj).le} n° {obj.pk} « {short(obj.libelle)} »"
         _delete_tree(obj, user, "Suppression", children_reason, _suppression(obj, user))
 
@@ -326,6 +345,7 @@ class DeleteSummary:
     """What goes with a deleted object: [(number, Nom)] of the kinds that are not empty."""
 
     parts: list
+    empreinte: str = ""
 
     @property
     def liste(self):
@@ -344,10 +364,32 @@ class DeleteSummary:
 
 def delete_summary(obj):
     """What deleting `obj` takes with it: sous-thèmes, items, values of indicators... One
-    count for each kind that can hang from it."""
+    count for each kind that can hang from it; `empreinte`, the fingerprint of exactly
+    these objects (`delete_fingerprint`)."""
+    found = [
+        (kind, list(queryset.values_list("pk", flat=True))) for kind, queryset in descendants(obj)
+    ]
+    keys = sorted(f"{kind.slug}:{pk}" for kind, pks in found for pk in pks)
     return DeleteSummary(
-        [(number, kind.nom) for kind, queryset in descendants(obj) if (number := queryset.count())]
+        [(len(pks), kind.nom) for kind, pks in found if pks],
+        empreinte=hashlib.sha256("\n".join(keys).encode()).hexdigest(),
     )
+
+
+def delete_fingerprint(obj):
+    """What deleting `obj` takes with it, as a short text: the same for the same objects."""
+    return delete_summary(obj).empreinte
+
+
+def _lock_descendants(obj):
+    """Lock the levels and items under `obj` that others hang from: an addition under
+    them (`create` locks its parent) waits for the end of the deletion."""
+    for kind, queryset in descendants(obj):
+        fields = {field.name for field in kind.model._meta.get_fields()}
+        if kinds.children(kind) and "updated_at" in fields:
+            kind.model.objects.filter(pk__in=list(queryset.values_list("pk", flat=True))).update(
+                updated_at=F("updated_at")
+            )
 
 
 def descendants(obj):
@@ -545,6 +587,16 @@ def merge_elements(element, expected_version, others, libelle, user):
         fresh.libelle = collapse_whitespace(libelle or "") or " ".join(
             item.libelle for item in ordered
         )
+        if len(fresh.libelle) > ITEM_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    "libelle": (
+                        f"Les libellés mis bout à bout font {len(fresh.libelle)} caractères, "
+                        f"au-delà de la limite de {ITEM_MAX_LENGTH} : écrivez le libellé de "
+                        "l'élément fusionné."
+                    )
+                }
+            )
         check_unique(fresh, exclude=[item.pk for item in merged])
         sources = [item.source_id for item in ordered if item.source_id]
         if fresh.source_id is None and sources:

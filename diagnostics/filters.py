@@ -31,6 +31,7 @@ from django_filters.fields import ModelChoiceField
 
 from . import kinds, search
 from .access import visible_diagnostics
+from .forms.fields import TextFormMixin, is_clean_key
 from .models import Diagnostic, Difficulte, Pilier, Quartier, SousTheme, Theme
 
 
@@ -148,10 +149,12 @@ class LoadedModelChoiceField(ModelChoiceField):
         key = self.to_field_name or "pk"
         if isinstance(value, self.queryset.model):
             value = getattr(value, key)
+        if not is_clean_key(self, value):  # a control character, '١٢٣' for a pk…
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         for obj in self.objects:
             if str(getattr(obj, key)) == str(value):
                 return obj
-        if not self.complete and "\x00" not in str(value):  # PostgreSQL refuses NUL
+        if not self.complete:
             try:
                 obj = self.queryset.filter(**{key: value}).first()
             except (ValueError, TypeError, ValidationError):
@@ -206,6 +209,10 @@ def parent_has(model):
             Q(sous_theme_id=OuterRef("sous_theme_id")) | Q(theme_id=OuterRef("theme_id"))
         )
     )
+
+
+class FilterForm(TextFormMixin, forms.Form):
+    """The form of the filter sets: the text rule on its fields (a bad value is ignored)."""
 
 
 class ElementFilterSet(django_filters.FilterSet):
@@ -264,6 +271,7 @@ class ElementFilterSet(django_filters.FilterSet):
 
     class Meta:
         fields = []
+        form = FilterForm
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -409,7 +417,7 @@ class DifficulteFilterSet(ElementFilterSet):
         model = Difficulte
 
 
-class RechercheForm(forms.Form):
+class RechercheForm(TextFormMixin, forms.Form):
     """The search form: words to look for, optionally in one diagnostic."""
 
     q = forms.CharField(label="Mots recherchés", max_length=200, required=False)

@@ -18,14 +18,14 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .text import collapse_whitespace, fingerprint, normalize_key
+from .text import ITEM_MAX_LENGTH, collapse_whitespace, fingerprint, normalize_key, validate_text
 
 LIBELLE_MAX_LENGTH = 255
 
@@ -134,10 +134,11 @@ class Quartier(TimestampedModel):
         ],
         help_text="Code national du quartier prioritaire, par exemple QN00304M.",
     )
-    nom = models.CharField("nom", max_length=200)
+    nom = models.CharField("nom", max_length=200, validators=[validate_text])
     communes = models.CharField(
         "communes",
         max_length=500,
+        validators=[validate_text],
         blank=True,
         help_text="Communes couvertes par le quartier, séparées par des virgules.",
     )
@@ -181,16 +182,18 @@ class ContratManager(models.Manager):
 class Contrat(TimestampedModel):
     """A contrat de ville: its territory, signatories and period; its diagnostic's editions."""
 
-    nom = models.CharField("nom", max_length=LIBELLE_MAX_LENGTH)
+    nom = models.CharField("nom", max_length=LIBELLE_MAX_LENGTH, validators=[validate_text])
     slug = models.SlugField("identifiant court", max_length=100)
     territoire = models.CharField(
         "territoire",
         max_length=200,
+        validators=[validate_text],
         help_text="Commune ou intercommunalité (EPCI) signataire, ex. Montluçon Communauté.",
     )
     signataires = models.TextField(
         "signataires",
         blank=True,
+        validators=[validate_text],
         help_text="Les signataires du contrat, tels qu'ils figurent sur le document signé.",
     )
     annee_debut = models.PositiveSmallIntegerField("année de début", default=2024)
@@ -251,6 +254,7 @@ class Diagnostic(TimestampedModel):
         "nom de l'édition",
         max_length=200,
         default="Diagnostic initial",
+        validators=[validate_text],
         help_text=(
             "Par exemple « Diagnostic initial — mars 2024 » ou « Révision à mi-parcours — 2027 »."
         ),
@@ -267,11 +271,12 @@ class Diagnostic(TimestampedModel):
         help_text="L'édition dont celle-ci a été copiée.",
     )
 
-    titre = models.CharField("titre", max_length=LIBELLE_MAX_LENGTH)
+    titre = models.CharField("titre", max_length=LIBELLE_MAX_LENGTH, validators=[validate_text])
     slug = models.SlugField("identifiant court", max_length=100)
     territoire = models.CharField(
         "territoire",
         max_length=200,
+        validators=[validate_text],
         help_text="Commune ou intercommunalité (EPCI) signataire, ex. Montluçon Communauté.",
     )
     annee_debut = models.PositiveSmallIntegerField("année de début")
@@ -640,7 +645,7 @@ class Lineage(models.Model):
 class NamedNode(Lineage, VersionedModel):
     """A level of the hierarchy: a libellé, unique within its parent (see `normalize_key`)."""
 
-    libelle = models.CharField("libellé", max_length=LIBELLE_MAX_LENGTH)
+    libelle = models.CharField("libellé", max_length=LIBELLE_MAX_LENGTH, validators=[validate_text])
     cle = models.CharField("clé de comparaison", max_length=LIBELLE_MAX_LENGTH, editable=False)
     source = models.ForeignKey(
         CelluleSource,
@@ -820,7 +825,13 @@ class Element(InDiagnostic, Lineage, VersionedModel):
         blank=True,
         related_name="%(class)ss",
     )
-    libelle = models.TextField("libellé")
+    # A TextField's max_length is the forms' limit (and their validator); the model's
+    # validators give the same limit to full_clean (the admin).
+    libelle = models.TextField(
+        "libellé",
+        max_length=ITEM_MAX_LENGTH,
+        validators=[MaxLengthValidator(ITEM_MAX_LENGTH), validate_text],
+    )
     cle = models.CharField("empreinte du libellé", max_length=64, editable=False)
     position = models.PositiveIntegerField("position", default=0)
     quartiers = models.ManyToManyField(

@@ -4,7 +4,7 @@ bord of a diagnostic."""
 import django_filters
 from django.db.models import Exists, OuterRef
 
-from diagnostics.filters import ElementFilterSet, LoadedModelChoiceFilter
+from diagnostics.filters import ElementFilterSet, FilterForm, LoadedModelChoiceFilter
 from diagnostics.models import Pilier, Quartier, Theme
 
 from .models import TERRITOIRE, Indicateur, Mesure, TerritoireComparaison
@@ -84,6 +84,7 @@ class TableauFilterSet(django_filters.FilterSet):
     class Meta:
         model = Indicateur
         fields = []
+        form = FilterForm
 
     def __init__(self, data=None, queryset=None, *, diagnostic, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)

@@ -11,6 +11,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import format_html
 
+from diagnostics.forms.fields import TextFormMixin
+
 from .entry import incompatible_mesures, other_period_mesures, rate_incompatible_mesures
 from .models import (
     INFORMATIONS,
@@ -69,7 +71,7 @@ def error_summary(*forms):
     return summary
 
 
-class VersionMixin(forms.Form):
+class VersionMixin(TextFormMixin, forms.Form):
     version_lue = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, **kwargs):
@@ -163,7 +165,7 @@ class IndicateurForm(VersionMixin, forms.ModelForm):
         return data
 
 
-class ReperesForm(forms.Form):
+class ReperesForm(TextFormMixin, forms.Form):
     """The reference and the target of every scope of an indicator at once: the whole
     territory, then each quartier of the diagnostic (or already holding one). A value and
     its year go together; emptying both removes it.
@@ -248,7 +250,7 @@ class ReperesForm(forms.Form):
         return error_summary(self)
 
 
-class PeriodeForm(forms.Form):
+class PeriodeForm(TextFormMixin, forms.Form):
     """The period of a saisie, with the source and comment given to all its values."""
 
     annee = forms.IntegerField(label="Année", validators=YEAR_VALIDATORS)
@@ -309,7 +311,7 @@ class PeriodeForm(forms.Form):
         return data
 
 
-class ValeurForm(forms.Form):
+class ValeurForm(TextFormMixin, forms.Form):
     """The value of one series (the whole territory or one quartier) in a saisie."""
 
     def __init__(self, *args, quartier=None, indicateur=None, **kwargs):

@@ -42,6 +42,7 @@ from diagnostics.models import (
     VersionedModel,
     element_constraints,
 )
+from diagnostics.text import validate_text
 
 DECIMAL = {"max_digits": 16, "decimal_places": 4}
 YEAR_VALIDATORS = [MinValueValidator(1990), MaxValueValidator(2100)]
@@ -66,14 +67,15 @@ class Indicateur(Element):
         STABILITE = "stabilite", "Stabilité"
 
     type = models.CharField("type", max_length=20, choices=Type.choices, default=Type.A_PRECISER)
-    unite = models.CharField("unité", max_length=100, blank=True)
-    definition = models.TextField("définition", blank=True)
-    mode_calcul = models.TextField("mode de calcul", blank=True)
+    unite = models.CharField("unité", max_length=100, blank=True, validators=[validate_text])
+    definition = models.TextField("définition", blank=True, validators=[validate_text])
+    mode_calcul = models.TextField("mode de calcul", blank=True, validators=[validate_text])
     source_donnees = models.CharField(
         "source des données",
         max_length=200,
         blank=True,
         help_text="Insee, CAF, France Travail, Ville…",
+        validators=[validate_text],
     )
     periodicite = models.CharField(
         "périodicité", max_length=20, choices=Periodicite.choices, blank=True
@@ -178,7 +180,7 @@ class TerritoireComparaison(models.Model):
         unique=True,
         help_text="Code Insee de la commune, Siren de l'EPCI, ou un code court (FM, QPV).",
     )
-    nom = models.CharField("nom", max_length=200)
+    nom = models.CharField("nom", max_length=200, validators=[validate_text])
     echelon = models.CharField("échelon", max_length=20, choices=Echelon.choices)
 
     objects = TerritoireComparaisonManager()
@@ -278,9 +280,11 @@ class Mesure(VersionedModel):
     valeur = models.DecimalField("valeur", null=True, blank=True, **DECIMAL)
     numerateur = models.DecimalField("numérateur", null=True, blank=True, **DECIMAL)
     denominateur = models.DecimalField("dénominateur", null=True, blank=True, **DECIMAL)
-    texte = models.TextField("constat (indicateur qualitatif)", blank=True)
-    source = models.CharField("source", max_length=200, blank=True)
-    commentaire = models.TextField("commentaire", blank=True)
+    texte = models.TextField(
+        "constat (indicateur qualitatif)", blank=True, validators=[validate_text]
+    )
+    source = models.CharField("source", max_length=200, blank=True, validators=[validate_text])
+    commentaire = models.TextField("commentaire", blank=True, validators=[validate_text])
     saisi_par = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="saisi par",

@@ -22,6 +22,16 @@ RTL_EMOJI = "\u202eelbissoPmi\u202c 🏘️👩‍👩‍👧 ⚠️"
 TEMPLATE = "{{ request.user }} {% now 'Y' %} %s"
 
 PAYLOADS = [SCRIPT, IMG, JAVASCRIPT_URL, LONG_WORD, RTL_EMOJI, TEMPLATE]
+
+# What the server refuses (tests/test_validation_textes.py): NUL (PostgreSQL refuses it),
+# the other control characters (invisible, dropped by the XLSX exports, break the CSV
+# re-import), over-long texts; and numbers Python's int() reads but a key is not.
+NUL = "Sant\x00é"
+CONTROL_CHARACTERS = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x0b"]
+CONTROLS = [f"Santé{char}publique" for char in CONTROL_CHARACTERS]
+OVER_LONG = "mot " * 1500  # 6 000 characters: more than an item's 5 000
+NON_ASCII_DIGITS = ["١٢٣", "𝟙𝟚𝟛", "1_000", "١", "𝟙"]
+REFUSED = [*CONTROLS, *NON_ASCII_DIGITS, OVER_LONG]
 # What must never appear in a page's HTML: a payload's markup, unescaped.
 RAW_MARKUP = [SCRIPT, "<img src=x"]
 

@@ -24,13 +24,16 @@ STARTUP_TIMEOUT = 60  # seconds for migrate, collectstatic and gunicorn's start
 
 def production_env(tmp_path, **extra):
     """The environment of a production server: no DEBUG, a real secret key, the host
-    names served, a reverse proxy in front; its own database and static files folder."""
+    names served, a reverse proxy in front; its own database and static files folder, and
+    its own home directory (where gunicorn would put its default control socket)."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "PYTEST_", "DATABASE_URL"))
+        if not key.startswith(("DJANGO_", "PYTEST_", "DATABASE_URL", "XDG_RUNTIME_DIR"))
     }
+    (tmp_path / "home").mkdir(exist_ok=True)
     env.update(
+        HOME=str(tmp_path / "home"),
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="diagnostic.example.fr,127.0.0.1",
@@ -69,6 +72,22 @@ def test_check_deploy_warns_when_https_is_switched_off(tmp_path):
     assert "security.W008" in result.stdout + result.stderr
 
 
+def test_make_serve_installs_only_the_production_requirements(tmp_path):
+    """In a fresh virtual environment, `make serve` installs requirements.txt, not the
+    test and quality tools of requirements-dev.txt (dry run: nothing is executed)."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", "serve", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    installs = [line for line in result.stdout.splitlines() if "pip install" in line]
+    assert installs and all(line.endswith("-r requirements.txt") for line in installs), installs
+    assert "requirements-dev.txt" not in result.stdout
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -103,7 +122,7 @@ def production_server(tmp_path):
             "make",
             "--no-print-directory",
             "-o",
-            ".venv/.installed",  # the test's environment is installed already
+            ".venv/.installed-production",  # the test's environment is installed already
             "serve",
             f"BIN={Path(sys.executable).parent}",
             "HOST=127.0.0.1",
@@ -196,3 +215,49 @@ def test_make_serve_answers_over_the_proxy_with_every_security_header(production
     assert_security_headers(headers)
     assert "Content-Security-Policy" in headers
     assert "Page introuvable" in body.decode()
+
+
+def raw_request(base, head, body=b"", timeout=10):
+    """Send a request's head and the start of its body; (status, response) as text."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head.encode() + b"\r\n" + body)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass
+    text = received.decode(errors="replace")
+    status = int(text.split(" ", 2)[1]) if text.startswith("HTTP/") else None
+    return status, text
+
+
+def test_make_serve_refuses_a_huge_body_unread_and_keeps_no_shared_control_socket(
+    production_server, tmp_path
+):
+    # A gigabyte announced to the login page, anonymously: refused at once, from its
+    # Content-Length alone, while the body has barely started (nothing waits for the rest).
+    head = (
+        "POST /connexion/ HTTP/1.1\r\n"
+        "Host: diagnostic.example.fr\r\n"
+        "X-Forwarded-Proto: https\r\n"
+        "Content-Type: multipart/form-data; boundary=limite\r\n"
+        f"Content-Length: {1024**3}\r\n"
+        "Connection: close\r\n"
+    )
+    body = b'--limite\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n'
+    started = time.monotonic()
+    status, response = raw_request(production_server, head, body + b"x" * 65536)
+    assert status == 413, response[:2000]
+    assert time.monotonic() - started < 5
+    assert "Requête trop volumineuse" in response
+    assert "Traceback" not in response
+
+    # The site still answers (the worker was not tied up).
+    status, _, _ = fetch(production_server + "/accessibilite/", HTTPS)
+    assert status == 200
+
+    # No control socket in the home directory, where a second instance would take it over.
+    home = tmp_path / "home"
+    assert not (home / ".gunicorn").exists(), list((home / ".gunicorn").iterdir())

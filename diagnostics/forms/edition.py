@@ -14,14 +14,16 @@ from django.db.models import Exists, Q
 from ..editing import clean_libelles, short
 from ..imports.cells import split_items
 from ..models import Diagnostic, Difficulte, Quartier, SousTheme, Theme
+from ..text import ITEM_MAX_LENGTH
+from .fields import TextFormMixin
 
 MISSING_VERSION = (
     "Ce formulaire est incomplet (numéro de version absent) : rechargez la page et recommencez."
 )
-ELEMENT_MAX_LENGTH = 5000
+ELEMENT_MAX_LENGTH = ITEM_MAX_LENGTH  # the model's limit (Element.libelle)
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(TextFormMixin, forms.Form):
     """A hidden `version` field and what the page needs to show a conflict."""
 
     version = forms.IntegerField(
@@ -115,8 +117,6 @@ class ElementForm(VersionedForm, forms.ModelForm):
 
     def __init__(self, *args, diagnostic, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["libelle"].max_length = ELEMENT_MAX_LENGTH
-        self.fields["libelle"].widget.attrs["maxlength"] = ELEMENT_MAX_LENGTH
         self.fields["quartiers"].queryset = quartier_choices(diagnostic, self.instance)
         if self.instance.pk is None:
             del self.fields["version"]
@@ -295,6 +295,12 @@ class SplitForm(VersionedForm):
         libelles = clean_libelles(self.cleaned_data["libelles"].splitlines())
         if len(libelles) < 2:
             raise ValidationError("Indiquez au moins deux libellés, un par ligne, pour scinder.")
+        for number, libelle in enumerate(libelles, start=1):
+            if len(libelle) > ELEMENT_MAX_LENGTH:
+                raise ValidationError(
+                    f"Le libellé n° {number} fait {len(libelle)} caractères : "
+                    f"{ELEMENT_MAX_LENGTH} au plus."
+                )
         return libelles
 
     def current_display(self, current):

@@ -3,10 +3,12 @@
 from django import forms
 from django.utils import timezone
 
+from .fields import TextFormMixin
+
 NOM_MAX_LENGTH = 200
 
 
-class NouvelleEditionForm(forms.Form):
+class NouvelleEditionForm(TextFormMixin, forms.Form):
     nom = forms.CharField(
         label="Nom de l'édition",
         max_length=NOM_MAX_LENGTH,
@@ -39,7 +41,7 @@ class NouvelleEditionForm(forms.Form):
         return date
 
 
-class DepublicationForm(forms.Form):
+class DepublicationForm(TextFormMixin, forms.Form):
     motif = forms.CharField(
         label="Motif de la dépublication",
         max_length=500,

@@ -11,6 +11,7 @@ from ..editions.states import ensure_modifiable
 from ..imports import natures, upload
 from ..imports.reconcile import Choices
 from ..models import Diagnostic, Import
+from .fields import TextFormMixin
 
 
 def max_file_size(nature):
@@ -19,7 +20,7 @@ def max_file_size(nature):
     return registered.max_file_size if registered else settings.IMPORT_MAX_FILE_SIZE
 
 
-class UploadForm(forms.Form):
+class UploadForm(TextFormMixin, forms.Form):
     nature = forms.ChoiceField(
         label="Nature du fichier",
         initial=Import.Nature.DIAGNOSTIC,
@@ -145,7 +146,7 @@ class ChoicesField(forms.Field):
             raise ValidationError("Une case cochée n'est pas reconnue : rechargez l'aperçu.")
 
 
-class ReconciliationForm(forms.Form):
+class ReconciliationForm(TextFormMixin, forms.Form):
     """What the administrator ticks on the preview of a source table for an existing
     edition: the cells whose file's version is taken, the items absent from the file
     to remove."""

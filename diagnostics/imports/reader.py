@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from diagnostics.models import LIBELLE_MAX_LENGTH
-from diagnostics.text import normalize_key
+from diagnostics.text import (
+    ITEM_MAX_LENGTH,
+    control_character,
+    describe_character,
+    normalize_key,
+)
 
 from .cells import (
     Column,
@@ -174,6 +179,8 @@ class _TableReader:
         for line, cells in rows:
             if line <= self.header.line or self._has_too_long_cell(line, cells):
                 continue
+            if self._has_control_character(line, cells):
+                continue
             cells = cells + [""] * (len(self.header.labels) - len(cells))
             if not any(clean_cell(cells[index]) for index in self.header.columns.values()):
                 continue  # blank row
@@ -201,6 +208,23 @@ class _TableReader:
                         line,
                         f"la cellule de la colonne {self.header.name(index)} fait {len(text)} "
                         f"caractères, au-delà de la limite de {maximum}.",
+                    )
+                )
+                return True
+        return False
+
+    def _has_control_character(self, line, cells):
+        """A cell holding, once cleaned, a control character other than tab and line
+        breaks (white-space ones become spaces): the row is refused, with the column."""
+        for index, text in enumerate(cells):
+            char = control_character(clean_cell(text)) or ("\x00" if "\x00" in text else None)
+            if char is not None:
+                self.result.errors.append(
+                    (
+                        line,
+                        f"la cellule de la colonne {self.header.name(index)} contient un "
+                        f"caractère de contrôle invisible ({describe_character(char)}) : "
+                        "retirez-le.",
                     )
                 )
                 return True
@@ -254,6 +278,16 @@ class _TableReader:
                 )
             )
             return
+        for item in difficultes + indicateurs:
+            if len(item) > ITEM_MAX_LENGTH:
+                self.result.errors.append(
+                    (
+                        line,
+                        f"l'élément « {item[:60]}… » fait {len(item)} caractères : "
+                        f"{ITEM_MAX_LENGTH} au plus.",
+                    )
+                )
+                return
         cells = {column: text for column, text in values.items() if clean_cell(text)}
         self.result.rows.append(
             SourceRow(line, self.pilier, self.theme, sous_theme, difficultes, indicateurs, cells)

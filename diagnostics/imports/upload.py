@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..editions.states import ensure_modifiable
@@ -135,22 +135,32 @@ def confirm(user, token, choices=None):
     with transaction.atomic():
         pending = pending_upload(user, token, for_update=True)
         check_modifiable(pending, lock=True)
-        if not pending.diagnostic_id:
-            slug = pending.nouveau_diagnostic.get("slug")
-            if Diagnostic.objects.filter(slug=slug).exists():
-                raise UploadUnavailable(
-                    f"Un diagnostic porte déjà l'identifiant court « {slug} » depuis le "
-                    "dépôt du fichier : déposez-le à nouveau en choisissant ce diagnostic "
-                    "ou un autre identifiant.",
-                    UploadUnavailable.CONFLICT,
-                )
-        report = _run(pending, user, dry_run=False, choices=choices)
+        slug = None if pending.diagnostic_id else pending.nouveau_diagnostic.get("slug")
+        if slug is not None and Diagnostic.objects.filter(slug=slug).exists():
+            raise _slug_taken(slug)
+        try:
+            report = _run(pending, user, dry_run=False, choices=choices)
+        except IntegrityError as error:
+            # Another administrator created a diagnostic with this slug at the same moment:
+            # the importer's savepoint is rolled back; answer as a retry would (409).
+            if slug is None or not Diagnostic.objects.filter(slug=slug).exists():
+                raise
+            raise _slug_taken(slug) from error
         if report.ok:
             pending.confirme_le = timezone.now()
             pending.import_enregistre = report.import_record
             pending.contenu = b""
             pending.save(update_fields=["confirme_le", "import_enregistre", "contenu"])
     return report
+
+
+def _slug_taken(slug):
+    return UploadUnavailable(
+        f"Un diagnostic porte déjà l'identifiant court « {slug} » depuis le "
+        "dépôt du fichier : déposez-le à nouveau en choisissant ce diagnostic "
+        "ou un autre identifiant.",
+        UploadUnavailable.CONFLICT,
+    )
 
 
 def abandon(user, token):

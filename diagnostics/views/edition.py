@@ -9,9 +9,10 @@ After a change, the person goes back where they came from (`retour`, a path of t
 site) or to the pilier page, at the changed object.
 """
 
+from django import forms as django_forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +23,7 @@ from django.views.generic import FormView
 from comptes.roles import can_edit
 
 from .. import editing, kinds
+from ..access import visible_diagnostics
 from ..editing import short
 from ..forms import edition as forms
 from ..history import reading as history
@@ -304,7 +306,71 @@ class ElementCreateView(EditorMixin, EditFormView):
 
 
 class ElementUpdateView(ElementMixin, EditFormView):
+    """Edit an item. Saving an item a colleague deleted meanwhile shows the form again,
+    with the typed text and who deleted it (`supprime_par`), instead of a 404."""
+
     bouton = "Enregistrer les modifications"
+    deleted = False
+
+    def resolve(self):
+        try:
+            return super().resolve()
+        except Http404:
+            if self.request.method != "POST" or not self.resolve_deleted():
+                raise
+            return self.diagnostic
+
+    def resolve_deleted(self):
+        """The item as it was when deleted, if it was an item of the URL's diagnostic."""
+        diagnostic = (
+            visible_diagnostics(self.request.user)
+            .select_related("contrat")
+            .filter(slug=self.kwargs[self.slug_url_kwarg])
+            .first()
+        )
+        if diagnostic is None:
+            return False
+        record = (
+            history.history_model(self.model)
+            .objects.filter(id=self.kwargs["pk"], diagnostic_id=diagnostic.pk)
+            .order_by("-history_id")
+            .first()
+        )
+        if record is None or record.history_type != "-":
+            return False
+        self.diagnostic, self.object, self.deleted = diagnostic, record.instance, True
+        return True
+
+    def resolved(self):
+        if not self.deleted:
+            return super().resolved()
+        self.nom = self.kind.nom
+        try:
+            self.theme = self.object.theme_effectif
+            self.pilier = self.theme.pilier
+        except ObjectDoesNotExist:  # deleted with it
+            self.theme = self.pilier = None
+
+    def fil(self):
+        if not self.deleted:
+            return super().fil()
+        fil = EditorMixin.fil(self)
+        if self.pilier is not None:
+            fil.append((f"Pilier {self.pilier.numero}", self.pilier.get_absolute_url()))
+        return fil
+
+    def cancel_url(self):
+        if self.pilier is None:
+            return self.diagnostic.get_absolute_url()
+        return super().cancel_url()
+
+    def post(self, request, *args, **kwargs):
+        if not self.deleted:
+            return super().post(request, *args, **kwargs)
+        form = self.get_form()
+        form.is_valid()  # the typed text is kept, whatever its errors
+        par, le = history.last_change(self.model, self.object.pk)
+        return self.render_to_response(self.get_context_data(form=form, supprime_par=(par, le)))
 
     def get_form_class(self):
         return forms.element_form_class(self.model)
@@ -452,23 +518,54 @@ class ElementMergeView(ElementMixin, EditFormView):
         return self.back_to(self.pilier.get_absolute_url(), self.anchor())
 
 
+class ListedDeleteForm(forms.DeleteForm):
+    """The confirmation carries the fingerprint of what it listed (`empreinte`): the
+    deletion takes exactly that, or asks again (`editing.DeleteChanged`)."""
+
+    empreinte = django_forms.CharField(
+        widget=django_forms.HiddenInput, required=False, max_length=64
+    )
+
+
 class DeleteMixin:
     """The confirmation of a deletion, saying what goes with it."""
 
-    form_class = forms.DeleteForm
+    form_class = ListedDeleteForm
     template_name = "diagnostics/edition/supprimer.html"
     danger = True
 
     def get_titre(self):
         return f"Supprimer {self.nom.le}"
 
+    _resume = None
+
+    def resume(self):
+        """What goes with the object (editing.DeleteSummary), read once per request."""
+        if self._resume is None:
+            self._resume = editing.delete_summary(self.object)
+        return self._resume
+
+    def get_initial(self):
+        return {**super().get_initial(), "empreinte": self.resume().empreinte}
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            objet=self.object, resume=editing.delete_summary(self.object), **kwargs
-        )
+        return super().get_context_data(objet=self.object, resume=self.resume(), **kwargs)
 
     def perform(self, form):
-        editing.delete(self.object, self.request.user, form.cleaned_data["version"])
+        try:
+            editing.delete(
+                self.object,
+                self.request.user,
+                form.cleaned_data["version"],
+                listed=form.cleaned_data.get("empreinte") or None,
+            )
+        except editing.DeleteChanged:
+            # Asked again, with what goes with it now.
+            data = form.data.copy()
+            self._resume = None
+            data["empreinte"] = self.resume().empreinte
+            form.data = data
+            raise
 
     def success_message(self, result):
         return (

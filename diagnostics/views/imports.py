@@ -12,11 +12,14 @@ Every screen is for administrators only: anonymous visitors are sent to the logi
 other roles get a 403.
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
@@ -30,6 +33,9 @@ from comptes.roles import is_administrateur
 from ..forms.imports import ReconciliationForm, UploadForm
 from ..imports import natures, source_export, undo, upload
 from ..models import Diagnostic, Import
+from ..text import clean_parameter
+
+logger = logging.getLogger(__name__)
 
 # Access ------------------------------------------------------------------------------------
 
@@ -78,7 +84,7 @@ class ImportNouveauView(AdministrateurRequiredMixin, FormView):
     template_name = "diagnostics/imports/nouveau.html"
 
     def get_initial(self):
-        slug = self.request.GET.get("diagnostic")
+        slug = clean_parameter(self.request.GET.get("diagnostic"))  # PostgreSQL refuses NUL
         diagnostic = Diagnostic.objects.filter(slug=slug).first() if slug else None
         return {"diagnostic": diagnostic} if diagnostic else {}
 
@@ -180,6 +186,17 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
                 messages.warning(request, error.message)
                 return redirect("diagnostics:import_detail", pk=error.import_record.pk)
             return self.unavailable(error)
+        except (OperationalError, InterfaceError):
+            # The connection was lost during the import: its transaction, the upload's
+            # confirmation included, is gone; the upload waits to be confirmed again.
+            logger.exception("Connexion à la base perdue pendant la confirmation d’un import")
+            return self.response_class(
+                request=request,
+                template=["503.html"],
+                context={"retry_url": request.path},
+                using=self.template_engine,
+                status=503,
+            )
         if not report.ok:
             # The database changed since the preview: show what stands in the way.
             pending = upload.pending_upload(request.user, token)

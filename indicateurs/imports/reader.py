@@ -21,7 +21,7 @@ from enum import StrEnum
 from django.conf import settings
 
 from diagnostics.imports.formats import UnreadableFile, read_raw_tables
-from diagnostics.text import normalize_key
+from diagnostics.text import control_character, describe_character, normalize_key
 
 from .values import is_no_data, is_period
 
@@ -265,6 +265,18 @@ def _read_rows(rows, header, table):
             and [normalize_key(text) for text in cells[: len(header_keys)]] == header_keys
         ):
             continue  # a header repeated (pages printed, tables pasted one below another)
+        invisible = next(
+            (char for text in cells if (char := control_character(text)) is not None), None
+        )
+        if invisible is not None:
+            table.errors.append(
+                (
+                    line,
+                    f"une cellule contient un caractère de contrôle invisible "
+                    f"({describe_character(invisible)}) : retirez-le.",
+                )
+            )
+            continue
         located = {
             "line": line,
             "identifiant": cell(cells, Role.IDENTIFIANT),

@@ -1,6 +1,8 @@
-"""Backup of a whole diagnostic to one JSON file and its restoration into an empty
-database: the round trip loses nothing (same objects, same texts, same history)."""
+"""Backup of a whole diagnostic to one file (JSON Lines, streamed) and its restoration into
+an empty database, or the same one after the diagnostic was deleted: the round trip loses
+nothing (same objects, same texts, same history)."""
 
+import datetime
 import json
 from decimal import Decimal
 from io import StringIO
@@ -13,7 +15,14 @@ from django.urls import reverse
 
 from comptes.roles import Role
 from diagnostics import backup as backup_module
-from diagnostics.backup import BackupError, backed_up_models, backup, dumps, loads, restore
+from diagnostics.backup import (
+    REFERENTIELS,
+    BackupError,
+    backed_up_models,
+    backup,
+    read,
+    restore,
+)
 from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
 from indicateurs.models import Indicateur, Mesure, TerritoireComparaison
 from tests.factories import (
@@ -28,9 +37,50 @@ from tests.factories import (
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)> ‮gauche 🏘️'
 
 
-def as_json(value):
-    """The value as the JSON file holds it (tuples become lists, and so on)."""
-    return json.loads(dumps(value))
+def objets(text):
+    """The rows of a backup, [(model label, values)], references to accounts, quartiers and
+    référentiels by their natural key (their numbers differ from a database to another)."""
+    document = read(text)
+    keys = {
+        get_user_model(): {c["id"]: c["username"] for c in document.comptes},
+        Quartier: {q["id"]: q["code"] for q in document.quartiers},
+    }
+    for section, (model, fields) in REFERENTIELS.items():
+        keys[model] = {r["id"]: r[fields[0]] for r in document.referentiels.get(section, [])}
+    result = []
+    for label, champs, rows in document.blocks:
+        model = apps.get_model(label)
+        concrete, m2m = backup_module._columns(model)
+        assert champs == [f.attname for f in concrete] + [f.name for f in m2m]
+        targets = [keys.get(f.related_model) if f.is_relation else None for f in concrete + m2m]
+        for row in rows:
+            result.append(
+                (
+                    label,
+                    [
+                        value
+                        if target is None
+                        else [target[v] for v in value]
+                        if isinstance(value, list)
+                        else target.get(value, value)
+                        for target, value in zip(targets, row, strict=True)
+                    ],
+                )
+            )
+    return result
+
+
+def damaged(text, label, champ, value):
+    """The backup with the first row of `label` given `value` for `champ`."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        header = json.loads(line)
+        if isinstance(header, dict) and header.get("modele") == label:
+            row = json.loads(lines[i + 1])
+            row[header["champs"].index(champ)] = value
+            lines[i + 1] = json.dumps(row)
+            return "\n".join(lines) + "\n"
+    raise AssertionError(label)
 
 
 @pytest.fixture
@@ -109,22 +159,100 @@ def empty_the_database():
     get_user_model().objects.all().delete()
 
 
+def without_ids(rows):
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
 def test_the_round_trip_loses_nothing(rich):
-    before = backup(rich)
-    text = dumps(before)
+    text = backup(rich)
 
     empty_the_database()
-    report = restore(loads(text))
+    report = restore(text)
     after = backup(report.diagnostic)
 
-    assert as_json(after["objets"]) == as_json(before["objets"])
-    assert after["quartiers"] == before["quartiers"]
-    assert after["comptes"] == before["comptes"]
+    assert objets(after) == objets(text)
+    assert without_ids(read(after).quartiers) == without_ids(read(text).quartiers)
+    assert without_ids(read(after).comptes) == without_ids(read(text).comptes)
+    assert {s: without_ids(r) for s, r in read(after).referentiels.items()} == {
+        s: without_ids(r) for s, r in read(text).referentiels.items()
+    }
+
+
+def test_the_backup_is_one_json_value_a_line_ending_with_its_count(rich):
+    lines = backup(rich).splitlines()
+
+    values = [json.loads(line) for line in lines]
+    assert values[0]["version"] == 2 and values[0]["diagnostic"]["slug"] == "montlucon"
+    assert [list(v) for v in values[1:4]] == [["comptes"], ["quartiers"], ["referentiels"]]
+    assert values[-1] == {"fin": sum(isinstance(v, list) for v in values)}
+    assert "Contrat de ville de Montluçon" in json.dumps(values[3], ensure_ascii=False)
+
+
+def test_a_restoration_after_deleting_the_diagnostic_works(rich):
+    """Deleting the diagnostic (as the ORM does: its history rows stay, "-" rows added)
+    leaves its history; the restoration replaces it, nothing is touched by hand."""
+    text = backup(rich)
+    before = objets(text)
+    Diagnostic.objects.get(slug="montlucon").delete()
+    assert Difficulte.history.filter(diagnostic_id=rich.pk).exists()  # left by the deletion
+
+    report = restore(text)
+
+    after = objets(backup(report.diagnostic))
+    history = {label for label, _ in before if ".historical" in label}
+    assert [o for o in after if o[0] not in history] == [o for o in before if o[0] not in history]
+    restored_history = [o for o in after if o[0] in history]
+    assert all(o in restored_history for o in before if o[0] in history)
+    deletions = [o for o in restored_history if o not in before]  # the deletion's "-" rows
+    assert deletions and all("-" in values for _, values in deletions)
+    assert report.counts[str(Difficulte._meta.verbose_name_plural)] == (
+        Difficulte.objects.du_diagnostic(rich).count()
+    )
+
+
+def test_a_backup_of_the_first_format_is_still_restored(rich):
+    """Version 1: one JSON object, "objets" in Django's serialization format."""
+    from django.core import serializers
+
+    text = backup(rich)
+    document = read(text)
+    objets_v1 = []
+    for label, champs, rows in document.blocks:
+        model = apps.get_model(label)
+        pk = champs.index(model._meta.pk.attname)
+        numbers = [row[pk] for row in rows]
+        queryset = model.objects.filter(pk__in=numbers).order_by("pk")
+        objets_v1 += serializers.serialize("python", queryset, use_natural_foreign_keys=True)
+    v1 = {
+        "format": "contrat-ville/sauvegarde-diagnostic",
+        "version": 1,
+        "date": "2026-01-01T00:00:00+00:00",
+        "diagnostic": document.header["diagnostic"],
+        "comptes": without_ids(document.comptes),
+        "quartiers": without_ids(document.quartiers),
+        "referentiels": {s: without_ids(r) for s, r in document.referentiels.items()},
+        "objets": objets_v1,
+    }
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    class Encoder(DjangoJSONEncoder):
+        def default(self, o):
+            if isinstance(o, datetime.datetime):
+                return o.isoformat()
+            return super().default(o)
+
+    old = json.dumps(v1, cls=Encoder, ensure_ascii=False, indent=1)
+    empty_the_database()
+
+    report = restore(old)
+
+    assert objets(backup(report.diagnostic)) == objets(text)
 
 
 def test_the_backup_holds_everything_of_the_diagnostic_and_nothing_else(rich):
-    document = backup(rich)
-    labels = [objet["model"] for objet in document["objets"]]
+    text = backup(rich)
+    document = read(text)
+    labels = [label for label, _ in objets(text)]
 
     for label in [
         "diagnostics.diagnostic",
@@ -145,10 +273,10 @@ def test_the_backup_holds_everything_of_the_diagnostic_and_nothing_else(rich):
     ]:
         assert label in labels, label
     assert labels.count("diagnostics.diagnostic") == 1
-    assert "Ailleurs" not in dumps(document)
-    assert [q["code"] for q in document["quartiers"]] == ["QN00304M", "QN00306M"]
-    assert {c["username"] for c in document["comptes"]} == {"claire.martin", "gerard.admin"}
-    assert "password" not in dumps(document["comptes"])
+    assert "Ailleurs" not in text
+    assert [q["code"] for q in document.quartiers] == ["QN00304M", "QN00306M"]
+    assert {c["username"] for c in document.comptes} == {"claire.martin", "gerard.admin"}
+    assert "password" not in json.dumps(document.comptes)
 
 
 def change_reasons(diagnostic):
@@ -160,10 +288,10 @@ def test_restored_texts_history_and_measures_are_the_same(rich):
     edited = Difficulte.objects.du_diagnostic(rich).get(libelle__contains="précisé")
     deleted_history = Difficulte.history.filter(history_type="-").count()
     reasons = change_reasons(rich)
-    text = dumps(backup(rich))
+    text = backup(rich)
     empty_the_database()
 
-    restore(loads(text))
+    restore(text)
 
     restored = Difficulte.objects.get(pk=edited.pk)
     assert restored.libelle == edited.libelle
@@ -190,10 +318,10 @@ def test_restored_texts_history_and_measures_are_the_same(rich):
 
 
 def test_restored_accounts_are_inactive_without_password_nor_role(rich):
-    text = dumps(backup(rich))
+    text = backup(rich)
     empty_the_database()
 
-    report = restore(loads(text))
+    report = restore(text)
 
     claire = get_user_model().objects.get(username="claire.martin")
     assert (claire.first_name, claire.last_name) == ("Claire", "Martin")
@@ -204,13 +332,11 @@ def test_restored_accounts_are_inactive_without_password_nor_role(rich):
 
 
 def test_existing_accounts_and_quartiers_are_kept_as_they_are(rich):
-    text = dumps(backup(rich))
+    text = backup(rich)
     Diagnostic.objects.filter(slug=rich.slug).delete()
-    for model in reversed(backed_up_models()):
-        model.objects.filter(pk__in=[o["pk"] for o in loads(text)["objets"]]).delete()
     Quartier.objects.filter(code="QN00306M").update(nom="Bien-Assis (nom officiel)")
 
-    report = restore(loads(text))
+    report = restore(text)
 
     assert Quartier.objects.get(code="QN00306M").nom == "Bien-Assis (nom officiel)"
     assert get_user_model().objects.get(username="claire.martin").is_active
@@ -218,9 +344,9 @@ def test_existing_accounts_and_quartiers_are_kept_as_they_are(rich):
 
 
 def test_the_restored_diagnostic_reads_and_grows_as_before(rich, client):
-    text = dumps(backup(rich))
+    text = backup(rich)
     empty_the_database()
-    restore(loads(text))
+    restore(text)
     diagnostic = Diagnostic.objects.get(slug="montlucon")
 
     # New rows get new numbers (PostgreSQL's sequences were moved past the restored ones).
@@ -239,7 +365,7 @@ def counts():
 
 
 def test_a_diagnostic_that_exists_already_is_not_overwritten(rich):
-    document = loads(dumps(backup(rich)))
+    document = backup(rich)
     before = counts()
 
     with pytest.raises(BackupError, match="Un diagnostic « montlucon » existe déjà"):
@@ -249,7 +375,7 @@ def test_a_diagnostic_that_exists_already_is_not_overwritten(rich):
 
 
 def test_taken_numbers_are_refused_and_nothing_is_written(rich):
-    document = loads(dumps(backup(rich)))
+    document = backup(rich)
     Diagnostic.objects.filter(slug="montlucon").update(slug="renomme")
     before = counts()
 
@@ -260,10 +386,9 @@ def test_taken_numbers_are_refused_and_nothing_is_written(rich):
 
 
 def test_a_damaged_object_writes_nothing(rich):
-    document = loads(dumps(backup(rich)))
+    document = backup(rich)
     empty_the_database()
-    pilier = next(o for o in document["objets"] if o["model"] == "diagnostics.pilier")
-    pilier["fields"]["numero"] = "premier"
+    document = damaged(document, "diagnostics.pilier", "numero", "premier")
 
     with pytest.raises(BackupError, match="Sauvegarde illisible ou abîmée"):
         restore(document)
@@ -290,7 +415,18 @@ def test_a_damaged_object_writes_nothing(rich):
 )
 def test_a_file_that_is_not_a_backup_is_refused(text, message):
     with pytest.raises(BackupError, match=message):
-        loads(text)
+        read(text)
+
+
+def test_a_cut_backup_writes_nothing(rich):
+    lines = backup(rich).splitlines()
+    empty_the_database()
+
+    with pytest.raises(BackupError, match="la fin du fichier manque"):
+        restore("\n".join(lines[:-5]))
+
+    assert not Diagnostic.objects.exists()
+    assert not get_user_model().objects.exists()
 
 
 def test_every_model_of_the_diagnostic_is_in_the_backup():
@@ -312,11 +448,11 @@ def test_every_model_of_the_diagnostic_is_in_the_backup():
 
 
 def test_the_commands_back_up_to_a_file_and_restore_it(rich, tmp_path):
-    path = tmp_path / "sauvegarde.json"
+    path = tmp_path / "sauvegarde.jsonl"
     out = StringIO()
     call_command("backup_diagnostic", "montlucon", "--output", str(path), stdout=out)
     assert "sauvegardé dans" in out.getvalue()
-    before = backup(rich)["objets"]
+    before = objets(backup(rich))
 
     empty_the_database()
     out = StringIO()
@@ -326,7 +462,7 @@ def test_the_commands_back_up_to_a_file_and_restore_it(rich, tmp_path):
         out.getvalue()
     )
     assert "Comptes recréés, inactifs" in out.getvalue()
-    assert as_json(backup(Diagnostic.objects.get())["objets"]) == as_json(before)
+    assert objets(backup(Diagnostic.objects.get())) == before
 
 
 def test_the_backup_command_names_the_diagnostics_when_the_slug_is_unknown(rich):

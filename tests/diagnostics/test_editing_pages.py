@@ -223,7 +223,8 @@ def test_an_edit_of_an_item_deleted_meanwhile_says_so(client, diagnostic, marie,
     client.post(element_url("element_supprimer", item), {"version": 1})
     client.force_login(marie)
     response = client.post(element_url("element_modifier", item), {"libelle": "X", "version": 1})
-    assert response.status_code == 404  # the item's URL no longer exists
+    # The form again, with the typed text and who deleted it (no bare 404).
+    assertContains(response, "Cet élément a été supprimé pendant que vous le modifiiez")
 
 
 # Adding, moving, ordering ---------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from diagnostics.imports.report import read_command_file, write_report
+from diagnostics.management.commands.import_diagnostic import database_failure
 from diagnostics.models import Diagnostic
 from indicateurs.imports import import_measures
 
@@ -40,6 +41,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fichier, diagnostic, dry_run, utilisateur=None, **options):
+        with database_failure():
+            self.import_file(fichier, diagnostic, dry_run, utilisateur)
+
+    def import_file(self, fichier, diagnostic, dry_run, utilisateur):
         target = Diagnostic.objects.filter(slug=diagnostic).first()
         if target is None:
             raise CommandError(f"Aucun diagnostic ne porte l'identifiant court « {diagnostic} ».")

@@ -9,9 +9,10 @@ an administrator unlocks them (the "Débloquer" action of the admin, `unlock`).
 Failures are recorded from Django's `user_login_failed` signal (comptes.signals), so every
 way of signing in counts; a successful sign-in clears its account's failures.
 
-The check and the record are one step (`attempt`): a login form first records its attempt
-as a failure (committed at once), then counts the failures recorded before it; only if
-they leave room is the password checked. Of parallel attempts, the n-th recorded sees the
+The check and the record are one step (`attempt`): a login form counts the failures
+recorded before it and records its own attempt as a failure, in one transaction that
+waits for the other attempts on the same account name or address (`_serialize`); only if
+the count leaves room is the password checked. Of parallel attempts, the n-th sees the
 n - 1 before it, so never more than the limit are checked. A wrong password keeps the
 record; anything else (a success, a refusal) removes it.
 
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -77,19 +79,37 @@ def attempt(request, username, address):
     the password may be checked). Its record stays only if the password was wrong."""
     now = timezone.now()
     EchecConnexion.objects.filter(date__lt=now - KEPT_FOR).delete()
-    record = EchecConnexion.objects.create(
-        identifiant=normalize_username(username), adresse_ip=address, date=now
-    )
+    with transaction.atomic():
+        # One attempt at a time per account name and per address: each counts every
+        # attempt recorded before it (committed), in flight ones included.
+        _serialize(
+            f"connexion:{normalize_username(username)}",
+            f"connexion:{address}" if address else None,
+        )
+        remaining = lock_remaining(username, address, now=now)
+        record = EchecConnexion.objects.create(
+            identifiant=normalize_username(username), adresse_ip=address, date=now
+        )
     pending = {"failed": False}
     if request is not None:
         request._comptes_attempt = pending
     try:
-        yield lock_remaining(username, address, exclude=record.pk)
+        yield remaining
     finally:
         if request is not None:
             del request._comptes_attempt
         if not pending["failed"]:
             EchecConnexion.objects.filter(pk=record.pk).delete()
+
+
+def _serialize(*keys):
+    """PostgreSQL: wait for the other attempts on these keys until this transaction ends
+    (advisory locks, taken in one order). SQLite serialises writers by itself."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(key for key in keys if key):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
 
 def clear_failures(username):
@@ -106,12 +126,11 @@ def _lock_ends(failures, limit, window):
     return dates[limit - 1] + window
 
 
-def lock_remaining(username, address, now=None, exclude=None):
-    """How long this account name or this address stays locked (a timedelta), or None.
-    `exclude`: the id of a failure not to count (the attempt being checked)."""
+def lock_remaining(username, address, now=None):
+    """How long this account name or this address stays locked (a timedelta), or None."""
     now = now or timezone.now()
     window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW)
-    recent = EchecConnexion.objects.filter(date__gt=now - window).exclude(pk=exclude)
+    recent = EchecConnexion.objects.filter(date__gt=now - window)
     ends = [
         _lock_ends(
             recent.filter(identifiant=normalize_username(username)),
@@ -167,23 +186,21 @@ def reset_limits():
 def reset_request(email, address):
     """Record a password reset request; return True if it may be answered, False when
     too many were made for this e-mail address or from this address within the window.
-    Counted on what was typed, whether an account has it or not. The request is recorded
-    first, then the ones before it counted (parallel requests cannot exceed the limits);
-    a refused request is not kept."""
+    Counted on what was typed, whether an account has it or not, in one transaction that
+    waits for the other requests on the same e-mail or address (parallel requests cannot
+    exceed the limits); a refused request is not kept."""
     per_email, per_address, window = reset_limits()
     now = timezone.now()
+    email = normalize_username(email)[:254]
     DemandeReinitialisation.objects.filter(date__lt=now - KEPT_FOR).delete()
-    record = DemandeReinitialisation.objects.create(
-        email=normalize_username(email)[:254], adresse_ip=address, date=now
-    )
-    earlier = DemandeReinitialisation.objects.filter(
-        date__gt=now - timedelta(seconds=window)
-    ).exclude(pk=record.pk)
-    allowed = earlier.filter(email=record.email).count() < per_email and (
-        not address or earlier.filter(adresse_ip=address).count() < per_address
-    )
-    if not allowed:
-        record.delete()
+    with transaction.atomic():
+        _serialize(f"reinitialisation:{email}", f"reinitialisation:{address}" if address else None)
+        earlier = DemandeReinitialisation.objects.filter(date__gt=now - timedelta(seconds=window))
+        allowed = earlier.filter(email=email).count() < per_email and (
+            not address or earlier.filter(adresse_ip=address).count() < per_address
+        )
+        if allowed:
+            DemandeReinitialisation.objects.create(email=email, adresse_ip=address, date=now)
     return allowed
 
 

@@ -73,6 +73,10 @@ class Kind:
     # place, period) and those whose change is reported (`compared_fields`).
     compared_fields: tuple = ()
     compared_key: tuple = ()
+    # hidden(item pks, user): the pks of their values this user may not read (the secret
+    # statistique, declared by the app that brings the values), in a fixed number of
+    # queries; None: every value is shown.
+    hidden: Callable | None = None
 
     def __post_init__(self):
         if not self.titre:

@@ -21,6 +21,7 @@ class IndicateursConfig(AppConfig):
             TerritoireComparaison,
             mesure_detail_sql,
         )
+        from .secret import hidden_for
         from .tableau import attach_latest_mesures
 
         backup.register_referentiel(
@@ -67,6 +68,7 @@ class IndicateursConfig(AppConfig):
                 parent="indicateur",
                 detail=mesure_detail_sql,
                 copied_with_edition=Q(nature__in=Mesure.NATURES_DE_L_EDITION),
+                hidden=hidden_for,
                 compared_key=(
                     "nature",
                     "quartier",

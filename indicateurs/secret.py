@@ -43,7 +43,7 @@ from decimal import Decimal
 
 from comptes.roles import can_edit
 
-from .models import Mesure
+from .models import Indicateur, Mesure
 
 # Between thousands: a narrow no-break space, as French typography has it.
 THOUSANDS_SEPARATOR = "\u202f"
@@ -193,3 +193,22 @@ def display_value(value, indicateur, unit=True):
 def unit_of(indicateur):
     """Its unit; a rate's is "%" unless staff wrote another."""
     return indicateur.unite or ("%" if indicateur.taux else "")
+
+
+def hidden_for(indicateur_pks, user):
+    """The pks of the measures of these indicators (their own: values, references and
+    targets) that `user` may not read; for the comparison of two editions
+    (`diagnostics.kinds.Kind.hidden`). Two queries, whatever their number."""
+    if sees_secrets(user):
+        return set()
+    indicateurs = Indicateur.objects.filter(pk__in=indicateur_pks, compte_des_personnes=True)
+    indicateurs = {indicateur.pk: indicateur for indicateur in indicateurs}
+    if not indicateurs:
+        return set()
+    by_indicateur = {pk: [] for pk in indicateurs}
+    for mesure in Mesure.objects.filter(indicateur_id__in=indicateurs):
+        by_indicateur[mesure.indicateur_id].append(mesure)
+    hidden = set()
+    for pk, mesures in by_indicateur.items():
+        hidden |= hidden_measures(indicateurs[pk], mesures)
+    return hidden

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
 from .. import kinds
@@ -57,6 +58,7 @@ TITRES = {
 }
 
 VIDE = "—"  # what a missing value reads as
+SECRET = "secret"  # what a value under the secret statistique reads as
 
 
 def nature_label(nature, kind):
@@ -405,7 +407,7 @@ def _attname(model, name):
     return model._meta.get_field(name).attname
 
 
-def _load(editions):
+def _load(editions, user):
     """{edition pk: {kind: [Noeud]}} of both editions, one query per kind."""
     loaded = {pk: defaultdict(list) for pk in editions}
     index = {}  # (kind key, pk) -> Noeud
@@ -445,12 +447,14 @@ def _load(editions):
             loaded[row["diagnostic_id"]][kind].append(node)
         if kind.is_item:
             for value_kind in kinds.values_of(kind):
-                _load_values(value_kind, kind, editions, index)
+                _load_values(value_kind, kind, editions, index, user)
     return loaded
 
 
-def _load_values(value_kind, item_kind, editions, index):
-    """Attach to the items of both editions their values copied with an edition."""
+def _load_values(value_kind, item_kind, editions, index, user):
+    """Attach to the items of both editions their values copied with an edition; a value
+    this user may not read (`Kind.hidden`) is compared and shown as SECRET, so that no
+    change reveals it."""
     if value_kind.copied_with_edition is None or not value_kind.compared_key:
         return
     model = value_kind.model
@@ -463,17 +467,19 @@ def _load_values(value_kind, item_kind, editions, index):
     if value_kind.detail is not None:
         rows = rows.annotate(diff_libelle=value_kind.detail())
     labelled = value_kind.detail is not None
-    columns = [parent, *key, *compared, *(["diff_libelle"] if labelled else [])]
-    for row in rows.order_by("pk").values(*columns):
+    columns = ["pk", parent, *key, *compared, *(["diff_libelle"] if labelled else [])]
+    rows = list(rows.order_by("pk").values(*columns))
+    hidden = set()
+    if value_kind.hidden is not None and rows:
+        hidden = value_kind.hidden({row[parent] for row in rows}, user)
+    for row in rows:
         node = index.get((item_kind.key, row[parent]))
         if node is None:
             continue
         label = row["diff_libelle"] if labelled else ", ".join(str(row[name]) for name in key)
         label = label[:1].upper() + label[1:]
-        node.valeurs[value_kind.key, tuple(row[name] for name in key)] = (
-            label,
-            tuple(row[name] for name in compared),
-        )
+        amounts = (SECRET,) if row["pk"] in hidden else tuple(row[name] for name in compared)
+        node.valeurs[value_kind.key, tuple(row[name] for name in key)] = (label, amounts)
 
 
 # Comparing ------------------------------------------------------------------------------
@@ -540,6 +546,8 @@ def _definition(kind, old, new):
 
 def _amount(value_kind, amounts):
     """A value's compared fields as text: "12" alone, or "valeur 25, numérateur 12…"."""
+    if amounts == (SECRET,):
+        return SECRET
     present = [
         (name, value)
         for name, value in zip(value_kind.compared_fields, amounts, strict=True)
@@ -594,9 +602,10 @@ def _changement(kind, old, new):
     return Changement(kind, tuple(natures), old, new, diff, definition, reperes)
 
 
-def compare(ancienne, nouvelle):
-    """What changed from the edition `ancienne` to the edition `nouvelle` (module)."""
-    loaded = _load([ancienne.pk, nouvelle.pk])
+def compare(ancienne, nouvelle, user=None):
+    """What changed from the edition `ancienne` to the edition `nouvelle` (module), as
+    `user` may read it (without one: as an anonymous reader, every secret kept)."""
+    loaded = _load([ancienne.pk, nouvelle.pk], user or AnonymousUser())
     olds, news = loaded[ancienne.pk], loaded[nouvelle.pk]
     root = kinds.structure()[0]  # the pilier
     groups = {}  # pilier lineage -> ComparaisonPilier

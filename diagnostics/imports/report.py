@@ -1,8 +1,10 @@
 """What every importer's French report shares (diagnostic tables and measures)."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.db import InterfaceError, OperationalError
 
 from .formats import UnreadableFile, check_size
 
@@ -58,3 +60,19 @@ def write_report(command, report):
         raise CommandError("\n".join(report.as_lines()))
     for line in report.as_lines():
         command.stdout.write(line)
+
+
+@contextmanager
+def database_failure():
+    """A connection to the database lost (or refused) during an import: a French message,
+    no traceback (unless --traceback), and a failed exit. The import runs in one
+    transaction, so nothing of it was written and the command can simply be run again."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        detail = str(error).strip().splitlines()
+        raise CommandError(
+            "La connexion à la base de données a été perdue (ou n'a pas pu être établie) : "
+            "l'import n'a rien enregistré. Relancez la commande quand la base est de "
+            "nouveau joignable." + (f"\n(Détail : {detail[0]})" if detail else "")
+        ) from error

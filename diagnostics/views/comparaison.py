@@ -92,7 +92,9 @@ class ComparaisonView(ComparaisonMixin, TemplateView):
         return self.render_to_response(self.get_context_data(), status=status)
 
     def get_context_data(self, **kwargs):
-        comparaison = compare(self.ancienne, self.nouvelle) if self.comparable else None
+        comparaison = (
+            compare(self.ancienne, self.nouvelle, self.request.user) if self.comparable else None
+        )
         export_url = ""
         if comparaison is not None:
             query = urlencode({"de": self.ancienne.slug, "a": self.nouvelle.slug})
@@ -116,7 +118,7 @@ class ComparaisonExportView(ComparaisonMixin, View):
     def respond(self):
         if not self.comparable:
             raise Http404(self.probleme)
-        comparaison = compare(self.ancienne, self.nouvelle)
+        comparaison = compare(self.ancienne, self.nouvelle, self.request.user)
         filename = f"comparaison-{self.ancienne.slug}-{self.nouvelle.slug}.xlsx"
         return xlsx_table_response(
             EXPORT_HEADERS, comparaison.rows(), filename, "Changements", COLUMN_WIDTHS

@@ -1,14 +1,12 @@
 """python manage.py import_diagnostic FICHIER --diagnostic SLUG [--dry-run] …"""
 
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import InterfaceError, OperationalError
 
 from diagnostics.imports import import_source_table
-from diagnostics.imports.report import read_command_file, write_report
+from diagnostics.imports.report import database_failure, read_command_file, write_report
 from diagnostics.models import Diagnostic
 
 # The current generation of contrats de ville ("Quartiers 2030") runs from 2024 to 2030.
@@ -81,22 +79,6 @@ class Command(BaseCommand):
         if report.ok and existing is None and report.import_record is not None:
             self.stdout.write(f"Diagnostic « {target.titre} » ({target.slug}) créé.")
         write_report(self, report)
-
-
-@contextmanager
-def database_failure():
-    """A connection to the database lost (or refused) during an import: a French message,
-    no traceback (unless --traceback), and a failed exit. The import runs in one
-    transaction, so nothing of it was written and the command can simply be run again."""
-    try:
-        yield
-    except (OperationalError, InterfaceError) as error:
-        detail = str(error).strip().splitlines()
-        raise CommandError(
-            "La connexion à la base de données a été perdue (ou n'a pas pu être établie) : "
-            "l'import n'a rien enregistré. Relancez la commande quand la base est de "
-            "nouveau joignable." + (f"\n(Détail : {detail[0]})" if detail else "")
-        ) from error
 
 
 def new_diagnostic(slug, options):

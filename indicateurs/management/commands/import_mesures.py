@@ -6,8 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from diagnostics.imports.report import read_command_file, write_report
-from diagnostics.management.commands.import_diagnostic import database_failure
+from diagnostics.imports.report import database_failure, read_command_file, write_report
 from diagnostics.models import Diagnostic
 from indicateurs.imports import import_measures
 

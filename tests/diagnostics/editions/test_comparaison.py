@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from comptes.roles import Role
 from diagnostics import editing, kinds
 from diagnostics.editions import states
 from diagnostics.editions.copy import start_edition
@@ -45,6 +46,7 @@ from tests.factories import (
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
+    UserFactory,
 )
 from tests.scale import build_diagnostic
 
@@ -328,12 +330,39 @@ def test_a_reference_per_quartier_is_compared_on_its_own(initiale, paul):
     ]
 
 
+def test_a_partner_never_reads_a_hidden_small_count_through_the_comparison(initiale, paul):
+    """A reference under the secret statistique (3 people, threshold 5) is "secret" for a
+    partner before and after, so its change is not even listed; staff read the numbers."""
+    quartier = QuartierFactory(nom="Fontbouillant")
+    indicateur = Indicateur.objects.get(diagnostic=initiale, libelle="Indicateur inchangé")
+    Indicateur.objects.filter(pk=indicateur.pk).update(compte_des_personnes=True)
+    MesureFactory(
+        indicateur=indicateur, annee=2019, valeur=3, nature="reference", quartier=quartier
+    )
+    edition = start_edition(initiale.contrat, nom=REVISION, date=MARS_2027, user=paul)
+    copie = copy_of(Indicateur, edition, indicateur)
+    Mesure.objects.filter(indicateur=copie, quartier=quartier).update(valeur=4)
+
+    partenaire = UserFactory(role=Role.PARTENAIRE)
+    for reader in (partenaire, None):
+        changes = by_libelle(compare(initiale, edition, reader))
+        assert ("indicateur", "Indicateur inchangé") not in changes
+        rows = [" ".join(map(str, row)) for row in compare(initiale, edition, reader).rows()]
+        assert not any("→ 4" in row or "3 →" in row for row in rows)
+
+    changes = by_libelle(compare(initiale, edition, paul))
+    assert [str(d) for d in changes["indicateur", "Indicateur inchangé"].reperes] == [
+        "Référence 2019 — Fontbouillant : 3 → 4"
+    ]
+
+
 def test_the_comparison_reads_a_fixed_number_of_queries(
     initiale, revision, django_assert_num_queries
 ):
     queries = len(kinds.structure()) + len(
         [v for v in kinds.values() if v.copied_with_edition is not None]
     )
+    queries += 1  # which indicators fall under the secret statistique (`Kind.hidden`)
     with django_assert_num_queries(queries):
         comparaison = compare(initiale, revision)
     with django_assert_num_queries(0):  # plain data: reading it costs nothing

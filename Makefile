@@ -11,6 +11,8 @@ WORKERS ?= 3
 # that never ends); CONTROL_SOCKET: a path for gunicornc, one per instance (none if empty).
 TIMEOUT ?= 60
 CONTROL_SOCKET ?=
+# The test suite runs on this many processes (pytest-xdist; "auto": one per core).
+TEST_WORKERS ?= auto
 CHECK_PYTHON := $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
 
 .PHONY: install install-production run serve test bench quality format browser-deps clean
@@ -59,10 +61,11 @@ browser-deps:
 		test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent; \
 	else echo "npm absent : les tests d'accessibilité dans le navigateur seront ignorés."; fi
 
-# The layers first (import-linter, contracts in pyproject.toml), then the whole suite.
+# The layers first (import-linter, contracts in pyproject.toml), then the whole suite, on
+# TEST_WORKERS processes, each with its own test database.
 test: install browser-deps
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Benchmarks (README, « Performances ») : on PostgreSQL when DATABASE_URL is set, else
 # SQLite, always in throwaway databases. Options: BENCH_ARGS="--echelle 1 --parties pages".

@@ -332,6 +332,18 @@ def _choose_targets():
     chosen = {}
     seed = Diagnostic.objects.filter(slug=SEED_SLUG).first()
     synthetic = _middle_synthetic()
+    if synthetic is not None:
+        # A partner reads the contracts they take part in: the demo partner (Partenaire of
+        # Montluçon's) becomes one of the synthetic contract measured too.
+        from django.contrib.auth import get_user_model
+
+        from diagnostics.models import Membre
+
+        Membre.objects.get_or_create(
+            contrat_id=synthetic.contrat_id,
+            compte=get_user_model().objects.get(username=PARTNER),
+            defaults={"role": "Partenaire"},
+        )
     for key, name, diagnostic in (
         ("montlucon", "Montluçon", seed),
         ("synthetique", "synthétique", synthetic),

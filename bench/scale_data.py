@@ -83,6 +83,8 @@ from diagnostics.models import (
     Difficulte,
     Import,
     ImportEnAttente,
+    Invitation,
+    Membre,
     Pilier,
     Quartier,
     SousTheme,
@@ -1717,7 +1719,8 @@ def _remove_numbers(selected, using):
 def _remove_diagnostics(diagnostics, contrats, using):
     """Raw deletes, children first (Django's collector would load every row and write a
     '-' history row for each); each statement selects its rows with subqueries. The
-    contracts (a queryset, or None: none) go last, with their history."""
+    contracts (a queryset, or None: none) go last, with their history, their members and
+    their invitations."""
     counts = {"diagnostics": diagnostics.count(), "mesures": 0, "contrats": 0}
     if not counts["diagnostics"] and (contrats is None or not contrats.exists()):
         return counts
@@ -1789,6 +1792,12 @@ def _remove_diagnostics(diagnostics, contrats, using):
     delete(Diagnostic.history.model.objects.using(using).filter(id__in=ids))
     delete(Diagnostic.objects.using(using).filter(pk__in=ids))
     if contrats is not None:
+        # Who took part in them (a bench or someone gave roles there): memberships,
+        # invitations and the memberships' history.
+        contrat_ids = contrats.values("pk")
+        delete(Membre.history.model.objects.using(using).filter(contrat_id__in=contrat_ids))
+        delete(Membre.objects.using(using).filter(contrat__in=contrat_ids))
+        delete(Invitation.objects.using(using).filter(contrat__in=contrat_ids))
         delete(Contrat.history.model.objects.using(using).filter(id__in=contrats.values("pk")))
         counts["contrats"] = delete(
             Contrat.objects.using(using).filter(pk__in=contrats.values("pk"))

@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
-from comptes.roles import is_administrateur
+from comptes.roles import is_national_admin
 
-from .models import EchecConnexion
+from .models import EchecConnexion, Organisation, Profil
 from .throttling import unlock
 
 
@@ -17,10 +20,10 @@ class EchecConnexionAdmin(admin.ModelAdmin):
     actions = ["debloquer"]
 
     def has_view_permission(self, request, obj=None):
-        return is_administrateur(request.user)
+        return is_national_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return is_administrateur(request.user)
+        return is_national_admin(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -48,3 +51,49 @@ class EchecConnexionAdmin(admin.ModelAdmin):
             "Accès débloqué pour : " + ", ".join([*usernames, *addresses]) + ".",
             messages.SUCCESS,
         )
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["nom", "nature", "siret"]
+    list_filter = ["nature"]
+    search_fields = ["nom", "siret"]
+
+
+class ProfilInline(admin.StackedInline):
+    """Every account belongs to one organisation."""
+
+    model = Profil
+    can_delete = False
+    min_num = 1
+    max_num = 1
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["proconnect_sub"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class CompteAdmin(UserAdmin):
+    inlines = [ProfilInline]
+    list_display = ["username", "email", "first_name", "last_name", "organisation", "is_active"]
+    list_select_related = ["profil__organisation"]
+    search_fields = [*UserAdmin.search_fields, "profil__organisation__nom"]
+
+    def save_formset(self, request, form, formset, change):
+        """A new account got its profile when it was saved (`comptes.signals`): the
+        inline's profile replaces it rather than adding a second one."""
+        if formset.model is Profil:
+            existing = Profil.objects.filter(compte=form.instance).first()
+            for inline_form in formset.forms:
+                if existing and inline_form.instance.pk is None:
+                    inline_form.instance.pk = existing.pk
+                    inline_form.instance._state.adding = False
+        super().save_formset(request, form, formset, change)
+
+    @admin.display(description="organisation", ordering="profil__organisation__nom")
+    def organisation(self, user):
+        profil = getattr(user, "profil", None)
+        return profil.organisation if profil else "—"

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from comptes.roles import is_administrateur
+from comptes.roles import is_national_admin
 
 from .throttling import attempt, client_address, lock_message, reset_message, reset_request
 
@@ -27,11 +27,11 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    """The admin is reserved to the Administrateur role (superusers hold it too)."""
+    """The admin is reserved to the national administrator."""
 
     def confirm_login_allowed(self, user):
         AuthenticationForm.confirm_login_allowed(self, user)
-        if not is_administrateur(user):
+        if not is_national_admin(user):
             raise forms.ValidationError(
                 self.error_messages["invalid_login"],
                 code="invalid_login",

@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     *LOCAL_APPS,
 ]
 
@@ -77,6 +80,7 @@ MIDDLEWARE = [
     "contrat_ville.middleware.RequestBodyLimitMiddleware",  # before the CSRF check reads POST
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "comptes.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -160,6 +164,10 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# An invitation to a contract (its e-mailed link) expires after this many seconds.
+INVITATION_VALIDITY = env_int("INVITATION_VALIDITY", 14 * 24 * 3600)
+# The site's address, for the links of e-mails sent outside a request (commands).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The address given in the accessibility statement (templates/accessibilite.html).
 ACCESSIBILITE_CONTACT_EMAIL = os.environ.get("ACCESSIBILITE_CONTACT_EMAIL", DEFAULT_FROM_EMAIL)
 
@@ -255,3 +263,46 @@ SESSION_ACTIVITY_REFRESH = 5 * 60
 LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env_int("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", 5)
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", 20)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)  # seconds
+
+# Second factor (django-otp) -------------------------------------------------------------
+# A password login of a user who needs it asks, after the password, a code of an
+# authenticator app (TOTP) or a single-use recovery code (comptes.second_factor). Needs it:
+# every national administrator (active superuser) and whoever this function (a dotted
+# path, user -> bool) says: the Administrateurs of a contract. ProConnect logins do not.
+SECOND_FACTOR_REQUIRED = "diagnostics.access.administers_somewhere"
+# Seconds between the right password and the second factor (or its setting up).
+SECOND_FACTOR_PENDING_TTL = env_int("SECOND_FACTOR_PENDING_TTL", 5 * 60)
+# The account's name in the authenticator app.
+OTP_TOTP_ISSUER = "Contrat de ville"
+# The admin never shows a device's secret key or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# End of: second factor (django-otp) -------------------------------------------------------
+
+# ProConnect (OpenID Connect) ------------------------------------------------------------
+# Login with ProConnect (comptes.proconnect, mozilla-django-oidc) when these three are set
+# (README: « Connexion avec ProConnect »); otherwise no button and /oidc/ answers 404.
+# The endpoints come from the discovery document, read when first needed, never at start.
+PROCONNECT_CLIENT_ID = os.environ.get("PROCONNECT_CLIENT_ID", "")
+PROCONNECT_CLIENT_SECRET = os.environ.get("PROCONNECT_CLIENT_SECRET", "")
+PROCONNECT_DISCOVERY_URL = os.environ.get("PROCONNECT_DISCOVERY_URL", "")
+PROCONNECT_SCOPES = os.environ.get(
+    "PROCONNECT_SCOPES", "openid email given_name usual_name siret uid"
+)
+# The algorithm chosen when registering with ProConnect (RS256, ES256 or HS256).
+PROCONNECT_SIGN_ALGO = os.environ.get("PROCONNECT_SIGN_ALGO", "RS256")
+PROCONNECT_TIMEOUT = env_int("PROCONNECT_TIMEOUT", 10)  # seconds, each call to ProConnect
+PROCONNECT_CLOCK_LEEWAY = env_int("PROCONNECT_CLOCK_LEEWAY", 30)  # seconds, token dates
+# Who gets an account on a first ProConnect login (a dotted path, e-mail -> bool): those
+# with a usable invitation. Others see a refusal; no account is created.
+PROCONNECT_ACCOUNT_POLICY = "diagnostics.membres.has_pending_invitation"
+# Password login first (throttled, comptes.forms), then ProConnect.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "comptes.proconnect.ProConnectBackend",
+]
+OIDC_STORE_ID_TOKEN = True  # for the logout at ProConnect (id_token_hint)
+LOGIN_REDIRECT_URL_FAILURE = "/oidc/echec/"  # the failure page (proconnect_echec)
+# The Content Security Policy needs nothing more: the ProConnect button is a link, and
+# the logout reaches ProConnect from a page of ours, not by redirecting the logout form
+# (Chromium would check every redirection that follows against form-action).
+# End of: ProConnect (OpenID Connect) ----------------------------------------------------

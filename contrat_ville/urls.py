@@ -5,23 +5,37 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from comptes.forms import LoginForm
+from comptes import proconnect_views, second_factor_views
 from comptes.views import PasswordResetView
 from diagnostics.views.consultation import AccessibiliteView, HomeView
+from diagnostics.views.membres import InvitationView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", HomeView.as_view(), name="home"),
     path("accessibilite/", AccessibiliteView.as_view(), name="accessibilite"),
+    path("invitations/<str:token>/", InvitationView.as_view(), name="invitation"),
     # Accounts: Django's views with our templates (templates/registration/).
+    # The password login, then the second factor of those who need one.
+    path("connexion/", second_factor_views.LoginView.as_view(), name="login"),
     path(
-        "connexion/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
+        "connexion/second-facteur/",
+        second_factor_views.SecondFactorView.as_view(),
+        name="second_factor",
     ),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "connexion/second-facteur/activer/",
+        second_factor_views.ActivationView.as_view(),
+        name="second_factor_activation",
+    ),
+    path(
+        "compte/second-facteur/",
+        second_factor_views.AccountView.as_view(),
+        name="second_factor_account",
+    ),
+    # Logout; a session opened with ProConnect is ended at ProConnect too.
+    path("deconnexion/", proconnect_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("comptes.proconnect_urls")),  # ProConnect (404 when not set up)
     path(
         "mot-de-passe/oubli/",
         PasswordResetView.as_view(),

@@ -13,8 +13,9 @@ Three kinds of things are referred to rather than owned:
   (`register_referentiel`: the contract of the edition, the comparison territories of the
   indicators), by their natural key, the same way;
 - user accounts (who imported, who changed what), by their username: created when missing,
-  inactive, without password nor role (the backup holds no password), for an administrator
-  to reactivate; kept as they are when present.
+  inactive, without password nor role (the backup holds no password, and roles are held on
+  the contract, not on the edition: `LEFT_OUT`), for an administrator to reactivate; kept
+  as they are when present.
 
 The document (version 2), JSON Lines, UTF-8 — one JSON value per line, so that neither the
 backup nor the restoration holds the whole document (nor whole tables) in memory:
@@ -116,6 +117,18 @@ LEFT_OUT = {
     "diagnostics.HistoricalContrat": (
         "l'historique du contrat, commun à ses éditions : la sauvegarde d'une édition porte "
         "son contrat (référentiel « contrats »), pas cet historique"
+    ),
+    # Roles are held on the contract, not on an edition: they stay in the base when an
+    # edition is deleted (so restoring them would clash with themselves), and restored
+    # accounts come back without any role, for an administrator to give again.
+    "diagnostics.Membre": (
+        "les rôles sur le contrat, communs à ses éditions : la sauvegarde d'une édition n'en "
+        "porte aucun, les comptes restaurés le sont sans rôle"
+    ),
+    "diagnostics.HistoricalMembre": "l'historique des rôles sur le contrat, commun à ses éditions",
+    "diagnostics.Invitation": (
+        "une invitation à un rôle sur le contrat, éphémère, dont le lien secret n'est connu "
+        "que de son destinataire"
     ),
 }
 HISTORY = "lignes d'historique"

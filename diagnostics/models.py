@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from comptes.roles import Role
+
 from .text import ITEM_MAX_LENGTH, collapse_whitespace, fingerprint, normalize_key, validate_text
 
 LIBELLE_MAX_LENGTH = 255
@@ -887,3 +889,147 @@ class Difficulte(Element):
             models.Index(fields=["sous_theme", "position"], name="diag_diff_sous_theme_pos_idx"),
             models.Index(fields=["theme", "position"], name="diag_diff_theme_pos_idx"),
         ]
+
+
+# Who takes part in a contract ------------------------------------------------------------
+
+
+class MembreQuerySet(models.QuerySet):
+    def du_compte(self, user):
+        """The memberships that give `user` a role: their own and their organisation's."""
+        return self.filter(
+            Q(compte_id=user.pk) | Q(organisation__profils__compte_id=user.pk)
+        ).distinct()
+
+
+class Membre(TimestampedModel):
+    """A role on one contract (on every edition of its diagnostic), given to a person or,
+    for partners, to a whole organisation: each of its accounts holds the role. What a
+    role may do is declared in `comptes.roles.ROLES`, read by `diagnostics.access`."""
+
+    ROLES = [(role.value, role.value) for role in Role]
+
+    contrat = models.ForeignKey(
+        Contrat, on_delete=models.CASCADE, related_name="membres", verbose_name="contrat"
+    )
+    compte = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="adhesions",
+        verbose_name="personne",
+    )
+    organisation = models.ForeignKey(
+        "comptes.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="adhesions",
+        verbose_name="organisation",
+    )
+    role = models.CharField("rôle", max_length=20, choices=ROLES)
+
+    objects = MembreQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "membre"
+        verbose_name_plural = "membres"
+        ordering = ["contrat", "role", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(compte__isnull=False, organisation__isnull=True)
+                    | Q(compte__isnull=True, organisation__isnull=False)
+                ),
+                name="%(app_label)s_%(class)s_une_personne_ou_une_organisation",
+                violation_error_message="Un rôle est donné à une personne ou à une organisation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True) | Q(role=Role.PARTENAIRE.value),
+                name="%(app_label)s_%(class)s_organisation_partenaire",
+                violation_error_message=(
+                    "Une organisation entière ne peut recevoir que le rôle Partenaire."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[role.value for role in Role]),
+                name="%(app_label)s_%(class)s_role_connu",
+                violation_error_message="Ce rôle n'existe pas.",
+            ),
+            models.UniqueConstraint(
+                fields=["contrat", "compte"],
+                name="%(app_label)s_%(class)s_un_role_par_personne",
+                violation_error_message="Cette personne a déjà un rôle dans ce contrat.",
+            ),
+            models.UniqueConstraint(
+                fields=["contrat", "organisation"],
+                name="%(app_label)s_%(class)s_un_role_par_organisation",
+                violation_error_message="Cette organisation a déjà un rôle dans ce contrat.",
+            ),
+        ]
+        indexes = [models.Index(fields=["compte", "contrat"], name="diag_membre_compte_idx")]
+
+    def __str__(self):
+        return f"{self.compte or self.organisation} — {self.role} ({self.contrat})"
+
+    @property
+    def titulaire(self):
+        return self.compte or self.organisation
+
+
+class Invitation(TimestampedModel):
+    """An invitation to take a role on a contract, sent by e-mail: the link holds a secret
+    of which only the hash is kept; it expires (`settings.INVITATION_VALIDITY`) and serves
+    once."""
+
+    contrat = models.ForeignKey(
+        Contrat, on_delete=models.CASCADE, related_name="invitations", verbose_name="contrat"
+    )
+    email = models.EmailField("adresse électronique")
+    role = models.CharField("rôle", max_length=20, choices=Membre.ROLES)
+    empreinte = models.CharField("empreinte du lien", max_length=64, editable=False)
+    expire_le = models.DateTimeField("expire le")
+    invite_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="invité par",
+    )
+    acceptee_le = models.DateTimeField("acceptée le", null=True, blank=True)
+    acceptee_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="acceptée par",
+    )
+
+    class Meta:
+        verbose_name = "invitation"
+        verbose_name_plural = "invitations"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["empreinte"], name="%(app_label)s_%(class)s_unique_empreinte"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[role.value for role in Role]),
+                name="%(app_label)s_%(class)s_role_connu",
+                violation_error_message="Ce rôle n'existe pas.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} — {self.role} ({self.contrat})"
+
+    @property
+    def est_expiree(self):
+        return timezone.now() >= self.expire_le
+
+    @property
+    def est_utilisable(self):
+        return self.acceptee_le is None and not self.est_expiree

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 
 from .converters import ModeleConverter, NatureConverter, NiveauConverter
-from .views import comparaison, consultation, edition, editions, lists
+from .views import comparaison, consultation, edition, editions, lists, membres
 from .views import history as history_views
 from .views import imports as import_views
 
@@ -45,6 +45,28 @@ urlpatterns = [
         "contrats/<slug:slug>/comparer.xlsx",
         comparaison.ComparaisonExportView.as_view(),
         name="comparaison_export",
+    ),
+    # The members of a contract (views.membres): its Administrateurs only
+    path("contrats/<slug:slug>/membres/", membres.MembresView.as_view(), name="membres"),
+    path(
+        "contrats/<slug:slug>/membres/organisation/",
+        membres.OrganisationPartenaireView.as_view(),
+        name="membre_organisation",
+    ),
+    path(
+        "contrats/<slug:slug>/membres/<int:pk>/role/",
+        membres.RoleView.as_view(),
+        name="membre_role",
+    ),
+    path(
+        "contrats/<slug:slug>/membres/<int:pk>/retirer/",
+        membres.RetirerView.as_view(),
+        name="membre_retirer",
+    ),
+    path(
+        "contrats/<slug:slug>/invitations/<int:pk>/annuler/",
+        membres.AnnulerInvitationView.as_view(),
+        name="invitation_annuler",
     ),
     path(
         "diagnostics/<slug:slug>/edition/<str:action>/",

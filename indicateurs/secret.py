@@ -3,9 +3,10 @@
 Secret statistique: published statistics never reveal small counts of people. It applies
 to an indicator that counts people (`Indicateur.compte_des_personnes`); its threshold is
 the indicator's (`Indicateur.seuil`: `seuil_secret`, else `settings.SECRET_STATISTIQUE_SEUIL`,
-5; 11 for households of fiscal sources). Staff (Équipe ville, Administrateur) see every
-number; everyone else (partners, anonymous visitors) is shown "secret" instead of a hidden
-value.
+5; 11 for households of fiscal sources). The staff of a contract (its Équipe ville and
+Administrateurs: `diagnostics.access.edits_diagnostic`) see every number of its
+diagnostic; everyone else (partners, anonymous visitors, staff of other contracts) is
+shown "secret" instead of a hidden value.
 
 Which values are hidden (`hidden_measures`, the only place that decides it):
 - **primary secrecy**: an observed value under the threshold (for a rate: its numerator or
@@ -41,7 +42,7 @@ secret): there is no other path from a stored value to the screen.
 
 from decimal import Decimal
 
-from comptes.roles import can_edit
+from diagnostics.access import edits_diagnostic
 
 from .models import Indicateur, Mesure
 
@@ -67,9 +68,10 @@ def format_decimal(value, signed=False, grouping=True):
     return f"{sign}{whole},{decimals}" if decimals else f"{sign}{whole}"
 
 
-def sees_secrets(user):
-    """Whether this user sees the values hidden by the secret statistique."""
-    return can_edit(user)
+def sees_secrets(user, diagnostic_id):
+    """Whether this user sees the values hidden by the secret statistique in this
+    diagnostic: those who edit it."""
+    return edits_diagnostic(user, diagnostic_id)
 
 
 # Which values are hidden -----------------------------------------------------------------
@@ -151,7 +153,11 @@ class Secret:
 
     def __init__(self, indicateur, mesures, user):
         self.indicateur = indicateur
-        self.hidden = set() if sees_secrets(user) else hidden_measures(indicateur, mesures)
+        self.hidden = (
+            set()
+            if sees_secrets(user, indicateur.diagnostic_id)
+            else hidden_measures(indicateur, mesures)
+        )
 
     def hides(self, mesure):
         return mesure is not None and mesure.pk in self.hidden
@@ -199,10 +205,12 @@ def hidden_for(indicateur_pks, user):
     """The pks of the measures of these indicators (their own: values, references and
     targets) that `user` may not read; for the comparison of two editions
     (`diagnostics.kinds.Kind.hidden`). Two queries, whatever their number."""
-    if sees_secrets(user):
-        return set()
     indicateurs = Indicateur.objects.filter(pk__in=indicateur_pks, compte_des_personnes=True)
-    indicateurs = {indicateur.pk: indicateur for indicateur in indicateurs}
+    indicateurs = {
+        indicateur.pk: indicateur
+        for indicateur in indicateurs
+        if not sees_secrets(user, indicateur.diagnostic_id)
+    }
     if not indicateurs:
         return set()
     by_indicateur = {pk: [] for pk in indicateurs}

@@ -315,8 +315,12 @@ def _secret_groups(indicateurs, portees, user):
     """For a reader who does not see secrets: the measures of the groups (territory and
     every quartier, values and references of one period) of the values shown, which
     secondary secrecy needs. One query, none for staff or when no indicator counts people."""
-    concerned = [i for i in indicateurs if i.compte_des_personnes]
-    if not concerned or secret.sees_secrets(user):
+    concerned = [
+        i
+        for i in indicateurs
+        if i.compte_des_personnes and not secret.sees_secrets(user, i.diagnostic_id)
+    ]
+    if not concerned:
         return {}
     wanted = {}
     for indicateur in concerned:
@@ -443,11 +447,15 @@ def attach_latest_mesures(indicateurs, user):
 def _latest_groups(indicateurs, latest, user):
     """The groups of the periods of these latest values, for secondary secrecy (one query,
     none for staff or when no indicator counts people)."""
-    if secret.sees_secrets(user):
-        return {}
     wanted = {
-        i.pk: _periods(latest[i.pk]) for i in indicateurs if i.compte_des_personnes and latest[i.pk]
+        i.pk: _periods(latest[i.pk])
+        for i in indicateurs
+        if i.compte_des_personnes
+        and latest[i.pk]
+        and not secret.sees_secrets(user, i.diagnostic_id)
     }
+    if not wanted:
+        return {}
     return _groups(indicateurs, wanted)
 
 

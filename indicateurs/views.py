@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
-from comptes.roles import can_edit
+from diagnostics.access import can_edit
 from diagnostics.models import Quartier
 from diagnostics.queries import url_maker
 from diagnostics.views.lists import ElementExportView, ElementListView
@@ -141,7 +141,8 @@ class TableauDeBordView(TableauMixin, TemplateView):
             seuils=sorted(
                 {row.indicateur.seuil for row in rows if row.indicateur.compte_des_personnes}
             ),
-            peut_modifier=can_edit(self.request.user) and not self.diagnostic.est_figee,
+            peut_modifier=can_edit(self.request.user, self.diagnostic)
+            and not self.diagnostic.est_figee,
             **kwargs,
         )
 
@@ -175,10 +176,12 @@ class IndicateurAccessMixin(DiagnosticAccessMixin):
     related = ("sous_theme__theme__pilier", "theme__pilier")
     not_found_message = "Cet indicateur n'existe pas dans ce diagnostic."
     editing = False  # for the Équipe ville only
-    permission_denied_message = "Seule l'équipe ville modifie les indicateurs."
+    permission_denied_message = (
+        "Seuls l'équipe ville et les administrateurs du contrat modifient ses indicateurs."
+    )
 
-    def permission(self, user):
-        return can_edit(user) or not self.editing
+    def permission(self, user, diagnostic):
+        return can_edit(user, diagnostic) or not self.editing
 
     @property
     def changes_contents(self):
@@ -192,7 +195,8 @@ class IndicateurAccessMixin(DiagnosticAccessMixin):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("indicateur", self.indicateur)
         kwargs.setdefault(
-            "peut_modifier", can_edit(self.request.user) and not self.diagnostic.est_figee
+            "peut_modifier",
+            can_edit(self.request.user, self.diagnostic) and not self.diagnostic.est_figee,
         )
         return super().get_context_data(**kwargs)
 

@@ -33,21 +33,37 @@ def montlucon():
 
 
 # Personas shared by the tests ------------------------------------------------------------
+# Their roles are held on `contrat`: Montluçon's by default; a module whose tests act on
+# another diagnostic overrides the `contrat` fixture.
 
 
 @pytest.fixture
-def marie():
-    """Marie Dupont, of the Équipe ville (not signed in)."""
+def contrat(montlucon):
+    """The contract on which the personas hold their roles."""
+    return montlucon.contrat
+
+
+@pytest.fixture
+def marie(contrat):
+    """Marie Dupont, of the contract's Équipe ville (not signed in)."""
     return UserFactory(
-        username="marie", first_name="Marie", last_name="Dupont", role=Role.EQUIPE_VILLE
+        username="marie",
+        first_name="Marie",
+        last_name="Dupont",
+        role=Role.EQUIPE_VILLE,
+        contrat=contrat,
     )
 
 
 @pytest.fixture
-def paul():
-    """Paul Martin, Administrateur (not signed in)."""
+def paul(contrat):
+    """Paul Martin, the contract's Administrateur (not signed in)."""
     return UserFactory(
-        username="paul", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
+        username="paul",
+        first_name="Paul",
+        last_name="Martin",
+        role=Role.ADMINISTRATEUR,
+        contrat=contrat,
     )
 
 
@@ -59,16 +75,20 @@ def equipe(client, marie):
 
 
 @pytest.fixture
-def admin(client):
-    """Sophie Durand, Administrateur, signed in on the test client."""
+def admin(client, contrat):
+    """Sophie Durand, the contract's Administrateur, signed in on the test client."""
     user = UserFactory(
-        username="sophie.admin", first_name="Sophie", last_name="Durand", role=Role.ADMINISTRATEUR
+        username="sophie.admin",
+        first_name="Sophie",
+        last_name="Durand",
+        role=Role.ADMINISTRATEUR,
+        contrat=contrat,
     )
     client.force_login(user)
     return user
 
 
 @pytest.fixture
-def partenaire():
-    """An account of the Partenaire role (not signed in)."""
-    return UserFactory(role=Role.PARTENAIRE)
+def partenaire(contrat):
+    """A Partenaire of the contract (not signed in)."""
+    return UserFactory(role=Role.PARTENAIRE, contrat=contrat)

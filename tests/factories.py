@@ -2,13 +2,15 @@
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
+from comptes.models import Organisation, Profil
+from comptes.roles import Role
 from diagnostics.models import (
     CelluleSource,
     Contrat,
     Diagnostic,
     Import,
+    Membre,
     Pilier,
     Quartier,
     SousTheme,
@@ -30,10 +32,26 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
-    def role(self, create, extracted, **kwargs):
-        """UserFactory(role=Role.PARTENAIRE) puts the user in that role's group."""
+    def organisation(self, create, extracted, **kwargs):
+        """UserFactory(organisation=org): the account's organisation (else the platform's)."""
         if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            Profil.objects.filter(compte=self).update(organisation=extracted)
+
+    class Params:
+        # UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat): that role on that
+        # contract (on every edition of its diagnostic); a role is always held on one.
+        role = None
+        contrat = None
+
+    membre = factory.Maybe(
+        "role",
+        yes_declaration=factory.RelatedFactory(
+            "tests.factories.MembreFactory",
+            factory_related_name="compte",
+            role=factory.SelfAttribute("..role"),
+            contrat=factory.SelfAttribute("..contrat"),
+        ),
+    )
 
 
 class QuartierFactory(factory.django.DjangoModelFactory):
@@ -166,3 +184,27 @@ class CelluleSourceFactory(factory.django.DjangoModelFactory):
     ligne = factory.Sequence(lambda n: n + 2)
     colonne = CelluleSource.Colonne.DIFFICULTES
     texte = "- Isolement des familles. - Peu d'accès aux loisirs."
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    nom = factory.Sequence(lambda n: f"Organisation n° {n}")
+    nature = Organisation.Nature.COMMUNE
+
+
+class MembreFactory(factory.django.DjangoModelFactory):
+    """A role on a contract: MembreFactory(contrat=…, compte=user, role=Role.EQUIPE_VILLE)."""
+
+    class Meta:
+        model = Membre
+
+    role = Role.PARTENAIRE
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("contrat") is None:
+            raise TypeError("Un rôle porte sur un contrat : contrat=… est requis.")
+        kwargs["role"] = Role(kwargs["role"]).value
+        return super()._create(model_class, *args, **kwargs)

@@ -91,13 +91,18 @@ def measures_table():
 
 
 def build_hostile_diagnostic():
-    """A published, public diagnostic made through the importers from hostile files."""
-    administrateur = UserFactory(
-        username="admin.hostile", first_name=SCRIPT, last_name=IMG, role=Role.ADMINISTRATEUR
-    )
+    """A published, public diagnostic made through the importers from hostile files, and
+    the Administrateur of its contract (hostile names too)."""
     rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche")
     diagnostic = DiagnosticFactory(
         titre=f"Diagnostic {SCRIPT}", slug="hostile", territoire=IMG, public=True
+    )
+    administrateur = UserFactory(
+        username="admin.hostile",
+        first_name=SCRIPT,
+        last_name=IMG,
+        role=Role.ADMINISTRATEUR,
+        contrat=diagnostic.contrat,
     )
     diagnostic.quartiers.set([rive_gauche])
     report = import_source_table(diagnostic, FILENAME, source_table(), user=administrateur)

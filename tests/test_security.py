@@ -31,7 +31,7 @@ def directives(response):
         ("/connexion/", 200),
         ("/accessibilite/", 200),
         ("/nulle-part/", 404),
-        ("/admin/login/", 200),
+        ("/admin/login/", 302),  # to the site's login (comptes.admin_site)
         ("/diagnostics/inconnu/", 302),
     ],
 )
@@ -47,8 +47,8 @@ def test_every_response_carries_the_security_headers(client, url, status):
 
 
 def test_a_signed_in_page_carries_them_too(client):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
     diagnostic = DiagnosticFactory()
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat))
 
     response = client.get(diagnostic.get_absolute_url())
 

@@ -88,7 +88,7 @@ def test_a_key_is_plain_ascii_digits(text):
 )
 def test_a_nul_byte_in_a_filter_is_no_server_error(client, diagnostic, url, administrateur):
     if administrateur:
-        client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+        client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=diagnostic.contrat))
     client.raise_request_exception = False
     assert client.get(url).status_code in (200, 302, 400, 403)
 
@@ -139,7 +139,7 @@ def test_the_model_refuses_an_over_long_item_too(diagnostic):
 
 
 def test_the_add_page_refuses_a_million_characters(client, diagnostic):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat))
     item = Difficulte.objects.get()
     url = reverse("diagnostics:element_modifier", args=["montlucon", "difficultes", item.pk])
     response = client.post(url, {"libelle": "mot " * 250_000, "version": item.version})
@@ -194,6 +194,10 @@ def test_the_model_refuses_a_control_character(diagnostic):
     assert "libelle" in error.value.message_dict
 
 
+def administrateur(diagnostic):
+    return UserFactory(role=Role.ADMINISTRATEUR, contrat=diagnostic.contrat)
+
+
 def test_the_import_refuses_a_c1_control_character_with_its_line(diagnostic):
     """U+009B passes the file's decoding (C0 controls make a CSV unreadable, below)."""
     table = "\r\n".join(
@@ -203,9 +207,7 @@ def test_the_import_refuses_a_c1_control_character_with_its_line(diagnostic):
             ";Santé;;- Pas de\x9b pharmacie;",
         ]
     ).encode()
-    report = import_source_table(
-        diagnostic, "t.csv", table, user=UserFactory(role=Role.ADMINISTRATEUR)
-    )
+    report = import_source_table(diagnostic, "t.csv", table, user=administrateur(diagnostic))
     assert not report.ok
     assert any("ligne 3" in line and "U+009B" in line for line in report.as_lines()), (
         report.as_lines()
@@ -233,7 +235,7 @@ def test_the_reader_refuses_a_control_character_with_its_line_and_column(char):
 def test_a_csv_holding_a_c0_control_character_is_refused(diagnostic, char):
     table = f"Pilier;Thème;Difficultés prégnantes\r\n1 Cohésion;Santé;- Pas de{char}\r\n"
     report = import_source_table(
-        diagnostic, "t.csv", table.encode(), user=UserFactory(role=Role.ADMINISTRATEUR)
+        diagnostic, "t.csv", table.encode(), user=administrateur(diagnostic)
     )
     assert not report.ok
 
@@ -245,9 +247,7 @@ def test_the_import_refuses_an_over_long_item(diagnostic):
             ["1 Cohésion", "Santé", "", f"- {'a' * (ITEM_MAX_LENGTH + 1)}", ""],
         ]
     )
-    report = import_source_table(
-        diagnostic, "t.xlsx", table, user=UserFactory(role=Role.ADMINISTRATEUR)
-    )
+    report = import_source_table(diagnostic, "t.xlsx", table, user=administrateur(diagnostic))
     assert not report.ok
     assert any("5000 au plus" in line for line in report.as_lines()), report.as_lines()
 
@@ -270,8 +270,9 @@ def test_a_workbook_of_values_with_a_control_character_is_refused_with_its_line(
     assert not Mesure.objects.exists()
 
 
-def test_a_merge_whose_joined_texts_would_be_too_long_asks_for_a_libelle(marie):
+def test_a_merge_whose_joined_texts_would_be_too_long_asks_for_a_libelle():
     sous_theme = SousThemeFactory()
+    marie = UserFactory(role=Role.EQUIPE_VILLE, contrat=sous_theme.theme.pilier.diagnostic.contrat)
     first = DifficulteFactory(sous_theme=sous_theme, libelle="a" * 3000)
     second = DifficulteFactory(sous_theme=sous_theme, libelle="b" * 3000)
     with pytest.raises(ValidationError, match="au-delà de la limite de 5000"):

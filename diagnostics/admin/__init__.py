@@ -18,6 +18,7 @@ from ..models import (
     Diagnostic,
     Difficulte,
     Import,
+    Membre,
     Pilier,
     Quartier,
     SousTheme,
@@ -238,12 +239,22 @@ class EditionInline(ReadOnlyInline, admin.TabularInline):
     show_change_link = True
 
 
+class MembreInline(admin.TabularInline):
+    """The national administrator names a new contract's first Administrateur here; its
+    Administrateurs then manage its members in the site."""
+
+    model = Membre
+    fields = ["compte", "organisation", "role"]
+    autocomplete_fields = ["compte", "organisation"]
+    extra = 0
+
+
 @admin.register(Contrat)
 class ContratAdmin(SimpleHistoryAdmin):
     list_display = ["nom", "territoire", "annee_debut", "annee_fin"]
     search_fields = ["nom", "territoire", "slug"]
     prepopulated_fields = {"slug": ["nom"]}
-    inlines = [EditionInline]
+    inlines = [EditionInline, MembreInline]
 
 
 @admin.register(Diagnostic)

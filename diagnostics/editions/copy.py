@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from .. import kinds
+from ..access import forget_roles
 from ..backup import history_m2m_models
 from ..history.bulk import create_with_history
 from ..models import LIBELLE_MAX_LENGTH, Contrat, Diagnostic, free_slug
@@ -45,9 +46,12 @@ def start_edition(contrat, *, nom, date, user):
         raise ValidationError("Donnez un nom à la nouvelle édition.", code="nom")
     try:
         with transaction.atomic():
-            return _start(contrat, nom, date, user)
+            edition = _start(contrat, nom, date, user)
     except IntegrityError as error:  # a concurrent start got there first
         raise ValidationError(ONE_DRAFT) from error
+    if user is not None:
+        forget_roles(user)  # the roles read this request know not the new edition
+    return edition
 
 
 def _start(contrat, nom, date, user):

@@ -59,9 +59,11 @@ class UploadForm(TextFormMixin, forms.Form):
 
     NEW_FIELDS = upload.NEW_DIAGNOSTIC_FIELDS
 
-    def __init__(self, *args, too_large=False, **kwargs):
+    def __init__(self, *args, diagnostics, too_large=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.too_large = too_large
+        # Only the diagnostics the user administers.
+        self.fields["diagnostic"].queryset = diagnostics.order_by("-annee_debut", "titre")
         offered = natures.all_natures()
         self.fields["nature"].choices = [(nature.key, nature.label) for nature in offered]
         aide = " ; ".join(nature.aide for nature in offered)

@@ -5,18 +5,23 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from comptes.roles import roles_that
+from comptes.roles import MODIFIE, roles_that
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def editors():
-    """The accounts that may change a diagnostic, for the "person" filter."""
+def editors(diagnostic):
+    """The accounts that may change this diagnostic (its contract's Équipe ville and
+    Administrateurs, the national administrators), for the "person" filter."""
+    roles = [role.value for role in roles_that(MODIFIE)]
     return (
         get_user_model()
-        .objects.filter(Q(groups__name__in=roles_that("modifie")) | Q(is_superuser=True))
+        .objects.filter(
+            Q(adhesions__contrat_id=diagnostic.contrat_id, adhesions__role__in=roles)
+            | Q(is_superuser=True)
+        )
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
@@ -46,7 +51,7 @@ class ModificationsFilterSet(django_filters.FilterSet):
     personne = PersonFilter(
         label="Personne",
         field_name="history_user",
-        queryset=editors(),
+        queryset=get_user_model().objects.none(),  # the page's diagnostic's (`__init__`)
         empty_label="Toutes les personnes",
     )
     nature = django_filters.ChoiceFilter(
@@ -64,3 +69,7 @@ class ModificationsFilterSet(django_filters.FilterSet):
 
     class Meta:
         form = ModificationsFilterForm
+
+    def __init__(self, *args, diagnostic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["personne"].queryset = editors(diagnostic)

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..editions.states import ensure_modifiable
+from ..membres import make_creator_administrator
 from ..models import Diagnostic, Import, ImportEnAttente
 from . import natures
 
@@ -147,6 +148,8 @@ def confirm(user, token, choices=None):
                 raise
             raise _slug_taken(slug) from error
         if report.ok:
+            if slug is not None:  # a new diagnostic, and its new contract
+                make_creator_administrator(Diagnostic.objects.get(slug=slug).contrat, user)
             pending.confirme_le = timezone.now()
             pending.import_enregistre = report.import_record
             pending.contenu = b""

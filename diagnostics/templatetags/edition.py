@@ -2,15 +2,15 @@
 
 from django import template
 
-from comptes.roles import can_edit
+from ..access import can_edit
 
 register = template.Library()
 
 
 @register.filter
-def peut_modifier(user, diagnostic=None):
-    """Whether the edit controls are shown: Équipe ville and Administrateur (no query: the
-    roles are cached on the user by the layout), never on a frozen edition."""
-    if getattr(diagnostic, "est_figee", False):
+def peut_modifier(user, diagnostic):
+    """Whether the edit controls are shown: the contract's Équipe ville and Administrateur
+    (no query: the user's roles are read once per request), never on a frozen edition."""
+    if diagnostic is None or getattr(diagnostic, "est_figee", False):
         return False
-    return getattr(user, "is_authenticated", False) and can_edit(user)
+    return getattr(user, "is_authenticated", False) and can_edit(user, diagnostic)

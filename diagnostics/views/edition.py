@@ -20,10 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView
 
-from comptes.roles import can_edit
-
 from .. import editing, kinds
-from ..access import visible_diagnostics
+from ..access import can_edit, edits_somewhere, visible_diagnostics
 from ..editing import short
 from ..forms import edition as forms
 from ..history import reading as history
@@ -40,10 +38,10 @@ class EditorMixin(DiagnosticAccessMixin):
     Adds the breadcrumb (`fil`) and the way back after a change (`retour`)."""
 
     permission = staticmethod(can_edit)
-    permission_first = True
+    permission_anywhere = staticmethod(edits_somewhere)
     changes_contents = True
     permission_denied_message = (
-        "Seules l'équipe ville et les administrateurs modifient les diagnostics."
+        "Seules l'équipe ville et les administrateurs du contrat modifient ce diagnostic."
     )
 
     def get_context_data(self, **kwargs):

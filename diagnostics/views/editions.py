@@ -11,15 +11,19 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from comptes.roles import can_edit, is_administrateur
-
-from ..access import visible_contrats, visible_diagnostics
+from ..access import (
+    administers_somewhere,
+    can_administer,
+    can_edit,
+    visible_contrats,
+    visible_diagnostics,
+)
 from ..editions import states
 from ..editions.copy import latest_edition, start_edition
 from ..forms.editions import DepublicationForm, NouvelleEditionForm
 from .mixins import DiagnosticAccessMixin
 
-ADMIN_ONLY = "Seuls les administrateurs gèrent les éditions d'un contrat."
+ADMIN_ONLY = "Seuls les administrateurs du contrat gèrent ses éditions."
 
 
 class ContratMixin:
@@ -27,17 +31,20 @@ class ContratMixin:
     login page for an anonymous visitor, a 404 for a signed-in one."""
 
     administrateur_requis = False
+    administrateur_message = ADMIN_ONLY
 
     def dispatch(self, request, *args, **kwargs):
-        if self.administrateur_requis and not is_administrateur(request.user):
+        if self.administrateur_requis and not administers_somewhere(request.user):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            raise PermissionDenied(ADMIN_ONLY)
+            raise PermissionDenied(self.administrateur_message)
         self.contrat = visible_contrats(request.user).filter(slug=kwargs["slug"]).first()
         if self.contrat is None:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             raise Http404("Ce contrat de ville n'existe pas ou ne vous est pas accessible.")
+        if self.administrateur_requis and not can_administer(request.user, self.contrat):
+            raise PermissionDenied(self.administrateur_message)
         return super().dispatch(request, *args, **kwargs)
 
     def editions(self):
@@ -61,11 +68,13 @@ class ContratView(ContratMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         editions = self.editions()
-        administrateur = is_administrateur(self.request.user)
+        administrateur = can_administer(self.request.user, self.contrat)
         brouillon = next((e for e in editions if e.est_brouillon), None)
         return super().get_context_data(
             editions=editions,
-            journal=states.journal(self.contrat) if can_edit(self.request.user) else [],
+            journal=states.journal(self.contrat)
+            if any(can_edit(self.request.user, edition) for edition in editions[:1])
+            else [],
             brouillon=brouillon,
             administrateur=administrateur,
             peut_commencer=administrateur and brouillon is None and bool(editions),
@@ -123,8 +132,8 @@ class EtatEditionView(DiagnosticAccessMixin, TemplateView):
     On a frozen edition every action is refused by `DiagnosticAccessMixin` (403, saying
     so): a frozen edition never changes again."""
 
-    permission = staticmethod(is_administrateur)
-    permission_first = True
+    permission = staticmethod(can_administer)
+    permission_anywhere = staticmethod(administers_somewhere)
     permission_denied_message = ADMIN_ONLY
     changes_contents = True
     template_name = "diagnostics/editions/etat.html"

@@ -244,6 +244,7 @@ class ModificationsView(EditorMixin, TemplateView):
         filterset = ModificationsFilterSet(
             self.request.GET or None,
             queryset=history.history_model(Theme).objects.none(),
+            diagnostic=self.diagnostic,
         )
         valid = not filterset.is_bound or filterset.is_valid()
         if valid and filterset.is_bound:

@@ -8,8 +8,10 @@ created, changed or removed, its undo; the export of a whole diagnostic in the l
 its source table. The rules live in `diagnostics.imports`: `upload`, `reconcile`, `undo`
 and `source_export`.
 
-Every screen is for administrators only: anonymous visitors are sent to the login page,
-other roles get a 403.
+Every screen is for the Administrateurs of a contract, each about their contracts only
+(an import, an upload or a diagnostic of another contract is a 404): anonymous visitors
+are sent to the login page, other roles get a 403. Whoever imports a new diagnostic
+becomes the Administrateur of its new contract.
 """
 
 import logging
@@ -28,11 +30,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from comptes.roles import is_administrateur
-
+from ..access import administered_diagnostics, administers_somewhere, can_administer
+from ..editions.states import FROZEN_MESSAGE
 from ..forms.imports import ReconciliationForm, UploadForm
 from ..imports import natures, source_export, undo, upload
-from ..models import Diagnostic, Import
+from ..models import Import
 from ..text import clean_parameter
 
 logger = logging.getLogger(__name__)
@@ -41,17 +43,24 @@ logger = logging.getLogger(__name__)
 
 
 class AdministrateurRequiredMixin:
-    """Administrators only: anonymous visitors go to the login page, other roles get a 403.
-
-    The check comes before anything else, a POST included.
+    """Administrators of a contract only: anonymous visitors go to the login page, other
+    roles get a 403. The check comes before anything else, a POST included.
     """
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not is_administrateur(request.user):
-            raise PermissionDenied("Cette page est réservée aux administrateurs.")
+        if not administers_somewhere(request.user):
+            raise PermissionDenied("Cette page est réservée aux administrateurs d'un contrat.")
         return super().dispatch(request, *args, **kwargs)
+
+    def administered(self):
+        return administered_diagnostics(self.request.user)
+
+    def check_target(self, pending):
+        """An upload into a diagnostic its author no longer administers is refused."""
+        if pending.diagnostic_id and not can_administer(self.request.user, pending.diagnostic):
+            raise PermissionDenied("Vous n'administrez plus le contrat de ce diagnostic.")
 
 
 # Upload ------------------------------------------------------------------------------------
@@ -85,7 +94,7 @@ class ImportNouveauView(AdministrateurRequiredMixin, FormView):
 
     def get_initial(self):
         slug = clean_parameter(self.request.GET.get("diagnostic"))  # PostgreSQL refuses NUL
-        diagnostic = Diagnostic.objects.filter(slug=slug).first() if slug else None
+        diagnostic = self.administered().filter(slug=slug).first() if slug else None
         return {"diagnostic": diagnostic} if diagnostic else {}
 
     def post(self, request, *args, **kwargs):
@@ -104,6 +113,7 @@ class ImportNouveauView(AdministrateurRequiredMixin, FormView):
         kwargs = super().get_form_kwargs()
         handler = getattr(self, "handler", None)
         kwargs["too_large"] = bool(handler and handler.too_large)
+        kwargs["diagnostics"] = self.administered()
         return kwargs
 
     def form_valid(self, form):
@@ -157,6 +167,7 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
     def get(self, request, *args, token, **kwargs):
         try:
             pending = upload.pending_upload(request.user, token)
+            self.check_target(pending)
             report = upload.preview(pending, request.user)
         except upload.UploadUnavailable as error:
             return self.unavailable(error)
@@ -170,6 +181,13 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
                 return self.unavailable(error)
             messages.info(request, "Dépôt abandonné : rien n'a été importé.")
             return redirect("diagnostics:import_nouveau")
+        try:
+            self.check_target(upload.pending_upload(request.user, token))
+        except upload.UploadUnavailable as error:
+            if error.import_record is not None:  # confirmed already: show its import
+                messages.warning(request, error.message)
+                return redirect("diagnostics:import_detail", pk=error.import_record.pk)
+            return self.unavailable(error)
         form = ReconciliationForm(request.POST)
         if not form.is_valid():
             try:
@@ -244,8 +262,10 @@ class ImportListView(AdministrateurRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return Import.objects.select_related("diagnostic", "importe_par", "annule_par").order_by(
-            "-created_at", "-pk"
+        return (
+            Import.objects.filter(diagnostic__in=self.administered())
+            .select_related("diagnostic", "importe_par", "annule_par")
+            .order_by("-created_at", "-pk")
         )
 
     def get_context_data(self, **kwargs):
@@ -261,7 +281,9 @@ class ImportRecordMixin(AdministrateurRequiredMixin):
     context_object_name = "import_record"
 
     def get_queryset(self):
-        return Import.objects.select_related("diagnostic", "importe_par", "annule_par")
+        return Import.objects.filter(diagnostic__in=self.administered()).select_related(
+            "diagnostic", "importe_par", "annule_par"
+        )
 
     def get_context_data(self, **kwargs):
         record = self.object
@@ -291,6 +313,9 @@ class ImportAnnulerView(ImportRecordMixin, DetailView):
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
+        if self.object.diagnostic.est_figee:
+            # Like every change of a frozen edition: refused before anything is tried.
+            raise PermissionDenied(FROZEN_MESSAGE)
         try:
             result = undo.undo(self.object, request.user)
         except undo.UndoRefused as error:
@@ -314,7 +339,7 @@ class ExportSourceView(AdministrateurRequiredMixin, View):
     """The whole diagnostic in the layout of its source table (XLSX, CSV or TSV)."""
 
     def get(self, request, *args, slug, format, **kwargs):
-        diagnostic = get_object_or_404(Diagnostic, slug=slug)
+        diagnostic = get_object_or_404(self.administered(), slug=slug)
         if format not in source_export.FORMATS:
             raise Http404("Format d'export inconnu.")
         content, content_type, filename = source_export.export(diagnostic, format)

@@ -6,8 +6,9 @@ Pages under /diagnostics/<slug>/ (and /indicateurs/<slug>/) follow one rule:
 - a signed-in user who may not gets a 404, as for an unknown page: a draft is not
   revealed to those who may not see it;
 - an object of the URL that is not in the URL's diagnostic is a 404.
-Pages that change something also ask a `permission` of the user (`can_edit`): a user who
-may read but not change gets a 403, an anonymous visitor the login page. On a frozen
+Pages that change something also ask a `permission` of the user on the URL's diagnostic
+(`can_edit`, `can_administer`: a role on its contract): a user who may read but not change
+gets a 403, an anonymous visitor the login page. On a frozen
 edition, a page that changes its contents (`changes_contents`), and any POST, is a 403
 that says the edition is frozen (`editions.states.ensure_modifiable`).
 """
@@ -31,8 +32,9 @@ class DiagnosticAccessMixin:
     - `diagnostic_path`: the lookup from the model to its Diagnostic ("diagnostic" for the
       levels and items, which carry it; "indicateur__diagnostic" for a measure);
     - `related`: what else the page shows of the object (select_related);
-    - `permission(user)`: asked on top of reading; with `permission_first`, before anything
-      of the URL is looked up (a partner learns nothing, not even whether a draft exists).
+    - `permission(user, diagnostic)`: asked on top of reading; `permission_anywhere(user)`
+      (whether the user holds it on some contract), when set, is asked before anything of
+      the URL is looked up (a partner learns nothing, not even whether a draft exists).
 
     The check comes first, so that a POST to a page the user may not see is refused like a
     GET (login or 404) rather than answered 405. `diagnostic` is added to the context.
@@ -46,18 +48,18 @@ class DiagnosticAccessMixin:
     related = ()
     not_found_message = "Cette page n'existe pas dans ce diagnostic."
     permission = None
-    permission_first = False
+    permission_anywhere = None
     permission_denied_message = "Cette page est réservée à l'équipe ville et aux administrateurs."
     changes_contents = False
 
     def dispatch(self, request, *args, **kwargs):
-        if self.permission_first and (refusal := self.refuse_without_permission()):
-            return refusal
+        if self.permission_anywhere is not None and not self.permission_anywhere(request.user):
+            return self.refuse_without_permission()
         self.diagnostic = self.resolve()
         if self.diagnostic is None:
             return self.refuse()
-        if not self.permission_first and (refusal := self.refuse_without_permission()):
-            return refusal
+        if self.permission is not None and not self.permission(request.user, self.diagnostic):
+            return self.refuse_without_permission()
         if self.changes_contents or request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
                 ensure_modifiable(self.diagnostic)
@@ -67,10 +69,7 @@ class DiagnosticAccessMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def refuse_without_permission(self):
-        """None when the user holds `permission`; else the login page for an anonymous
-        visitor, a 403 for a signed-in one."""
-        if self.permission is None or self.permission(self.request.user):
-            return None
+        """The login page for an anonymous visitor, a 403 for a signed-in one."""
         if not self.request.user.is_authenticated:
             return redirect_to_login(self.request.get_full_path())
         raise PermissionDenied(self.permission_denied_message)

@@ -19,12 +19,14 @@ from bench.common import generate_scale_data, manage
 from bench.generate_scale_data import Command
 from comptes.roles import Role
 from diagnostics.editions.copy import start_edition
+from diagnostics.membres import add_member, invite
 from diagnostics.models import (
     CelluleSource,
     Contrat,
     Diagnostic,
     Difficulte,
     Import,
+    Membre,
     Pilier,
     Quartier,
     SousTheme,
@@ -353,7 +355,7 @@ def test_a_contract_left_without_its_diagnostic_is_written_again_with_it(debug):
 
 
 def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
-    equipe = UserFactory(role=Role.EQUIPE_VILLE)
+    equipe = UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat)
     indicateur = items_of(Indicateur, montlucon).first()
     quartier = QuartierFactory(code="QN00304M", nom="Rive Gauche")
     montlucon.quartiers.add(quartier)
@@ -366,6 +368,11 @@ def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
     difficulte._history_user = equipe
     difficulte.save()
     difficulte.quartiers.clear()
+    # They take part in its contract, and invite someone: the memberships and invitations
+    # of a synthetic contract go with it (their role on Montluçon's stays).
+    synthetic_contrat = difficulte.diagnostic.contrat
+    add_member(synthetic_contrat, role=Role.EQUIPE_VILLE, compte=equipe)
+    invite(synthetic_contrat, email="invitee@example.org", role=Role.PARTENAIRE, invite_par=equipe)
     # A synthetic quartier attached to Montluçon stays (with its link).
     kept = scale_data.synthetic_quartiers().first()
     montlucon.quartiers.add(kept)
@@ -387,6 +394,9 @@ def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
     assert not scale_data.synthetic_diagnostics().exists()
     assert not scale_data.synthetic_contrats().exists()
     assert not Diagnostic.objects.filter(pk=edition.pk).exists()
+    assert list(Membre.objects.filter(compte=equipe).values_list("contrat", flat=True)) == [
+        montlucon.contrat_id
+    ]
     assert list(scale_data.synthetic_quartiers()) == [kept]
     after = row_counts()
     after["diagnostics.Quartier"] -= 1
@@ -455,11 +465,13 @@ def test_pages_of_a_generated_diagnostic_render_and_the_search_finds_its_texts(d
 
     restricted_url = reverse("diagnostics:diagnostic", kwargs={"slug": restricted.slug})
     assert client.get(restricted_url).status_code != 200  # not public
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=public.contrat))
+    assert client.get(restricted_url).status_code != 200  # another contract's
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=restricted.contrat))
     assert client.get(restricted_url).status_code == 200
 
     # The history written as an import writes it: the pages of the staff read it.
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=public.contrat))
     table_import = Import.objects.filter(diagnostic=public).order_by("pk").first()
     staff_pages = [
         reverse("diagnostics:modifications", kwargs={"slug": public.slug}),

@@ -21,14 +21,38 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def login(page, user, password=PASSWORD):
-    """Sign in through the real login form, as a person would."""
+    """Sign in through the real login form, as a person would; a user who needs a second
+    factor (comptes.second_factor: an Administrateur, the national administrator) then
+    types one of their recovery codes, as they may."""
+    recovery_code = second_factor_code(user)
     page.goto(reverse("login"))
     form = page.locator("main form").filter(has=page.locator("input[name=password]"))
     form.locator("input[name=username]").fill(user.get_username())
     form.locator("input[name=password]").fill(password)
     with page.expect_navigation():
         form.locator("[type=submit]").click()
+    if recovery_code is not None:
+        assert page.url.split("?")[0].endswith(reverse("second_factor")), page.url
+        form = page.locator("main form").filter(has=page.locator("input[name=code]"))
+        form.locator("input[name=code]").fill(recovery_code)
+        with page.expect_navigation():
+            form.locator("[type=submit]").click()
     assert "/connexion/" not in page.url, f"La connexion de {user} a échoué : {page.url}"
+
+
+def second_factor_code(user):
+    """For a user whose password login asks a second factor: a confirmed authenticator
+    (if they have none) and a fresh recovery code, returned; else None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from comptes import second_factor
+
+    user = type(user)._default_manager.get(pk=user.pk)  # the test's object keeps no cache
+    if not second_factor.asks_second_factor(user):
+        return None
+    if second_factor.confirmed_device(user) is None:
+        TOTPDevice.objects.create(user=user, name=second_factor.DEVICE_NAME, confirmed=True)
+    return second_factor.new_recovery_codes(user)[0]
 
 
 @cache

@@ -87,14 +87,14 @@ def browser():
 def _give_every_test_the_database(transactional_db, django_db_serialized_rollback):
     """Overrides tests/conftest.py: the live server answers from another thread, so the
     test data must be committed (transactional_db), and Django empties every table after
-    each test, the roles created by a data migration included. Serialized rollback puts
+    each test, the data written by the migrations included. Serialized rollback puts
     back, before each test, what the database held when the session started."""
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _leave_the_database_as_found(django_db_blocker):
     """After the last test of a module, put the migrations' data back once more: the
-    tests that follow, and the next run with --reuse-db, expect the roles to exist."""
+    tests that follow, and the next run with --reuse-db, expect that data to exist."""
     yield
     with django_db_blocker.unblock():
         for connection in connections.all():
@@ -177,7 +177,13 @@ TAGS = [
 
 
 @pytest.fixture
-def partenaire():
+def partenaire(contrat):
+    """Claire Martin, Partenaire of the contract (Montluçon's unless a module overrides
+    `contrat`, tests/conftest.py)."""
     return UserFactory(
-        username="claire.martin", first_name="Claire", last_name="Martin", role=Role.PARTENAIRE
+        username="claire.martin",
+        first_name="Claire",
+        last_name="Martin",
+        role=Role.PARTENAIRE,
+        contrat=contrat,
     )

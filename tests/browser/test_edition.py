@@ -21,12 +21,14 @@ ISOLEMENT = "Isolement des familles notamment monoparentales"
 
 
 @pytest.fixture
-def equipe():
+def equipe(contrat):
+    """Sophie Bernard, of the Équipe ville of the contract (Montluçon's)."""
     return UserFactory(
         username="sophie.bernard",
         first_name="Sophie",
         last_name="Bernard",
         role=Role.EQUIPE_VILLE,
+        contrat=contrat,
     )
 
 
@@ -128,7 +130,11 @@ def test_a_concurrent_change_is_shown_beside_the_preserved_input(page, montlucon
     page.get_by_label("Libellé").fill("Ma version de la difficulté")
     # Meanwhile, a colleague saves the same difficulty.
     colleague = UserFactory(
-        username="karim", first_name="Karim", last_name="Haddad", role=Role.EQUIPE_VILLE
+        username="karim",
+        first_name="Karim",
+        last_name="Haddad",
+        role=Role.EQUIPE_VILLE,
+        contrat=montlucon.contrat,
     )
     item.libelle = "La version du collègue"
     editing.save_versioned(item, 1, colleague, fields=["libelle"])

@@ -80,16 +80,26 @@ def montlucon(montlucon):
 
 
 @pytest.fixture
-def administrateur():
+def administrateur(contrat):
+    """Paul Martin, Administrateur of Montluçon's contract."""
     return UserFactory(
-        username="paul.martin", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
+        username="paul.martin",
+        first_name="Paul",
+        last_name="Martin",
+        role=Role.ADMINISTRATEUR,
+        contrat=contrat,
     )
 
 
 @pytest.fixture
-def equipe():
+def equipe(contrat):
+    """Sophie Bernard, of the Équipe ville of Montluçon's contract."""
     return UserFactory(
-        username="sophie.bernard", first_name="Sophie", last_name="Bernard", role=Role.EQUIPE_VILLE
+        username="sophie.bernard",
+        first_name="Sophie",
+        last_name="Bernard",
+        role=Role.EQUIPE_VILLE,
+        contrat=contrat,
     )
 
 

@@ -9,11 +9,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics.models import Difficulte, SousTheme
 from indicateurs.models import Indicateur, Mesure
 from tests import hostile
 from tests.browser import login
-from tests.factories import DiagnosticFactory
+from tests.factories import DiagnosticFactory, MembreFactory
 from tests.test_security_hostile_text import MAX_PER_KIND, SKIPPED, page_kind, start_urls
 
 pytestmark = pytest.mark.browser
@@ -204,6 +205,7 @@ def upload(page, nature, diagnostic_label, filename, content):
 def test_hostile_files_through_the_import_screens(page, live_server, dialogs):
     diagnostic, administrateur = hostile.build_hostile_diagnostic()
     autre = DiagnosticFactory(titre="Diagnostic 2025", slug="autre")
+    MembreFactory(contrat=autre.contrat, compte=administrateur, role=Role.ADMINISTRATEUR)
     login(page, administrateur)
 
     # A diagnostic table: its preview lists the hostile names, then the import is confirmed.

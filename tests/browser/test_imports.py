@@ -13,18 +13,21 @@ from diagnostics.models import Diagnostic, Import
 from tests.browser import assert_accessible, login, screenshot
 from tests.conftest import SEED
 from tests.diagnostics.imports.test_export_source import structure
-from tests.factories import UserFactory
+from tests.factories import ContratFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def administratrice():
+    """Sophie Durand, Administrateur of a contract that has no diagnostic yet: the imports
+    are hers to make, and a new diagnostic she imports starts a contract she administers."""
     return UserFactory(
         username="sophie.durand",
         first_name="Sophie",
         last_name="Durand",
         role=Role.ADMINISTRATEUR,
+        contrat=ContratFactory(nom="Contrat de ville de Vichy", slug="vichy"),
     )
 
 

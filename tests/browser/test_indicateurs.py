@@ -111,7 +111,7 @@ def test_a_partner_reads_the_dashboard_then_the_chart_and_its_table(
 
 
 def test_staff_see_every_number_in_the_chart(page, montlucon, permis):
-    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    login(page, UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
     page.goto(reverse("indicateurs:detail", args=[montlucon.slug, permis.pk]))
 
     points, cells = page.evaluate(CHART_POINTS), page.evaluate(TABLE_CELLS)
@@ -122,7 +122,7 @@ def test_staff_see_every_number_in_the_chart(page, montlucon, permis):
 
 
 def test_the_equipe_ville_enters_the_values_of_a_year(page, montlucon, permis):
-    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    login(page, UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
     page.goto(reverse("indicateurs:detail", args=[montlucon.slug, permis.pk]))
     page.get_by_role("link", name="Saisir des valeurs").click()
 
@@ -149,7 +149,7 @@ def test_the_equipe_ville_enters_the_values_of_a_year(page, montlucon, permis):
 
 
 def test_the_equipe_ville_sets_a_target_for_one_quartier(page, montlucon, permis):
-    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    login(page, UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
     page.goto(reverse("indicateurs:detail", args=[montlucon.slug, permis.pk]))
     page.get_by_role("link", name="Modifier les références et les cibles").click()
 
@@ -175,7 +175,7 @@ def test_the_equipe_ville_sets_a_target_for_one_quartier(page, montlucon, permis
 
 @pytest.mark.parametrize("nom", ["modifier", "historique", "reperes"])
 def test_the_forms_of_the_equipe_ville_pass_axe(page, montlucon, permis, nom):
-    login(page, UserFactory(role=Role.EQUIPE_VILLE))
+    login(page, UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
 
     response = page.goto(reverse(f"indicateurs:{nom}", args=[montlucon.slug, permis.pk]))
 

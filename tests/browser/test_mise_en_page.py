@@ -86,11 +86,12 @@ def demo(montlucon, settings):
 
 
 @pytest.fixture(params=["partenaire", "equipe-ville"])
-def personne(request, partenaire):
-    """(name, user): a partner, who sees small counts masked, or the Équipe ville."""
+def personne(request, partenaire, contrat):
+    """(name, user): a partner, who sees small counts masked, or the Équipe ville (both of
+    Montluçon's contract)."""
     if request.param == "partenaire":
         return request.param, partenaire
-    return request.param, UserFactory(role=Role.EQUIPE_VILLE)
+    return request.param, UserFactory(role=Role.EQUIPE_VILLE, contrat=contrat)
 
 
 def indicateur_avec_valeurs(diagnostic):

@@ -1,4 +1,4 @@
-"""Accounts: the admin is the Administrateur role's, passwords go through Django's
+"""Accounts: the admin is the national administrator's, passwords go through Django's
 validators, sessions end after a period of inactivity."""
 
 import time
@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.asserts import assertContains, assertNotContains
 
+from comptes import second_factor
 from comptes.middleware import ACTIVITY_KEY
 from comptes.roles import Role
 from tests.factories import PASSWORD, DiagnosticFactory, UserFactory
@@ -18,21 +21,28 @@ from tests.factories import PASSWORD, DiagnosticFactory, UserFactory
 # The admin -------------------------------------------------------------------------------
 
 
+def contract_member(role, **kwargs):
+    """An account holding `role` on a contract of its own (None: no role at all)."""
+    contrat = DiagnosticFactory().contrat if role else None
+    return UserFactory(role=role, contrat=contrat, **kwargs)
+
+
 @pytest.mark.parametrize(
     ("role", "is_staff", "is_superuser", "enters"),
     [
-        (Role.ADMINISTRATEUR, True, False, True),
-        (Role.ADMINISTRATEUR, False, False, True),  # the role, not the is_staff flag
-        (None, True, True, True),  # superusers hold the Administrateur role
+        (None, True, True, True),  # the national administrator
+        (None, False, True, True),  # the superuser flag, not the is_staff flag
+        (Role.ADMINISTRATEUR, True, False, False),  # a contract's: works in the site
+        (Role.ADMINISTRATEUR, False, False, False),
         (Role.EQUIPE_VILLE, True, False, False),
         (Role.PARTENAIRE, True, False, False),
         (None, True, False, False),
     ],
 )
-def test_only_the_administrateur_role_enters_the_admin(
+def test_only_the_national_administrator_enters_the_admin(
     client, role, is_staff, is_superuser, enters
 ):
-    client.force_login(UserFactory(role=role, is_staff=is_staff, is_superuser=is_superuser))
+    client.force_login(contract_member(role, is_staff=is_staff, is_superuser=is_superuser))
 
     response = client.get("/admin/")
 
@@ -43,34 +53,68 @@ def test_only_the_administrateur_role_enters_the_admin(
         assert response["Location"] == "/admin/login/?next=/admin/"
 
 
-def test_the_city_team_cannot_sign_in_to_the_admin_even_as_staff(client):
-    user = UserFactory(role=Role.EQUIPE_VILLE, is_staff=True)
+def test_an_inactive_superuser_does_not_enter_the_admin(client):
+    user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(user)
+    user.is_active = False
+    user.save()
 
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD}
-    )
-
-    assert response.status_code == 200
-    assertContains(response, "Veuillez compléter correctement les champs")
-    assert client.get("/admin/").status_code == 302
-
-
-def test_an_administrateur_signs_in_to_the_admin(client):
-    user = UserFactory(role=Role.ADMINISTRATEUR)
-
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD}
-    )
+    response = client.get("/admin/")
 
     assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+
+
+def sign_in_for_the_admin(client, user):
+    """Through the admin's login, which is the site's (comptes.admin_site): the password,
+    then, for who is asked one, the second factor (here one of their recovery codes)."""
+    if second_factor.asks_second_factor(user):
+        TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+        code = second_factor.new_recovery_codes(user)[0]
+    else:
+        code = None
+    login_page = client.get("/admin/login/?next=/admin/")
+    assert login_page.status_code == 302
+    response = client.post(
+        login_page["Location"], {"username": user.username, "password": PASSWORD}
+    )
+    if code is not None:
+        response = client.post(reverse("second_factor"), {"code": code})
+    return response
+
+
+@pytest.mark.parametrize("role", [Role.EQUIPE_VILLE, Role.ADMINISTRATEUR])
+def test_a_contract_member_cannot_sign_in_to_the_admin_even_as_staff(client, role):
+    user = contract_member(role, is_staff=True)
+
+    response = sign_in_for_the_admin(client, user)
+
+    assert response.status_code == 302  # signed in to the site…
+    assert client.session[SESSION_KEY] == str(user.pk)
+    response = client.get("/admin/")  # …but not let into the admin
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/admin/"
+    assert client.get(response["Location"]).status_code == 403
+
+
+def test_the_national_administrator_signs_in_to_the_admin(client):
+    user = UserFactory(is_superuser=True)
+
+    response = sign_in_for_the_admin(client, user)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
 
 
-def test_the_administration_link_shows_only_for_administrateurs(client):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, is_staff=True))
+def test_the_administration_link_shows_only_for_the_national_administrator(client):
+    client.force_login(contract_member(Role.EQUIPE_VILLE, is_staff=True))
     assertNotContains(client.get(reverse("accessibilite")), "Administration</a>")
 
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(contract_member(Role.ADMINISTRATEUR, is_staff=True))
+    assertNotContains(client.get(reverse("accessibilite")), "Administration</a>")
+
+    client.force_login(UserFactory(is_superuser=True))
     assertContains(client.get(reverse("accessibilite")), "Administration</a>")
 
 
@@ -127,7 +171,7 @@ def test_sessions_last_two_hours_of_inactivity_by_default():
 
 def test_an_idle_session_is_signed_out(client):
     diagnostic = DiagnosticFactory(brouillon=True)
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat))
     assert client.get(diagnostic.get_absolute_url()).status_code == 200
 
     # SESSION_COOKIE_AGE later, with no request in between.
@@ -141,7 +185,7 @@ def test_an_idle_session_is_signed_out(client):
 
 
 def test_activity_pushes_the_end_of_the_session_back(client):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(contract_member(Role.EQUIPE_VILLE))
     # The last recorded activity was longer ago than the refresh period: the session
     # would end in ten minutes.
     session = client.session
@@ -160,7 +204,7 @@ def test_activity_pushes_the_end_of_the_session_back(client):
 def test_requests_within_the_refresh_period_do_not_rewrite_the_session(
     client, django_assert_num_queries
 ):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(contract_member(Role.EQUIPE_VILLE))
     client.get(reverse("accessibilite"))
     expires = session_row(client).expire_date
 

@@ -13,7 +13,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from comptes.models import EchecConnexion
 from comptes.roles import Role
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, DiagnosticFactory, UserFactory
 
 LOCKED = "Trop de tentatives de connexion ont échoué pour ce compte ou depuis cette adresse"
 WRONG = "Saisissez un nom d’utilisateur et un mot de passe valides"
@@ -45,7 +45,9 @@ def time_passes(seconds):
 
 @pytest.fixture
 def claire():
-    return UserFactory(username="claire.martin", role=Role.PARTENAIRE)
+    return UserFactory(
+        username="claire.martin", role=Role.PARTENAIRE, contrat=DiagnosticFactory().contrat
+    )
 
 
 def test_the_limits_are_settings():
@@ -151,13 +153,17 @@ def test_behind_the_reverse_proxy_the_address_is_the_one_the_proxy_saw(client, c
 
 
 def test_the_admin_login_is_throttled_too(client):
-    admin = UserFactory(username="admin.ville", role=Role.ADMINISTRATEUR)
+    # The admin's login is the site's (comptes.admin_site), and so is its lock.
+    admin = UserFactory(username="admin.ville", is_superuser=True)  # the national admin
+    login_url = client.get("/admin/login/?next=/admin/")["Location"]
+    assert login_url == f"{reverse('login')}?next=/admin/"
     for _ in range(5):
-        sign_in(client, admin.username, "faux", url="/admin/login/")
+        sign_in(client, admin.username, "faux", url=login_url)
 
-    response = sign_in(client, admin.username, PASSWORD, url="/admin/login/")
+    response = sign_in(client, admin.username, PASSWORD, url=login_url)
 
     assertContains(response, LOCKED)
+    assert not signed_in(client)
     assert client.get("/admin/").status_code == 302
 
 
@@ -171,7 +177,7 @@ def test_an_administrator_unlocks_an_account_and_its_address(client, claire):
     assertContains(sign_in(client, "claire.martin", PASSWORD), LOCKED)
 
     admin = Client()  # the administrator's own browser
-    admin.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    admin.force_login(UserFactory(is_superuser=True))  # the national administrator
     changelist = reverse("admin:comptes_echecconnexion_changelist")
     listing = admin.get(changelist)
     assertContains(listing, "claire.martin")
@@ -193,7 +199,7 @@ def test_an_administrator_unlocks_an_account_and_its_address(client, claire):
 
 def test_the_failures_are_read_only_in_the_admin(client):
     EchecConnexion.objects.create(identifiant="claire.martin", adresse_ip=OFFICE)
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(is_superuser=True))  # the national administrator
     echec = EchecConnexion.objects.get()
 
     assert client.get(reverse("admin:comptes_echecconnexion_add")).status_code == 403

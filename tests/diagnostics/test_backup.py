@@ -23,7 +23,7 @@ from diagnostics.backup import (
     read,
     restore,
 )
-from diagnostics.models import Diagnostic, Difficulte, Pilier, Quartier
+from diagnostics.models import Diagnostic, Difficulte, Membre, Pilier, Quartier
 from indicateurs.models import Indicateur, Mesure, TerritoireComparaison
 from tests.factories import (
     DiagnosticFactory,
@@ -60,7 +60,7 @@ def objets(text):
                     [
                         value
                         if target is None
-                        else [target[v] for v in value]
+                        else sorted(target[v] for v in value)  # a set: its order is free
                         if isinstance(value, list)
                         else target.get(value, value)
                         for target, value in zip(targets, row, strict=True)
@@ -92,7 +92,11 @@ def rich(montlucon):
     bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes="Montluçon, Domérat")
     montlucon.quartiers.set([rive_gauche, bien_assis])
     claire = UserFactory(
-        username="claire.martin", first_name="Claire", last_name="Martin", role=Role.EQUIPE_VILLE
+        username="claire.martin",
+        first_name="Claire",
+        last_name="Martin",
+        role=Role.EQUIPE_VILLE,
+        contrat=montlucon.contrat,
     )
 
     difficulte = Difficulte.objects.du_diagnostic(montlucon).first()
@@ -141,7 +145,9 @@ def rich(montlucon):
     qualitatif = Indicateur.objects.du_diagnostic(montlucon).last()
     Mesure.objects.create(indicateur=qualitatif, annee=2025, texte="Constat : en hausse.")
 
-    gerard = UserFactory(username="gerard.admin", role=Role.ADMINISTRATEUR)
+    gerard = UserFactory(
+        username="gerard.admin", role=Role.ADMINISTRATEUR, contrat=montlucon.contrat
+    )
     ImportFactory(diagnostic=montlucon, importe_par=gerard, annule_par=gerard)
 
     PilierFactory(diagnostic=DiagnosticFactory(slug="autre"), libelle="Ailleurs")
@@ -327,7 +333,9 @@ def test_restored_accounts_are_inactive_without_password_nor_role(rich):
     assert (claire.first_name, claire.last_name) == ("Claire", "Martin")
     assert not claire.is_active
     assert not claire.has_usable_password()
-    assert not claire.groups.exists()
+    # Roles are the contract's, not the edition's: the backup gives none back.
+    assert not Membre.objects.filter(compte=claire).exists()
+    assert not Membre.objects.filter(contrat=report.diagnostic.contrat).exists()
     assert sorted(report.created_accounts) == ["claire.martin", "gerard.admin"]
 
 
@@ -341,6 +349,9 @@ def test_existing_accounts_and_quartiers_are_kept_as_they_are(rich):
     assert Quartier.objects.get(code="QN00306M").nom == "Bien-Assis (nom officiel)"
     assert get_user_model().objects.get(username="claire.martin").is_active
     assert report.created_accounts == [] and report.created_quartiers == []
+    # The contract stayed with its roles: the restored edition is read by its members again.
+    assert report.diagnostic.contrat == rich.contrat
+    assert Membre.objects.get(compte__username="claire.martin").contrat == rich.contrat
 
 
 def test_the_restored_diagnostic_reads_and_grows_as_before(rich, client):
@@ -352,7 +363,7 @@ def test_the_restored_diagnostic_reads_and_grows_as_before(rich, client):
     # New rows get new numbers (PostgreSQL's sequences were moved past the restored ones).
     DifficulteFactory(sous_theme__theme__pilier=diagnostic.piliers.first())
     PilierFactory(diagnostic=diagnostic, numero=9)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat))
     response = client.get(reverse("diagnostics:pilier", args=[diagnostic.slug, 1]))
     assert response.status_code == 200
 

@@ -11,6 +11,7 @@ from pytest_django.asserts import assertContains
 
 from diagnostics import editing
 from diagnostics.models import Difficulte, SousTheme
+from tests.diagnostics.test_editing_pages import contrat as contrat  # noqa: F401 (fixture)
 from tests.diagnostics.test_editing_pages import diagnostic as diagnostic  # noqa: F401 (fixture)
 from tests.diagnostics.test_editing_pages import difficulte, element_url
 

@@ -5,14 +5,17 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from comptes.roles import Role, roles_of
+from comptes.models import PLATFORM_ORGANISATION, Organisation
+from comptes.roles import Role, is_national_admin
 from diagnostics import editing
+from diagnostics.access import roles_by_contract
 from diagnostics.models import (
     CelluleSource,
     Contrat,
     Diagnostic,
     Difficulte,
     Import,
+    Membre,
     Pilier,
     Quartier,
     SousTheme,
@@ -47,14 +50,28 @@ def test_demo_loads_montlucon_and_prints_the_demo_logins(settings):
         "QN00306M",
     }
     assert diagnostic.piliers.count() == 3
-    for username, password, role in [
-        ("admin", "admin-demo-2024", Role.ADMINISTRATEUR),
-        ("equipe", "equipe-demo-2024", Role.EQUIPE_VILLE),
-        ("partenaire", "partenaire-demo-2024", Role.PARTENAIRE),
+    epci = Organisation.objects.get(nom="Montluçon Communauté")
+    prefecture = Organisation.objects.get(nom="Préfecture de l'Allier")
+    assert (epci.nature, prefecture.nature) == (
+        Organisation.Nature.EPCI,
+        Organisation.Nature.PREFECTURE,
+    )
+    for username, password, role, organisation in [
+        ("admin", "admin-demo-2024", Role.ADMINISTRATEUR, epci),
+        ("equipe", "equipe-demo-2024", Role.EQUIPE_VILLE, epci),
+        ("partenaire", "partenaire-demo-2024", Role.PARTENAIRE, prefecture),
     ]:
-        assert f"{username} / {password}" in output
+        assert f"{username} / {password} — {role}" in output
         user = authenticate(username=username, password=password)
-        assert user is not None and roles_of(user) == {role}
+        assert user is not None and not is_national_admin(user)
+        # Its one role, on the demo contract, in its organisation.
+        assert roles_by_contract(user) == {diagnostic.contrat_id: {role}}
+        assert user.profil.organisation == organisation
+    assert "national / national-demo-2024 — administration nationale (/admin/)" in output
+    national = authenticate(username="national", password="national-demo-2024")
+    assert national is not None and is_national_admin(national) and national.is_staff
+    assert not Membre.objects.filter(compte=national).exists()
+    assert national.profil.organisation.nom == PLATFORM_ORGANISATION
 
 
 def everything():
@@ -156,8 +173,12 @@ def test_running_the_demo_twice_duplicates_nothing(settings):
     settings.DEBUG = True
     run_demo()
     before = snapshot()
+    memberships = sorted(Membre.objects.values_list("pk", "compte__username", "role"))
+    organisations = sorted(Organisation.objects.values_list("pk", "nom"))
     run_demo()
     assert snapshot() == before
+    assert sorted(Membre.objects.values_list("pk", "compte__username", "role")) == memberships
+    assert sorted(Organisation.objects.values_list("pk", "nom")) == organisations
 
 
 def test_demo_is_refused_in_production(settings):

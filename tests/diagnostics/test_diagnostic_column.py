@@ -17,6 +17,7 @@ from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
     IndicateurFactory,
+    MembreFactory,
     SousThemeFactory,
     ThemeFactory,
     UserFactory,
@@ -67,7 +68,7 @@ def test_both_import_paths_give_every_level_and_item_its_diagnostic(engine):
 
 
 def test_items_created_split_moved_and_restored_keep_their_diagnostic(montlucon):
-    user = UserFactory(role=Role.EQUIPE_VILLE)
+    user = UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat)
     sous_theme = SousTheme.objects.filter(diagnostic=montlucon).first()
     item = editing.create(Difficulte(sous_theme=sous_theme, libelle="Une nouvelle"), user)
     parts = editing.split_element(item, ["Une", "Deux"], user, item.version)
@@ -85,7 +86,7 @@ def test_items_created_split_moved_and_restored_keep_their_diagnostic(montlucon)
 
 
 def test_an_item_cannot_move_to_another_diagnostic(montlucon):
-    user = UserFactory(role=Role.EQUIPE_VILLE)
+    user = UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat)
     item = Difficulte.objects.filter(diagnostic=montlucon).first()
     elsewhere = SousThemeFactory()
 
@@ -97,7 +98,7 @@ def test_an_item_cannot_move_to_another_diagnostic(montlucon):
 
 
 def test_the_admin_refuses_to_hang_an_item_under_another_diagnostic(client):
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # the national admin
     item = DifficulteFactory()
     elsewhere = SousThemeFactory()
 
@@ -154,8 +155,10 @@ def test_an_import_and_its_undo_keep_the_diagnostic(montlucon):
 
 
 def test_pages_find_a_diagnostics_items_by_their_column(client, montlucon):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
     other = DiagnosticFactory(titre="Autre contrat")
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat)
+    MembreFactory(contrat=other.contrat, compte=partenaire, role=Role.PARTENAIRE)  # reads both
+    client.force_login(partenaire)
     DifficulteFactory(sous_theme=SousThemeFactory(theme=ThemeFactory(pilier__diagnostic=other)))
 
     response = client.get(reverse("diagnostics:difficultes"), {"diagnostic": montlucon.slug})

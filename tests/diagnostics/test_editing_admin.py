@@ -1,5 +1,7 @@
 """The Django admin stays usable, with the site's rules: the version checked, a libellé
-unique at its level, deletions and changes in the history with the admin user."""
+unique at its level, deletions and changes in the history with the admin user. It is the
+national administrator's (an active superuser) only: a contract's Administrateur works in
+the site."""
 
 import pytest
 from django.urls import reverse
@@ -12,11 +14,10 @@ from tests.factories import DifficulteFactory, IndicateurFactory, SousThemeFacto
 
 @pytest.fixture
 def admin_client(client):
+    """Paul Martin, the national administrator, signed in."""
     user = UserFactory(
-        username="paul", first_name="Paul", last_name="Martin", role=Role.ADMINISTRATEUR
+        username="paul", first_name="Paul", last_name="Martin", is_staff=True, is_superuser=True
     )
-    user.is_staff = True
-    user.save()
     client.force_login(user)
     client.user = user
     return client
@@ -44,6 +45,25 @@ def form_data(item, **changes):
         "version_lue": item.version,
         **changes,
     }
+
+
+def test_a_contracts_administrator_is_sent_to_the_admin_login_and_changes_nothing(
+    client, sous_theme
+):
+    user = UserFactory(
+        role=Role.ADMINISTRATEUR, contrat=sous_theme.diagnostic.contrat, is_staff=True
+    )
+    client.force_login(user)
+    item = sous_theme.difficultes.get(libelle="Manque de médecins")
+    url = change_url(item)
+
+    for response in (client.get(url), client.post(url, form_data(item, libelle="Changé"))):
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('admin:login')}?next={url}"
+    # Signed in, but not the national administrator: the admin's login refuses them.
+    assert client.get(f"{reverse('admin:login')}?next={url}").status_code == 403
+    item.refresh_from_db()
+    assert (item.libelle, item.version) == ("Manque de médecins", 1)
 
 
 def test_an_admin_change_is_versioned_and_in_the_history(admin_client, sous_theme):

@@ -52,6 +52,12 @@ def diagnostic():
     return diagnostic
 
 
+@pytest.fixture
+def contrat(diagnostic):
+    """The personas hold their roles on this module's diagnostic."""
+    return diagnostic.contrat
+
+
 def difficulte(libelle):
     return Difficulte.objects.get(libelle=libelle)
 
@@ -68,7 +74,7 @@ def element_url(name, element, nature="difficultes", slug="montlucon"):
     [(Role.EQUIPE_VILLE, 200), (Role.ADMINISTRATEUR, 200), (Role.PARTENAIRE, 403)],
 )
 def test_editing_is_for_the_equipe_ville_and_administrators(client, diagnostic, role, expected):
-    client.force_login(UserFactory(role=role))
+    client.force_login(UserFactory(role=role, contrat=diagnostic.contrat))
     url = element_url("element_modifier", difficulte("Manque de médecins"))
     assert client.get(url).status_code == expected
     response = client.post(url, {"libelle": "Changé", "version": 1})
@@ -84,8 +90,8 @@ def test_anonymous_visitors_are_sent_to_the_login_page_and_change_nothing(client
     assert Difficulte.objects.count() == 3
 
 
-def test_a_partner_gets_403_even_on_an_unknown_diagnostic(client):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+def test_a_partner_gets_403_even_on_an_unknown_diagnostic(client, partenaire):
+    client.force_login(partenaire)
     url = reverse("diagnostics:modifications", args=["n-existe-pas"])
     assert client.get(url).status_code == 403
 
@@ -101,7 +107,7 @@ def test_the_edit_controls_are_shown_to_the_equipe_ville_only(client, diagnostic
 
     diagnostic.statut = "publie"
     diagnostic.save()
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat))
     response = client.get(pilier_url)
     assert response.status_code == 200
     assertNotContains(response, "actions-edition")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from comptes.roles import Role
 from diagnostics import editing
-from tests.factories import UserFactory
+from tests.factories import MembreFactory, UserFactory
 from tests.scale import build_diagnostic
 
 # page -> exact query count for the Équipe ville, the session, the user and the user's
@@ -79,8 +79,9 @@ def urls(built):
 
 def build(scale, user):
     """A diagnostic of this scale whose fullest sous-thème's last difficulté has 3 × scale
-    versions, and whose pilier has 3 × scale renamings."""
+    versions, and whose pilier has 3 × scale renamings; `user` of its Équipe ville."""
     built = build_diagnostic(scale)
+    MembreFactory(contrat=built.diagnostic.contrat, compte=user, role=Role.EQUIPE_VILLE)
     item = built.sous_theme.difficultes.order_by("position", "pk").last()
     pilier = built.pilier
     for n in range(3 * scale):
@@ -102,7 +103,7 @@ def measure(client, built):
 
 
 def test_edit_and_history_pages_run_as_many_queries_at_seed_size_as_ten_times_larger(client):
-    user = UserFactory(role=Role.EQUIPE_VILLE)
+    user = UserFactory()  # of the Équipe ville of each diagnostic built (`build`)
     client.force_login(user)
     assert max(EXPECTED.values()) <= 10
 

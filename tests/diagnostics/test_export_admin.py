@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from comptes.roles import Role
 from diagnostics.admin.formats import ADMIN_FORMATS, SafeCSV, SafeXLSX
+from diagnostics.models import Diagnostic
 from indicateurs.admin.resources import MesureFlatResource
 from indicateurs.models import Indicateur, Mesure
 from tests.factories import (
@@ -126,10 +127,19 @@ def test_the_export_runs_as_many_queries_for_many_measures_as_for_a_few(
 
 
 def test_only_superusers_export(client):
-    """The Administrateur role enters the admin, but exports there are superusers' only."""
-    client.force_login(UserFactory(username="sophie.admin", role=Role.ADMINISTRATEUR))
+    """A contract's Administrateur does not enter the admin (the national administrator's
+    only, whatever is_staff says): no export there."""
     measures(3)
+    contrat = Diagnostic.objects.get(slug="diag-3").contrat
+    client.force_login(
+        UserFactory(
+            username="sophie.admin", role=Role.ADMINISTRATEUR, contrat=contrat, is_staff=True
+        )
+    )
+    url = reverse("admin:indicateurs_mesure_export")
 
-    response = client.post(reverse("admin:indicateurs_mesure_export"), {"format": "0"})
+    response = client.post(url, {"format": "0"})
 
-    assert response.status_code == 403
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('admin:login')}?next={url}"
+    assert client.get(response["Location"]).status_code == 403

@@ -53,11 +53,22 @@ def diagnostic():
     )
     DifficulteFactory(au_niveau_du_theme=True, theme=sante, libelle="Renoncement aux soins")
     IndicateurFactory(sous_theme=soins, libelle="Nombre de médecins pour 10 000 habitants")
-    brouillon = DiagnosticFactory(brouillon=True, slug="revision-2027")
+    brouillon = DiagnosticFactory(
+        brouillon=True,
+        contrat=diagnostic.contrat,
+        nom_edition="Révision 2027",
+        slug="revision-2027",
+    )
     DifficulteFactory(
         sous_theme__theme__pilier__diagnostic=brouillon, libelle="Constat confidentiel"
     )
     return diagnostic
+
+
+@pytest.fixture
+def contrat(diagnostic):
+    """The personas hold their roles on the contract of both editions above."""
+    return diagnostic.contrat
 
 
 @pytest.fixture
@@ -153,14 +164,15 @@ def test_a_partner_never_exports_a_draft(client, diagnostic, partenaire_connecte
 
 
 def test_the_city_team_exports_a_draft(client, diagnostic):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat))
     response = client.get(export_url("csv"), {"diagnostic": "revision-2027"})
     assert response["Content-Disposition"] == 'attachment; filename="difficultes-revision-2027.csv"'
     assert [row[4] for row in read_csv(response)[1:]] == ["Constat confidentiel"]
 
 
 def test_without_a_diagnostic_to_name_the_file_is_named_after_the_day(client, diagnostic):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))  # sees two diagnostics
+    # Sees two diagnostics: both editions of its contract.
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat))
     response = client.get(export_url("xlsx"))
     assert response["Content-Disposition"].startswith('attachment; filename="difficultes-20')
 

@@ -27,7 +27,8 @@ LISTE_INDICATEURS = reverse("indicateurs:liste")
 
 @pytest.fixture
 def monde():
-    """A published diagnostic with items at both levels, and a draft with its secret."""
+    """A published diagnostic with items at both levels, and a draft edition of the same
+    contract with its secret."""
     rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche")
     fontbouillant = QuartierFactory(code="QN00305M", nom="Fontbouillant")
     diagnostic = DiagnosticFactory(
@@ -42,7 +43,13 @@ def monde():
     insertion = SousThemeFactory(theme=insertion_theme, libelle="Accompagnement vers l'emploi")
     mobilite = SousThemeFactory(theme=insertion_theme, libelle="Mobilité")
 
-    brouillon = DiagnosticFactory(brouillon=True, slug="revision-2027", titre="Révision 2027")
+    brouillon = DiagnosticFactory(
+        brouillon=True,
+        contrat=diagnostic.contrat,
+        nom_edition="Révision 2027",
+        slug="revision-2027",
+        titre="Révision 2027",
+    )
     theme_secret = ThemeFactory(
         pilier=PilierFactory(diagnostic=brouillon, numero=1, libelle="Pilier en révision"),
         libelle="Santé en révision",
@@ -95,6 +102,12 @@ def monde():
             sous_theme=sous_theme_secret, libelle="Indicateur confidentiel du brouillon"
         ),
     )
+
+
+@pytest.fixture
+def contrat(monde):
+    """The personas hold their roles on the contract of both diagnostics of `monde`."""
+    return monde.diagnostic.contrat
 
 
 def filtrer(rf, user, data, filterset_class=DifficulteFilterSet):

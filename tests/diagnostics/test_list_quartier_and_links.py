@@ -24,6 +24,12 @@ FONTBOUILLANT_SEULEMENT = {
 TERRITOIRE = {"Renoncement aux soins"}  # the only published difficulté with no quartier
 
 
+@pytest.fixture
+def contrat(monde):
+    """The personas hold their roles on the contract of both diagnostics of `monde`."""
+    return monde.diagnostic.contrat
+
+
 def shown(response):
     return {element.libelle for element in response.context["elements"]}
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from comptes.roles import Role
 from diagnostics.models import Difficulte
 from indicateurs.models import Indicateur
-from tests.factories import ThemeFactory, UserFactory
+from tests.factories import MembreFactory, ThemeFactory, UserFactory
 from tests.scale import build_diagnostic
 
 
@@ -64,17 +64,20 @@ def measure(client, built):
 
 
 def test_lists_and_search_run_as_many_queries_at_seed_size_as_ten_times_larger(client):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
     expected = {page: count for page, (_, count) in PAGES.items()}
     assert max(expected.values()) <= 10
 
     # A second diagnostic, empty but for a thème, at both sizes: the list of every
     # diagnostic then offers no pilier, thème, sous-thème or quartier menu until one
     # diagnostic is chosen (tests/diagnostics/test_filters.py), with as many queries at both sizes.
-    ThemeFactory()
+    # The partner reads every diagnostic here: it holds its role on each one's contract.
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=ThemeFactory().diagnostic.contrat)
+    client.force_login(partenaire)
     small = build_diagnostic(1)
+    MembreFactory(contrat=small.diagnostic.contrat, compte=partenaire, role=Role.PARTENAIRE)
     at_seed_size, shown_small = measure(client, small)
     large = build_diagnostic(10)
+    MembreFactory(contrat=large.diagnostic.contrat, compte=partenaire, role=Role.PARTENAIRE)
     ten_times_larger, shown_large = measure(client, large)
 
     assert Difficulte.objects.du_diagnostic(small.diagnostic).count() == 39

@@ -63,10 +63,18 @@ def test_items_of_a_pilier_include_theme_level_ones():
     assert at_theme.theme_effectif == sous_theme.theme == in_sous_theme.theme_effectif
 
 
-def test_user_factory_gives_roles():
-    from comptes.roles import Role, can_edit, roles_of
-    from tests.factories import UserFactory
+def test_user_factory_gives_roles_on_a_contract():
+    from comptes.roles import Role
+    from diagnostics.access import can_edit, roles_on
+    from tests.factories import DiagnosticFactory, UserFactory
 
-    assert roles_of(UserFactory(role=Role.PARTENAIRE)) == {Role.PARTENAIRE}
-    assert can_edit(UserFactory(role=Role.EQUIPE_VILLE))
-    assert not can_edit(UserFactory())
+    diagnostic, other = DiagnosticFactory(), DiagnosticFactory()
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat)
+    assert roles_on(partenaire, diagnostic.contrat) == {Role.PARTENAIRE}
+    assert roles_on(partenaire, other.contrat) == set()
+    equipe = UserFactory(role=Role.EQUIPE_VILLE, contrat=diagnostic.contrat)
+    assert can_edit(equipe, diagnostic)
+    assert not can_edit(equipe, other)  # a role is held on one contract
+    assert not can_edit(UserFactory(), diagnostic)
+    with pytest.raises(TypeError, match="contrat=… est requis"):
+        UserFactory(role=Role.EQUIPE_VILLE)

@@ -14,6 +14,7 @@ from diagnostics.models import CelluleSource
 from tests.factories import (
     PASSWORD,
     CelluleSourceFactory,
+    ContratFactory,
     DiagnosticFactory,
     DifficulteFactory,
     ImportFactory,
@@ -63,16 +64,23 @@ def text(response):
 
 
 @pytest.fixture
-def partenaire(client):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+def contrat():
+    """The contract of the diagnostics of these pages, on which the partner holds its role."""
+    return ContratFactory()
+
+
+@pytest.fixture
+def partenaire(client, partenaire):
+    """The test client, signed in as a Partenaire of `contrat`."""
+    client.force_login(partenaire)
     return client
 
 
 @pytest.fixture
-def pilier_page():
+def pilier_page(contrat):
     """A pilier of two thèmes: the first with a theme-level difficulté, tagged and sourced."""
     fontbouillant = QuartierFactory(code="QN00305M", nom="Fontbouillant")
-    pilier = PilierFactory(numero=1, libelle="Cohésion sociale")
+    pilier = PilierFactory(numero=1, libelle="Cohésion sociale", diagnostic__contrat=contrat)
     jeunesse = ThemeFactory(pilier=pilier, libelle="Jeunesse", position=0)
     cellule = CelluleSourceFactory(
         import_source=ImportFactory(diagnostic=pilier.diagnostic), ligne=13
@@ -155,8 +163,9 @@ def test_an_unknown_pilier_number_is_a_french_404(partenaire, pilier_page):
     assertContains(response, '<html lang="fr">', status_code=404)
 
 
-def test_the_real_seed_shows_jeunesse_theme_level_difficultes_on_pilier_1(partenaire, montlucon):
-    response = partenaire.get(reverse("diagnostics:pilier", args=[montlucon.slug, 1]))
+def test_the_real_seed_shows_jeunesse_theme_level_difficultes_on_pilier_1(client, montlucon):
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
+    response = client.get(reverse("diagnostics:pilier", args=[montlucon.slug, 1]))
 
     page = text(response)
     assert "Pilier 1 : COHESION SOCIALE" in page
@@ -169,10 +178,13 @@ def test_the_real_seed_shows_jeunesse_theme_level_difficultes_on_pilier_1(parten
 # Drafts ---------------------------------------------------------------------------------
 
 
-def test_a_partner_sees_nothing_of_a_draft(partenaire):
-    draft = DiagnosticFactory(brouillon=True, titre="Diagnostic en préparation")
+def test_a_partner_sees_nothing_of_a_draft(partenaire, contrat):
+    # Both editions of the partner's own contract.
+    draft = DiagnosticFactory(
+        brouillon=True, contrat=contrat, nom_edition="Révision", titre="Diagnostic en préparation"
+    )
     sous_theme = SousThemeFactory(theme__pilier__diagnostic=draft, theme__pilier__numero=1)
-    published = DiagnosticFactory(titre="Diagnostic publié")
+    published = DiagnosticFactory(contrat=contrat, titre="Diagnostic publié")
 
     home = partenaire.get(reverse("home"))
     assertContains(home, "Diagnostic publié")
@@ -190,8 +202,8 @@ def test_a_partner_sees_nothing_of_a_draft(partenaire):
 
 
 def test_the_city_team_sees_drafts_marked_as_such(client):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
-    DiagnosticFactory(brouillon=True, titre="Diagnostic en préparation")
+    draft = DiagnosticFactory(brouillon=True, titre="Diagnostic en préparation")
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=draft.contrat))
 
     response = client.get(reverse("home"))
 
@@ -231,9 +243,9 @@ def test_anonymous_visitors_read_the_public_diagnostics(client):
 
 
 def test_the_diagnostic_page_counts_each_themes_contents_theme_level_items_included(
-    partenaire,
+    partenaire, contrat
 ):
-    diagnostic = DiagnosticFactory()
+    diagnostic = DiagnosticFactory(contrat=contrat)
     diagnostic.quartiers.set([QuartierFactory(code="QN00306M", nom="Bien-Assis")])
     theme = ThemeFactory(pilier__diagnostic=diagnostic, pilier__numero=1, libelle="Santé")
     sous_themes = SousThemeFactory.create_batch(2, theme=theme)
@@ -249,8 +261,12 @@ def test_the_diagnostic_page_counts_each_themes_contents_theme_level_items_inclu
     assert 'Bien-Assis</span> <span class="code">QN00306M</span>' in page
 
 
-def test_the_sous_theme_page_shows_its_items_quartiers_and_provenance(partenaire):
-    sous_theme = SousThemeFactory(libelle="Accès aux soins", theme__libelle="Santé")
+def test_the_sous_theme_page_shows_its_items_quartiers_and_provenance(partenaire, contrat):
+    sous_theme = SousThemeFactory(
+        libelle="Accès aux soins",
+        theme__libelle="Santé",
+        theme__pilier__diagnostic__contrat=contrat,
+    )
     diagnostic = sous_theme.theme.pilier.diagnostic
     cellule = CelluleSourceFactory(
         import_source=ImportFactory(diagnostic=diagnostic, nom_fichier="diagnostic.tsv"),
@@ -281,8 +297,10 @@ def test_the_sous_theme_page_shows_its_items_quartiers_and_provenance(partenaire
     ]
 
 
-def test_the_source_page_shows_the_original_cell_and_what_came_from_it(partenaire):
-    sous_theme = SousThemeFactory(libelle="Soutien à la parentalité")
+def test_the_source_page_shows_the_original_cell_and_what_came_from_it(partenaire, contrat):
+    sous_theme = SousThemeFactory(
+        libelle="Soutien à la parentalité", theme__pilier__diagnostic__contrat=contrat
+    )
     diagnostic = sous_theme.theme.pilier.diagnostic
     importe_par = UserFactory(first_name="Claire", last_name="Martin")
     cellule = CelluleSourceFactory(
@@ -312,9 +330,10 @@ def test_the_source_page_shows_the_original_cell_and_what_came_from_it(partenair
     assertContains(response, f'href="{sous_theme.get_absolute_url()}">Soutien à la parentalité</a>')
 
 
-def test_a_source_cell_of_another_diagnostic_is_not_found(partenaire):
-    cellule = CelluleSourceFactory()
-    other = DiagnosticFactory()
+def test_a_source_cell_of_another_diagnostic_is_not_found(partenaire, contrat):
+    # Two editions of the partner's contract: it reads both.
+    cellule = CelluleSourceFactory(import_source__diagnostic__contrat=contrat)
+    other = DiagnosticFactory(contrat=contrat, nom_edition="Révision")
 
     response = partenaire.get(reverse("diagnostics:source", args=[other.slug, cellule.pk]))
 
@@ -337,8 +356,10 @@ def page_urls(diagnostic, sous_theme, cellule):
     ]
 
 
-def test_every_page_has_one_h1_and_headings_that_never_skip_a_level(partenaire):
-    sous_theme = SousThemeFactory(theme__pilier__numero=1)
+def test_every_page_has_one_h1_and_headings_that_never_skip_a_level(partenaire, contrat):
+    sous_theme = SousThemeFactory(
+        theme__pilier__numero=1, theme__pilier__diagnostic__contrat=contrat
+    )
     diagnostic = sous_theme.theme.pilier.diagnostic
     cellule = CelluleSourceFactory(import_source__diagnostic=diagnostic)
     DifficulteFactory(au_niveau_du_theme=True, theme=sous_theme.theme, source=cellule)
@@ -351,8 +372,10 @@ def test_every_page_has_one_h1_and_headings_that_never_skip_a_level(partenaire):
         assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), (url, levels)
 
 
-def test_the_layout_has_a_skip_link_named_landmarks_and_the_current_page_marked(partenaire):
-    DiagnosticFactory()
+def test_the_layout_has_a_skip_link_named_landmarks_and_the_current_page_marked(
+    partenaire, contrat
+):
+    DiagnosticFactory(contrat=contrat)
 
     response = partenaire.get(reverse("home"))
 
@@ -395,7 +418,7 @@ def test_an_unknown_address_is_a_french_404_for_anonymous_visitors_too(client):
 
 def test_signing_in_brings_back_to_the_page_asked_for(client):
     diagnostic = DiagnosticFactory()
-    user = UserFactory(role=Role.PARTENAIRE)
+    user = UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat)
 
     response = client.post(
         reverse("login"),

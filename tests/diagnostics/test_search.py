@@ -114,8 +114,9 @@ def test_the_page_groups_the_hits_by_pilier(client, montlucon, partenaire):
     assert '<span class="badge badge-type">Sous-thème</span>' in page
 
 
-def test_hits_of_several_piliers_come_in_the_order_of_the_piliers(client, partenaire):
+def test_hits_of_several_piliers_come_in_the_order_of_the_piliers(client):
     diagnostic = DiagnosticFactory(slug="montlucon-2024")
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat)
     for numero in (2, 1):
         theme = ThemeFactory(
             pilier=PilierFactory(diagnostic=diagnostic, numero=numero), libelle=f"Mobilité {numero}"
@@ -134,8 +135,14 @@ def test_hits_of_several_piliers_come_in_the_order_of_the_piliers(client, parten
 
 
 @pytest.fixture
-def brouillon():
-    diagnostic = DiagnosticFactory(brouillon=True, slug="revision-2027")
+def brouillon(montlucon):
+    """A draft edition of Montluçon's contract, on which the personas hold their roles."""
+    diagnostic = DiagnosticFactory(
+        brouillon=True,
+        contrat=montlucon.contrat,
+        nom_edition="Révision 2027",
+        slug="revision-2027",
+    )
     sous_theme = SousThemeFactory(
         theme__pilier__diagnostic=diagnostic, libelle="Sous-thème confidentiel"
     )
@@ -154,7 +161,7 @@ def test_a_partner_never_finds_a_draft(client, montlucon, brouillon, partenaire)
 
 
 def test_the_city_team_finds_in_drafts(client, montlucon, brouillon):
-    equipe = UserFactory(role=Role.EQUIPE_VILLE)
+    equipe = UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat)
     assert hits(equipe, "confidentiel") == {
         ("Sous-thème", "Sous-thème confidentiel"),
         ("Difficulté", "Constat confidentiel du brouillon"),
@@ -162,7 +169,7 @@ def test_the_city_team_finds_in_drafts(client, montlucon, brouillon):
 
 
 def test_the_search_can_be_limited_to_one_diagnostic(client, montlucon, brouillon):
-    equipe = UserFactory(role=Role.EQUIPE_VILLE)
+    equipe = UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat)
     client.force_login(equipe)
     response = client.get(RECHERCHE, {"q": "confidentiel sante", "diagnostic": "montlucon"})
     assert response.context["page_obj"].paginator.count == 0
@@ -197,8 +204,9 @@ def test_odd_searches_get_an_answer_never_an_error(client, montlucon, partenaire
     assert Difficulte.objects.exists()
 
 
-def test_many_hits_are_paginated_keeping_the_query(client, partenaire):
+def test_many_hits_are_paginated_keeping_the_query(client):
     theme = ThemeFactory(pilier__diagnostic=DiagnosticFactory(slug="grand"), libelle="Habitat")
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=theme.diagnostic.contrat)
     DifficulteFactory.create_batch(
         40,
         au_niveau_du_theme=True,
@@ -218,8 +226,9 @@ def test_many_hits_are_paginated_keeping_the_query(client, partenaire):
     "page_demandee, page_affichee",
     [("abc", 1), ("2.0", 2), ("0", 2), ("-3", 2), ("999", 2), ("1e30", 2), ("nan", 1)],
 )
-def test_a_wrong_page_number_shows_a_page_of_hits(client, partenaire, page_demandee, page_affichee):
+def test_a_wrong_page_number_shows_a_page_of_hits(client, page_demandee, page_affichee):
     theme = ThemeFactory(pilier__diagnostic=DiagnosticFactory(slug="grand"), libelle="Habitat")
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=theme.diagnostic.contrat)
     DifficulteFactory.create_batch(
         40,
         au_niveau_du_theme=True,
@@ -294,6 +303,7 @@ def test_postgresql_searches_through_the_gin_index():
     plan = search.matching(Difficulte.objects.all(), "libelle", "sante").explain()
     assert "diag_difficulte_recherche_idx" in plan
     # Hits are found and ranked on the stored vectors: none is computed again.
-    sql = str(search.search(UserFactory(role=Role.PARTENAIRE), "sante").query)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=DiagnosticFactory().contrat)
+    sql = str(search.search(partenaire, "sante").query)
     assert '"diagnostics_difficulte"."recherche" @@' in sql
     assert "to_tsvector" not in sql

@@ -38,7 +38,7 @@ def indicateur():
 
 
 def draw(indicateur, role=Role.EQUIPE_VILLE):
-    user = UserFactory(role=role)
+    user = UserFactory(role=role, contrat=indicateur.diagnostic.contrat)
     mesures = list(indicateur.mesures.select_related("quartier", "territoire"))
     donnees = charts.chart_data(indicateur, mesures, secret.Secret(indicateur, mesures, user))
     return donnees, str(charts.chart(donnees, ident="g"))

@@ -91,7 +91,7 @@ def test_retirer_deletes_the_fictitious_values_only(demo):
 
 
 def test_every_page_that_shows_them_says_they_are_fictitious(client, demo):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=demo.contrat))
     permis = Indicateur.objects.get(libelle__startswith="Nombre de personne sans permis")
     pilier = permis.theme_effectif.pilier
 
@@ -105,7 +105,7 @@ def test_every_page_that_shows_them_says_they_are_fictitious(client, demo):
 
 
 def test_pages_without_fictitious_values_have_no_banner(client, montlucon):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     dashboard = client.get(reverse("indicateurs:tableau_de_bord", args=[montlucon.slug]))
 

@@ -18,8 +18,10 @@ D = Decimal
 
 
 @pytest.fixture
-def anne(client):
-    user = UserFactory(role=Role.EQUIPE_VILLE, first_name="Anne", last_name="Durand")
+def anne(client, contrat):
+    user = UserFactory(
+        role=Role.EQUIPE_VILLE, contrat=contrat, first_name="Anne", last_name="Durand"
+    )
     client.force_login(user)
     return user
 
@@ -197,7 +199,7 @@ def test_a_value_entered_meanwhile_leaves_the_whole_saisie_unsaved(indicateur):
 
 
 def test_a_partner_cannot_enter_values(client, indicateur):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=indicateur.diagnostic.contrat))
 
     response = client.post(url("saisie", indicateur), saisie_data(valeurs=("20", "", "", "")))
 
@@ -437,7 +439,7 @@ def test_a_broken_references_form_changes_nothing(client, anne, indicateur, valu
 
 
 def test_partners_cannot_open_the_references_form(client, indicateur):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=indicateur.diagnostic.contrat))
 
     assert client.get(url("reperes", indicateur)).status_code == 403
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
-from tests.factories import DiagnosticFactory, IndicateurFactory, UserFactory
+from tests.factories import DiagnosticFactory, IndicateurFactory, MembreFactory, UserFactory
 from tests.indicateurs_data import RIVE_GAUCHE, mesure, qpv, quantitatif, serie
 from tests.scale import build_diagnostic
 
@@ -43,7 +43,7 @@ def chomage(montlucon):
 
 
 def test_the_page_of_an_indicator_shows_its_information_chart_and_table(client, chomage):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=chomage.diagnostic.contrat))
 
     content = page(client, chomage)
 
@@ -66,7 +66,7 @@ def test_the_page_of_an_indicator_shows_its_information_chart_and_table(client, 
 
 
 def test_staff_find_their_actions_on_the_page(client, chomage):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=chomage.diagnostic.contrat))
 
     content = page(client, chomage)
 
@@ -80,7 +80,7 @@ def test_staff_find_their_actions_on_the_page(client, chomage):
 
 
 def test_links_go_both_ways_between_an_indicator_and_its_sous_theme(client, chomage):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=chomage.diagnostic.contrat))
     sous_theme = chomage.sous_theme
     pilier = sous_theme.theme.pilier
     detail = reverse("indicateurs:detail", args=[pilier.diagnostic.slug, chomage.pk])
@@ -96,7 +96,7 @@ def test_links_go_both_ways_between_an_indicator_and_its_sous_theme(client, chom
 
 
 def test_a_theme_level_indicator_links_to_its_theme(client, montlucon):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
     theme = montlucon.piliers.get(numero=1).themes.first()
     indicateur = IndicateurFactory(au_niveau_du_theme=True, theme=theme)
 
@@ -107,7 +107,7 @@ def test_a_theme_level_indicator_links_to_its_theme(client, montlucon):
 
 
 def test_the_pages_of_a_pilier_and_of_a_sous_theme_show_the_latest_values(client, chomage):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=chomage.diagnostic.contrat))
 
     for url in (
         chomage.sous_theme.get_absolute_url(),
@@ -130,7 +130,7 @@ def test_a_qualitative_indicator_shows_its_constats_as_a_timeline(client, montlu
         texte="Le café associatif <crée> du lien.",
         quartier=quartiers[RIVE_GAUCHE],
     )
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     content = page(client, indicateur)
 
@@ -141,8 +141,13 @@ def test_a_qualitative_indicator_shows_its_constats_as_a_timeline(client, montlu
 
 
 def test_an_indicator_of_another_diagnostic_is_not_found(client, chomage):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
     other = DiagnosticFactory()
+    # A partner of both contracts: the other diagnostic is readable, the indicator is not
+    # one of its own.
+    partner = UserFactory(role=Role.PARTENAIRE, contrat=chomage.diagnostic.contrat)
+    MembreFactory(contrat=other.contrat, compte=partner, role=Role.PARTENAIRE)
+    client.force_login(partner)
+    assert client.get(other.get_absolute_url()).status_code == 200
 
     response = client.get(reverse("indicateurs:detail", args=[other.slug, chomage.pk]))
 
@@ -152,13 +157,13 @@ def test_an_indicator_of_another_diagnostic_is_not_found(client, chomage):
 def test_an_indicator_of_a_draft_is_hidden_from_partners(client):
     diagnostic = DiagnosticFactory(brouillon=True)
     indicateur = IndicateurFactory(sous_theme__theme__pilier__diagnostic=diagnostic)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat))
 
     page(client, indicateur, status=404)
 
 
 def test_the_diagnostic_page_links_to_its_dashboard(client, montlucon):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     content = client.get(montlucon.get_absolute_url()).content.decode()
 
@@ -195,8 +200,10 @@ def test_pages_with_values_run_as_many_queries_at_seed_size_as_ten_times_larger(
     and diagnostic (1), its measures (1), the diagnostic's quartiers (1). The pilier and
     the sous-thème: as in test_query_counts, with the latest values (1) and, for a partner,
     the groups of their periods that the secret statistique reads (1)."""
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
     small, large = with_values(build_diagnostic(1), 3), with_values(build_diagnostic(10), 30)
+    partner = UserFactory(role=Role.PARTENAIRE, contrat=small.diagnostic.contrat)
+    MembreFactory(contrat=large.diagnostic.contrat, compte=partner, role=Role.PARTENAIRE)
+    client.force_login(partner)
 
     def urls(built):
         indicateur = built.sous_theme.indicateurs.first()

@@ -102,7 +102,7 @@ def test_a_series_is_measured_against_the_reference_and_target_of_its_scope(
     if cible:
         repere(emploi, Mesure.Nature.CIBLE, *cible, quartier)
     serie(emploi, values, quartier)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
 
     found = row(client, emploi, **({"quartier": scope} if scope else {}))
 
@@ -117,7 +117,7 @@ def test_a_quarter_is_compared_with_the_same_quarter_of_the_year_before(client, 
     emploi.save()
     for annee, numero, valeur in ((2024, 1, 1300), (2024, 4, 1150), (2025, 1, 1250)):
         mesure(emploi, annee, valeur, type_periode="trimestre", numero_periode=numero)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
 
     found = row(client, emploi)
 
@@ -146,7 +146,7 @@ def test_a_rate_shows_its_terms_and_the_gap_to_a_comparison_territory(client, em
         )
     france = TerritoireComparaison.objects.get(code="FM")
     Mesure.objects.create(indicateur=emploi, annee=2024, territoire=france, valeur=D("7.4"))
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
 
     found = row(client, emploi, quartier=RIVE_GAUCHE, comparaison="FM")
 
@@ -164,7 +164,7 @@ def test_a_rate_shows_its_terms_and_the_gap_to_a_comparison_territory(client, em
 def test_the_comparison_menu_offers_the_territories_with_values(client, emploi):
     france = TerritoireComparaison.objects.get(code="FM")
     Mesure.objects.create(indicateur=emploi, annee=2024, territoire=france, valeur=12)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
     diagnostic = emploi.theme_effectif.pilier.diagnostic
 
     response = client.get(reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug]))
@@ -182,7 +182,7 @@ def test_the_dashboard_with_a_quartier_and_a_comparison_runs_a_fixed_number_of_q
     client, emploi, montlucon
 ):
     france = TerritoireComparaison.objects.get(code="FM")
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
     url = reverse("indicateurs:tableau_de_bord", args=[montlucon.slug])
     params = {"quartier": FONTBOUILLANT, "comparaison": "FM"}
 
@@ -258,7 +258,7 @@ def test_pages_and_exports_serve_what_the_secret_decides(client, emploi, quartie
     values = (sum(quartiers), *quartiers)
     for code, value in zip((None, RIVE_GAUCHE, FONTBOUILLANT, BIEN_ASSIS), values, strict=True):
         mesure(emploi, 2024, value, quartier_of(emploi, code) if code else None)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=emploi.diagnostic.contrat))
 
     expected = ["secret" if value is None else str(value) for value in view(values)]
     pages, csvs, xlsxs, table = served_everywhere(client, emploi)

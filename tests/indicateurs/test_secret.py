@@ -15,7 +15,7 @@ from comptes.roles import Role
 from indicateurs import secret
 from indicateurs.models import Mesure
 from indicateurs.tableau import Statut
-from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
+from tests.factories import DiagnosticFactory, MembreFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import (
     BIEN_ASSIS,
     FONTBOUILLANT,
@@ -91,13 +91,31 @@ def shown(compte, values, user):
     ],
 )
 def test_a_small_count_of_people_is_hidden_from_partners_only(compte, role, value, text):
-    user = UserFactory(role=role) if role else AnonymousUser()
+    user = UserFactory(role=role, contrat=compte.diagnostic.contrat) if role else AnonymousUser()
     assert shown(compte, {None: value}, user) == [text]
+
+
+@pytest.mark.parametrize("role", [Role.EQUIPE_VILLE, Role.ADMINISTRATEUR])
+def test_staff_see_the_small_counts_of_their_own_contract_only(compte, role):
+    """The secret is decided per diagnostic: staff of contract A are shown "secret" for a
+    small count of contract B's public diagnostic, like any visitor."""
+    own = DiagnosticFactory()
+    staff = UserFactory(role=role, contrat=own.contrat)
+    assert own.contrat_id != compte.diagnostic.contrat_id
+
+    assert shown(compte, {None: 2}, staff) == ["secret"]
+    # The comparison of two editions: the value (2) and the reference of 2019 (3).
+    small = {compte.mesures.get(annee=2024).pk, compte.mesures.get(annee=2019).pk}
+    assert secret.hidden_for([compte.pk], staff) == small
+    assert secret.sees_secrets(staff, own.pk)
+    assert not secret.sees_secrets(staff, compte.diagnostic_id)
+    b_staff = UserFactory(role=role, contrat=compte.diagnostic.contrat)
+    assert secret.hidden_for([compte.pk], b_staff) == set()
 
 
 def test_the_threshold_comes_from_the_settings_or_the_indicator(compte, settings):
     settings.SECRET_STATISTIQUE_SEUIL = 11
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat)
 
     assert shown(compte, {None: 10}, partenaire) == ["secret"]
     compte.mesures.all().delete()
@@ -117,7 +135,7 @@ def test_values_that_are_not_counts_of_people_are_never_hidden(compte):
 def test_a_hidden_quartier_hides_the_total_it_could_be_subtracted_from(compte):
     # The demo's case: the quartiers add up to the territory (12 = 5 + 4 + 3).
     qpv(compte.sous_theme.theme.pilier.diagnostic)
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat)
 
     values = {None: 12, RIVE_GAUCHE: 5, FONTBOUILLANT: 4, BIEN_ASSIS: 3}
     assert shown(compte, values, partenaire) == ["secret", "5", "secret", "secret"]
@@ -136,7 +154,7 @@ def test_a_reference_that_repeats_a_hidden_total_is_hidden_with_it(client, compt
     serie(compte, {2019: 3}, quartiers[BIEN_ASSIS])
     # `compte` has the territory's reference of 2019 (3): set it to the 2019 total.
     compte.mesures.filter(nature=Mesure.Nature.REFERENCE).update(valeur=8)
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat)
     mesures = list(compte.mesures.all())
 
     hidden = secret.Secret(compte, mesures, partenaire)
@@ -152,14 +170,14 @@ def test_a_reference_that_repeats_a_hidden_total_is_hidden_with_it(client, compt
 
 def test_a_small_territory_is_hidden_with_a_quartier(compte):
     qpv(compte.sous_theme.theme.pilier.diagnostic)
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat)
 
     assert shown(compte, {None: 4, RIVE_GAUCHE: 4}, partenaire) == ["secret", "secret"]
 
 
 def test_without_a_total_nothing_more_is_hidden(compte):
     qpv(compte.sous_theme.theme.pilier.diagnostic)
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat)
 
     values = {RIVE_GAUCHE: 12, FONTBOUILLANT: 4, BIEN_ASSIS: 30}
     assert shown(compte, values, partenaire) == ["12", "secret", "30"]
@@ -262,7 +280,7 @@ def svg_of(content):
 
 def test_the_indicator_page_hides_small_counts_and_what_gives_them_away(client, compte):
     masked(compte)
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat))
 
     content = detail(client, compte)
 
@@ -285,7 +303,7 @@ def test_the_indicator_page_hides_small_counts_and_what_gives_them_away(client, 
 
 def test_staff_see_every_number(client, compte):
     masked(compte)
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=compte.diagnostic.contrat))
 
     content = detail(client, compte)
 
@@ -309,7 +327,7 @@ def test_the_dashboard_and_its_exports_serve_nothing_derived_from_a_hidden_value
     masked(compte)
     diagnostic = compte.sous_theme.theme.pilier.diagnostic
     url = reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug])
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat))
 
     response = client.get(url, {"quartier": BIEN_ASSIS})
     (row,) = response.context["lignes"]
@@ -339,7 +357,7 @@ def test_the_dashboard_and_its_exports_serve_nothing_derived_from_a_hidden_value
 def test_staff_get_statuses_from_every_number(client, compte):
     masked(compte)
     diagnostic = compte.sous_theme.theme.pilier.diagnostic
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=compte.diagnostic.contrat))
 
     response = client.get(
         reverse("indicateurs:tableau_de_bord", args=[diagnostic.slug]), {"quartier": BIEN_ASSIS}
@@ -354,10 +372,62 @@ def test_staff_get_statuses_from_every_number(client, compte):
 def test_the_pilier_page_hides_the_latest_values(client, compte):
     masked(compte)
     pilier = compte.sous_theme.theme.pilier
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=compte.diagnostic.contrat))
 
     content = client.get(pilier.get_absolute_url()).content.decode()
 
     assert "Ensemble du territoire, 2023 : <strong>secret</strong>" in content
     assert "Rive Gauche, 2023 : <strong>12\u00a0jeunes</strong>" in content
     assert "Bien-Assis, 2023 : <strong>secret</strong>" in content
+
+
+@pytest.mark.parametrize("partner_of_b", [False, True], ids=["sans rôle", "partenaire"])
+@pytest.mark.parametrize("role", [Role.EQUIPE_VILLE, Role.ADMINISTRATEUR])
+def test_staff_of_another_contract_are_served_the_secret(client, compte, role, partner_of_b):
+    """An Équipe ville (or Administrateur) of contract A is served "secret" for the small
+    counts of contract B's public diagnostic on every page and export (also when a
+    Partenaire of B), and every number of A's own diagnostic, in the same session."""
+    masked(compte)  # contract B's diagnostic, public
+    own = DiagnosticFactory()  # contract A
+    mine = masked(
+        quantitatif(
+            own,
+            pilier=PilierFactory(diagnostic=own),
+            libelle="Jeunes accompagnés",
+            unite="jeunes",
+            compte_des_personnes=True,
+            sens_souhaite="hausse",
+        )
+    )
+    assert own.contrat_id != compte.diagnostic.contrat_id
+    staff = UserFactory(role=role, contrat=own.contrat)
+    if partner_of_b:
+        MembreFactory(contrat=compte.diagnostic.contrat, compte=staff, role=Role.PARTENAIRE)
+    client.force_login(staff)
+
+    # Contract B's public diagnostic: small counts and what gives them away are hidden.
+    content = detail(client, compte)
+    assert re.findall(r'data-valeur="([^"]*)"', svg_of(content)) == ["14", "12", "20"]
+    assert "6 valeurs couvertes par le secret statistique ne sont pas représentées" in content
+    theirs = compte.sous_theme.theme.pilier.diagnostic
+    url = reverse("indicateurs:tableau_de_bord", args=[theirs.slug])
+    (row,) = client.get(url).context["lignes"]
+    assert (row.valeur, row.evolution, row.reference) == ("secret", "", "secret")
+    (row,) = client.get(url, {"quartier": BIEN_ASSIS}).context["lignes"]
+    assert (row.valeur, row.valeur_precedente) == ("secret", "secret")
+    assert export(client, theirs, quartier=BIEN_ASSIS)["Dernière valeur"] == "secret"
+    pilier_page = client.get(compte.sous_theme.theme.pilier.get_absolute_url()).content.decode()
+    assert "Bien-Assis, 2023 : <strong>secret</strong>" in pilier_page
+
+    # Contract A's own diagnostic: every number.
+    content = detail(client, mine)
+    assert re.findall(r'data-valeur="([^"]*)"', svg_of(content)) == [
+        "21", "18", "15", "1", "14", "12", "20", "4", "3"
+    ]  # fmt: skip
+    assert "ne sont pas représentées" not in content
+    url = reverse("indicateurs:tableau_de_bord", args=[own.slug])
+    (row,) = client.get(url, {"quartier": BIEN_ASSIS}).context["lignes"]
+    assert (row.valeur, row.evolution) == ("3\u00a0jeunes", "-1")
+    assert export(client, own, quartier=BIEN_ASSIS)["Dernière valeur"] == "3"
+    pilier_page = client.get(mine.sous_theme.theme.pilier.get_absolute_url()).content.decode()
+    assert "Bien-Assis, 2023 : <strong>3\u00a0jeunes</strong>" in pilier_page

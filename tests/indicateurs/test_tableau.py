@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from comptes.roles import Role
 from indicateurs.models import Indicateur, Mesure
 from indicateurs.tableau import Statut, evaluate, load
-from tests.factories import DiagnosticFactory, PilierFactory, UserFactory
+from tests.factories import DiagnosticFactory, MembreFactory, PilierFactory, UserFactory
 from tests.indicateurs_data import BIEN_ASSIS, RIVE_GAUCHE, mesure, qpv, quantitatif, serie
 from tests.scale import build_diagnostic
 
@@ -201,7 +201,7 @@ def rows_by_libelle(response):
 def test_the_dashboard_lists_every_indicator_with_its_latest_value_and_status(
     client, montlucon, tableau
 ):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     response = dashboard(client, montlucon)
 
@@ -226,7 +226,7 @@ def test_the_dashboard_lists_every_indicator_with_its_latest_value_and_status(
 
 
 def test_the_quartier_filter_shows_the_values_of_that_quartier(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     response = dashboard(client, montlucon, quartier=RIVE_GAUCHE)
 
@@ -247,7 +247,7 @@ def test_the_quartier_filter_shows_the_values_of_that_quartier(client, montlucon
     ],
 )
 def test_filters_by_status_source_and_type(client, montlucon, tableau, params, expected):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     response = dashboard(client, montlucon, **params)
 
@@ -255,7 +255,7 @@ def test_filters_by_status_source_and_type(client, montlucon, tableau, params, e
 
 
 def test_filters_by_pilier_and_theme(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
     pilier_2 = montlucon.piliers.get(numero=2)
     theme = tableau["chomage"].sous_theme.theme
 
@@ -269,7 +269,7 @@ def test_filters_by_pilier_and_theme(client, montlucon, tableau):
 
 
 def test_a_pilier_of_another_diagnostic_is_refused_with_a_message(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
     other = PilierFactory()
 
     response = dashboard(client, montlucon, pilier=other.pk, statut="inconnu")
@@ -281,7 +281,7 @@ def test_a_pilier_of_another_diagnostic_is_refused_with_a_message(client, montlu
 
 
 def test_the_source_menu_offers_the_sources_of_the_diagnostic(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     response = dashboard(client, montlucon)
 
@@ -304,7 +304,7 @@ def export(client, diagnostic, export_format, **params):
 
 
 def test_the_csv_export_has_the_rows_of_the_filtered_dashboard(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     rows = export(client, montlucon, "csv", source="Insee")
 
@@ -320,7 +320,7 @@ def test_the_csv_export_has_the_rows_of_the_filtered_dashboard(client, montlucon
 
 
 def test_the_xlsx_export_writes_numbers_as_numbers(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
 
     rows = export(client, montlucon, "xlsx", source="Insee", quartier=RIVE_GAUCHE)
 
@@ -336,7 +336,7 @@ def test_the_xlsx_export_writes_numbers_as_numbers(client, montlucon, tableau):
 
 
 def test_a_libelle_never_becomes_a_formula_in_the_exports(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.EQUIPE_VILLE))
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
     tableau["chomage"].libelle = '=HYPERLINK("http://exemple.org")'
     tableau["chomage"].source_donnees = "@Insee"
     tableau["chomage"].save()
@@ -350,7 +350,7 @@ def test_a_libelle_never_becomes_a_formula_in_the_exports(client, montlucon, tab
 
 
 def test_invalid_filters_send_the_export_back_to_the_page(client, montlucon, tableau):
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=montlucon.contrat))
     url = reverse("indicateurs:tableau_de_bord_export", args=[montlucon.slug, "csv"])
 
     response = client.get(url, {"statut": "inconnu"})
@@ -409,9 +409,11 @@ PAGES = {
 def test_the_dashboard_runs_as_many_queries_at_seed_size_as_ten_times_larger(client):
     """Session, user and roles (3), the diagnostic (1), the menus of the filters: thèmes,
     quartiers, sources (3), the indicators (1) and their latest measures (1)."""
-    client.force_login(UserFactory(role=Role.PARTENAIRE))
     small = with_measures(build_diagnostic(1), years=3)
     large = with_measures(build_diagnostic(10), years=30)
+    partner = UserFactory(role=Role.PARTENAIRE, contrat=small.diagnostic.contrat)
+    MembreFactory(contrat=large.diagnostic.contrat, compte=partner, role=Role.PARTENAIRE)
+    client.force_login(partner)
     assert measures_of(large) > 10 * measures_of(small)
 
     at_seed_size = {page: count_queries(client, url(small)) for page, url in PAGES.items()}

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from comptes.models import Organisation, Profil
 from comptes.roles import Role
 from diagnostics.imports import import_source_table
+from diagnostics.membres import add_member
 from diagnostics.models import Contrat, Diagnostic, Quartier
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -54,11 +55,17 @@ DIAGNOSTIC = {
     "annee_fin": 2030,
 }
 
+# The organisations of the demo accounts: (name, nature), without a SIRET.
+DEMO_ORGANISATIONS = {
+    "epci": ("Montluçon Communauté", Organisation.Nature.EPCI),
+    "prefecture": ("Préfecture de l'Allier", Organisation.Nature.PREFECTURE),
+}
 DEMO_ACCOUNTS = [
-    # (username, password, role, is_staff)
-    ("admin", "admin-demo-2024", Role.ADMINISTRATEUR, True),
-    ("equipe", "equipe-demo-2024", Role.EQUIPE_VILLE, True),
-    ("partenaire", "partenaire-demo-2024", Role.PARTENAIRE, False),
+    # (username, password, role on the demo contract, organisation, national administrator)
+    ("admin", "admin-demo-2024", Role.ADMINISTRATEUR, "epci", False),
+    ("equipe", "equipe-demo-2024", Role.EQUIPE_VILLE, "epci", False),
+    ("partenaire", "partenaire-demo-2024", Role.PARTENAIRE, "prefecture", False),
+    ("national", "national-demo-2024", None, None, True),
 ]
 
 
@@ -87,14 +94,15 @@ class Command(BaseCommand):
                 # Only when some are missing: a quartier edited in the site stays as it is.
                 call_command("loaddata", str(QUARTIERS), verbosity=0)
             diagnostic = self.import_diagnostic()
-            accounts = self.create_accounts()
+            accounts = self.create_accounts(diagnostic.contrat)
         self.stdout.write(self.style.SUCCESS(f"Diagnostic prêt : {diagnostic}"))
         if settings.DEBUG:
             # Invented values so that the charts are not empty, labelled as such.
             call_command("demo_mesures", diagnostic=diagnostic.slug, stdout=self.stdout)
         self.stdout.write("\nComptes de démonstration (identifiant / mot de passe — rôle) :")
-        for username, password, role, _ in accounts:
-            self.stdout.write(f"  {username} / {password} — {role}")
+        for username, password, role, _, national in accounts:
+            quoi = "administration nationale (/admin/)" if national else role
+            self.stdout.write(f"  {username} / {password} — {quoi}")
         self.stdout.write("\nSite : http://127.0.0.1:8000/  —  administration : /admin/")
 
     def import_diagnostic(self):
@@ -133,15 +141,31 @@ class Command(BaseCommand):
             diagnostic.quartiers.add(*Quartier.objects.filter(code__in=codes))
         return diagnostic
 
-    def create_accounts(self):
+    def create_accounts(self, contrat):
+        """The demo accounts, each in its organisation with its role on the contract; an
+        account that exists keeps its password and gets its role back."""
         User = get_user_model()
-        for username, password, role, is_staff in DEMO_ACCOUNTS:
+        organisations = {}
+        for key, (nom, nature) in DEMO_ORGANISATIONS.items():
+            organisations[key], _ = Organisation.objects.get_or_create(
+                nom=nom, siret="", defaults={"nature": nature}
+            )
+        for username, password, role, organisation, national in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"is_staff": is_staff, "email": f"{username}@example.org"},
+                defaults={
+                    "is_staff": national,
+                    "is_superuser": national,
+                    "email": f"{username}@example.org",
+                },
             )
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            user.groups.add(Group.objects.get(name=role))
+                if organisation:
+                    Profil.objects.filter(compte=user).update(
+                        organisation=organisations[organisation]
+                    )
+            if role is not None:
+                add_member(contrat, role=role, compte=user)
         return DEMO_ACCOUNTS

@@ -41,6 +41,7 @@ from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
     IndicateurFactory,
+    MembreFactory,
     MesureFactory,
     PilierFactory,
     QuartierFactory,
@@ -96,6 +97,12 @@ def initiale():
     inchange = IndicateurFactory(sous_theme=habitat, libelle="Indicateur inchangé")
     MesureFactory(indicateur=inchange, annee=2022, valeur=Decimal("3"), nature="reference")
     return diagnostic
+
+
+@pytest.fixture
+def contrat(initiale):
+    """The personas hold their roles on the contract of `initiale`."""
+    return initiale.contrat
 
 
 def set_libelle(obj, libelle, user):
@@ -343,7 +350,7 @@ def test_a_partner_never_reads_a_hidden_small_count_through_the_comparison(initi
     copie = copy_of(Indicateur, edition, indicateur)
     Mesure.objects.filter(indicateur=copie, quartier=quartier).update(valeur=4)
 
-    partenaire = UserFactory(role=Role.PARTENAIRE)
+    partenaire = UserFactory(role=Role.PARTENAIRE, contrat=initiale.contrat)
     for reader in (partenaire, None):
         changes = by_libelle(compare(initiale, edition, reader))
         assert ("indicateur", "Indicateur inchangé") not in changes
@@ -493,10 +500,11 @@ def test_a_libelle_like_a_formula_stays_text_in_the_export(equipe, initiale, pau
 
 
 def test_the_page_and_its_export_keep_a_fixed_number_of_queries(
-    equipe, paul, django_assert_num_queries
+    equipe, marie, paul, django_assert_num_queries
 ):
     def two_editions(scale):
         built = build_diagnostic(scale)
+        MembreFactory(contrat=built.diagnostic.contrat, compte=marie, role=Role.EQUIPE_VILLE)
         edition = start_edition(built.diagnostic.contrat, nom=REVISION, date=MARS_2027, user=paul)
         for item in Difficulte.objects.filter(diagnostic=edition)[: 2 * scale]:
             set_libelle(item, f"{item.libelle} reformulée", paul)

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics import editing
 from diagnostics.backup import backed_up_models, backup, dumps, loads, restore
 from diagnostics.editions import states
@@ -25,6 +26,7 @@ from tests.factories import (
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
+    UserFactory,
 )
 
 REVISION = "Révision à mi-parcours — 2027"
@@ -32,7 +34,7 @@ MARS_2027 = datetime.date(2027, 3, 15)
 
 
 @pytest.fixture
-def edition_2024(paul):
+def edition_2024():
     """A published edition: one thème with a sous-thème, a difficulty tagged with a
     quartier, an indicator with a value, a reference and a target."""
     quartier = QuartierFactory(code="QN00304M", nom="Fontbouillant")
@@ -49,6 +51,12 @@ def edition_2024(paul):
     MesureFactory(indicateur=indicateur, annee=2023, valeur=10, nature=Mesure.Nature.REFERENCE)
     MesureFactory(indicateur=indicateur, annee=2030, valeur=15, nature=Mesure.Nature.CIBLE)
     return diagnostic
+
+
+@pytest.fixture
+def contrat(edition_2024):
+    """The personas hold their roles on the contract of `edition_2024`."""
+    return edition_2024.contrat
 
 
 def test_a_diagnostic_created_alone_starts_its_own_contract():
@@ -355,9 +363,9 @@ def test_unknown_contracts_and_actions_are_404(edition_2024, client, paul):
     assert client.get(f"/diagnostics/{edition_2024.slug}/edition/pub%00lier/").status_code == 404
 
 
-def test_a_contract_with_only_draft_editions_is_hidden_from_partners(client, partenaire):
+def test_a_contract_with_only_draft_editions_is_hidden_from_partners(client):
     diagnostic = DiagnosticFactory(brouillon=True)
-    client.force_login(partenaire)
+    client.force_login(UserFactory(role=Role.PARTENAIRE, contrat=diagnostic.contrat))
     assert (
         client.get(reverse("diagnostics:contrat", args=[diagnostic.contrat.slug])).status_code
         == 404

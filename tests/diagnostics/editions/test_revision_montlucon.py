@@ -107,7 +107,7 @@ def test_the_2027_revision_of_montlucon(montlucon, client, paul):
     assert (
         client.post(reverse("diagnostics:etat_edition", args=[slug, "publier"])).status_code == 302
     )
-    partner = UserFactory(role=Role.PARTENAIRE)
+    partner = UserFactory(role=Role.PARTENAIRE, contrat=contrat)
     client.force_login(partner)
     page = client.get(reverse("diagnostics:comparaison", args=[contrat.slug]))
     assert page.status_code == 200

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
+from comptes.roles import Role
 from diagnostics import editing
 from diagnostics.history import reading as history
 from diagnostics.imports import import_source_table
@@ -15,12 +16,14 @@ from diagnostics.models import Difficulte, Pilier, SousTheme, Theme, import_chan
 from indicateurs.models import Indicateur
 from tests.conftest import SEED
 from tests.factories import (
+    ContratFactory,
     DiagnosticFactory,
     DifficulteFactory,
     PilierFactory,
     QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
+    UserFactory,
 )
 
 
@@ -29,8 +32,14 @@ def text(response):
 
 
 @pytest.fixture
-def acces():
-    diagnostic = DiagnosticFactory(slug="montlucon")
+def contrat():
+    """The contract of the "montlucon" diagnostic, on which the personas hold their roles."""
+    return ContratFactory(slug="montlucon")
+
+
+@pytest.fixture
+def acces(contrat):
+    diagnostic = DiagnosticFactory(slug="montlucon", contrat=contrat)
     pilier = PilierFactory(diagnostic=diagnostic, numero=1, libelle="Cohésion sociale")
     sante = ThemeFactory(pilier=pilier, libelle="Santé")
     return SousThemeFactory(theme=sante, libelle="Accès aux soins")
@@ -237,6 +246,29 @@ def test_the_latest_changes_filter_by_person_date_and_nature(equipe, acces, mari
     assertContains(response, "Corrigez les filtres pour afficher les modifications.")
 
 
+def test_the_person_filter_lists_only_the_editors_of_this_contract(
+    equipe, acces, marie, paul, partenaire
+):
+    """Équipe ville and Administrateurs of this contract, and the national administrators;
+    never a partner, nor the editors of another contract."""
+    partenaire.first_name, partenaire.last_name = "Pierre", "Partenaire"
+    partenaire.save()
+    UserFactory(
+        first_name="Odile",
+        last_name="Ailleurs",
+        role=Role.ADMINISTRATEUR,
+        contrat=DiagnosticFactory().contrat,
+    )
+    UserFactory(first_name="Nadia", last_name="Nationale", is_superuser=True)
+    page = text(equipe.get(reverse("diagnostics:modifications", args=["montlucon"])))
+    options = page.split('name="personne"')[1].split("</select>")[0]
+
+    for name in ("Marie Dupont", "Paul Martin", "Nadia Nationale"):
+        assert f">{name}</option>" in options
+    assert "Odile Ailleurs" not in options
+    assert "Pierre Partenaire" not in options
+
+
 def test_the_latest_changes_are_paginated(equipe, acces, marie):
     for n in range(60):
         editing.create(Difficulte(sous_theme=acces, libelle=f"Difficulté {n}"), marie)
@@ -263,8 +295,8 @@ def test_each_kind_of_object_links_to_its_own_history(equipe, acces, marie):
 # What an import writes ------------------------------------------------------------------
 
 
-def test_an_import_writes_its_history_attributed_to_the_importing_user(equipe, paul):
-    diagnostic = DiagnosticFactory.build(slug="montlucon", titre="Montluçon")
+def test_an_import_writes_its_history_attributed_to_the_importing_user(equipe, paul, contrat):
+    diagnostic = DiagnosticFactory.build(slug="montlucon", titre="Montluçon", contrat=contrat)
     report = import_source_table(diagnostic, SEED.name, SEED.read_bytes(), user=paul)
     assert report.ok
     reason = import_change_reason(report.import_record)
@@ -284,13 +316,14 @@ def test_an_import_writes_its_history_attributed_to_the_importing_user(equipe, p
     assert "Création</strong> — Import du fichier « diagnostic-montlucon.tsv »" in page
 
 
-def test_the_import_is_named_in_an_items_history(equipe, montlucon):
+def test_the_import_is_named_in_an_items_history(client, montlucon):
+    client.force_login(UserFactory(role=Role.EQUIPE_VILLE, contrat=montlucon.contrat))
     item = Difficulte.objects.du_diagnostic(montlucon).first()
     url = reverse("diagnostics:element_historique", args=[montlucon.slug, "difficultes", item.pk])
-    page = text(equipe.get(url))
+    page = text(client.get(url))
     assert "<dt>Motif</dt><dd>Import du fichier « diagnostic-montlucon.tsv »</dd>" in page
     assert '<th scope="row">Provenance</th><td class="apres">ligne' in page
-    assertNotContains(equipe.get(url), "Restaurer cette version")
+    assertNotContains(client.get(url), "Restaurer cette version")
 
 
 def test_a_moved_and_renamed_sous_theme_is_restored_to_its_earlier_version(equipe, acces, paul):

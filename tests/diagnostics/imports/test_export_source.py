@@ -20,6 +20,7 @@ from tests.factories import (
     DiagnosticFactory,
     DifficulteFactory,
     IndicateurFactory,
+    MembreFactory,
     PilierFactory,
     QuartierFactory,
     SousThemeFactory,
@@ -214,7 +215,7 @@ def test_text_exports_neutralise_formulas_with_an_apostrophe(export_format, deli
 @pytest.mark.parametrize("export_format", FORMATS)
 def test_an_administrator_downloads_the_export(client, export_format):
     diagnostic = edge_cases()
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=diagnostic.contrat))
 
     response = client.get(
         reverse("diagnostics:export_source", args=[diagnostic.slug, export_format])
@@ -238,11 +239,27 @@ def test_an_administrator_downloads_the_export(client, export_format):
 
 
 def test_an_unknown_diagnostic_is_a_404(client):
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=DiagnosticFactory().contrat))
 
     response = client.get(reverse("diagnostics:export_source", args=["inconnu", "xlsx"]))
 
     assert response.status_code == 404
+
+
+def test_a_diagnostic_of_another_contract_is_a_404(client):
+    """An Administrateur exports the diagnostics of the contracts they administer only: not
+    another contract's, be it public or one where they are of the Équipe ville."""
+    mine, public, equipe = DiagnosticFactory(), DiagnosticFactory(public=True), DiagnosticFactory()
+    user = UserFactory(role=Role.ADMINISTRATEUR, contrat=mine.contrat)
+    MembreFactory(contrat=equipe.contrat, compte=user, role=Role.EQUIPE_VILLE)
+    client.force_login(user)
+
+    for other in (public, equipe):
+        for export_format in FORMATS:
+            url = reverse("diagnostics:export_source", args=[other.slug, export_format])
+            assert client.get(url).status_code == 404, (other, export_format)
+    url = reverse("diagnostics:export_source", args=[mine.slug, "csv"])
+    assert client.get(url).status_code == 200
 
 
 def test_the_export_runs_the_same_queries_whatever_the_size(django_assert_num_queries, montlucon):
@@ -415,14 +432,20 @@ def test_flat_xlsx_exports_write_text_never_formulas():
 
 
 @pytest.mark.parametrize("action", ["import", "export"])
-def test_no_role_imports_or_exports_in_the_admin_by_default(client, action):
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, is_staff=True))
+def test_a_contract_administrator_never_imports_or_exports_in_the_admin(client, action):
+    """The admin is the national administrator's only: a contract's Administrateur, even
+    flagged is_staff, is sent to the admin's login, which refuses them."""
+    contrat = DiagnosticFactory().contrat
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=contrat, is_staff=True))
 
-    response = client.get(reverse(f"admin:diagnostics_pilier_{action}"))
-    changelist = client.get(reverse("admin:diagnostics_pilier_changelist")).content.decode()
-
-    assert response.status_code == 403
-    assert reverse(f"admin:diagnostics_pilier_{action}") not in changelist
+    for url in (
+        reverse(f"admin:diagnostics_pilier_{action}"),
+        reverse("admin:diagnostics_pilier_changelist"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == f"{reverse('admin:login')}?next={url}"
+    assert client.get(response["Location"]).status_code == 403
 
 
 @pytest.mark.parametrize("action", ["import", "export"])

@@ -417,9 +417,9 @@ def test_the_admin_xlsx_import_checks_the_archive_first(files):
 def test_the_upload_screen_refuses_it(client, settings, files, filename, builder, message, limits):
     for name, value in limits.items():
         setattr(settings, name, value)
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
     content = files[filename, builder]
     diagnostic = DiagnosticFactory()
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=diagnostic.contrat))
     before = database_counts()
 
     response = client.post(

@@ -19,6 +19,7 @@ from diagnostics.models import (
     Difficulte,
     Import,
     ImportEnAttente,
+    Membre,
     Pilier,
     SousTheme,
     Theme,
@@ -26,8 +27,10 @@ from diagnostics.models import (
 from indicateurs.models import Indicateur, Mesure
 from tests.conftest import SEED
 from tests.factories import (
+    ContratFactory,
     DiagnosticFactory,
     IndicateurFactory,
+    MembreFactory,
     QuartierFactory,
     SousThemeFactory,
     UserFactory,
@@ -42,6 +45,18 @@ NOUVEAU = {
     "annee_debut": "2024",
     "annee_fin": "2030",
 }
+
+
+@pytest.fixture
+def contrat():
+    """The contract Sophie (`admin`) administers: one of its own, empty, so that the only
+    imports are the tests' (a test that imports into Montluçon makes her its Administrateur
+    too, `administer`)."""
+    return ContratFactory()
+
+
+def administer(user, diagnostic):
+    MembreFactory(contrat=diagnostic.contrat, compte=user, role=Role.ADMINISTRATEUR)
 
 
 def database_counts():
@@ -119,6 +134,7 @@ def test_the_shifted_rows_of_the_seed_are_highlighted_in_the_preview(client, adm
 
 
 def test_a_preview_shows_what_would_be_continued_and_left_unchanged(client, admin, montlucon):
+    administer(admin, montlucon)
     table = HEADER + (
         "1 COHESION SOCIALE\tÉducation\tProgramme de Réussite Éducative\t"
         "- Un nouveau constat sur la réussite éducative\t\n"
@@ -223,10 +239,10 @@ def test_confirming_twice_imports_once(client, admin):
     assert database_counts() == after_first
 
 
-def test_only_its_uploader_may_preview_or_confirm_an_upload(client, admin):
+def test_only_its_uploader_may_preview_or_confirm_an_upload(client, admin, contrat):
     token = token_of(upload(client, SEED.name, seed()))
     before = database_counts()
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR))
+    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, contrat=contrat))
 
     preview = client.get(reverse("diagnostics:import_apercu", args=[token]))
     confirmation = confirm(client, token)
@@ -253,10 +269,10 @@ def test_an_expired_upload_is_refused_in_french(client, admin):
     assert database_counts() == before
 
 
-def test_expired_uploads_are_deleted_when_another_file_is_uploaded(client, admin):
+def test_expired_uploads_are_deleted_when_another_file_is_uploaded(client, admin, contrat):
     token_of(upload(client, SEED.name, seed()))
     ImportEnAttente.objects.update(expire_le=timezone.now() - timedelta(seconds=1))
-    other = DiagnosticFactory()
+    other = DiagnosticFactory(contrat=contrat)
 
     client.post(
         reverse("diagnostics:import_nouveau"),
@@ -286,6 +302,7 @@ def test_abandoning_an_upload_forgets_it(client, admin):
 
 
 def test_a_file_bringing_nothing_new_says_so(client, admin, montlucon):
+    administer(admin, montlucon)
     token = token_of(upload(client, SEED.name, seed(), diagnostic=str(montlucon.pk)))
     before = database_counts()
 
@@ -358,6 +375,7 @@ def test_a_file_over_the_size_limit_is_not_even_kept(client, admin, settings):
 
 
 def test_the_upload_form_can_start_from_a_diagnostic(client, admin, montlucon):
+    administer(admin, montlucon)
     page = client.get(
         reverse("diagnostics:import_nouveau") + "?diagnostic=montlucon"
     ).content.decode()
@@ -365,10 +383,94 @@ def test_the_upload_form_can_start_from_a_diagnostic(client, admin, montlucon):
     assert f'<option value="{montlucon.pk}" selected>' in page
 
 
+# Another contract's diagnostics -------------------------------------------------------------
+
+
+def test_the_upload_form_offers_only_the_diagnostics_the_user_administers(client, admin, contrat):
+    mine = DiagnosticFactory(titre="Diagnostic de Montluçon", contrat=contrat)
+    public = DiagnosticFactory(titre="Diagnostic de Vichy", slug="vichy", public=True)
+    equipe = DiagnosticFactory(titre="Diagnostic de Moulins", slug="moulins")
+    MembreFactory(contrat=equipe.contrat, compte=admin, role=Role.EQUIPE_VILLE)
+
+    page = client.get(reverse("diagnostics:import_nouveau")).content.decode()
+
+    assert f'<option value="{mine.pk}">Diagnostic de Montluçon</option>' in page
+    for other in (public, equipe):
+        assert f'<option value="{other.pk}"' not in page
+        assert other.titre not in page
+        # Not even offered when named in the link.
+        page = client.get(
+            reverse("diagnostics:import_nouveau") + f"?diagnostic={other.slug}"
+        ).content.decode()
+        assert f'value="{other.pk}"' not in page
+
+
+@pytest.mark.parametrize("nature", ["diagnostic", "mesures"])
+def test_an_upload_into_a_diagnostic_of_another_contract_is_refused(client, admin, nature):
+    other = DiagnosticFactory(public=True)
+    MembreFactory(contrat=other.contrat, compte=admin, role=Role.EQUIPE_VILLE)
+    content = seed() if nature == "diagnostic" else "Indicateur;2024\nChômage;12\n".encode()
+    before = database_counts()
+
+    response = upload(client, "fichier.tsv", content, nature=nature, diagnostic=str(other.pk))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Le formulaire contient une erreur" in page
+    assert (
+        "Diagnostic : Sélectionnez un choix valide. Ce choix ne fait pas partie de ceux "
+        "disponibles."
+    ) in page
+    assert not ImportEnAttente.objects.exists()
+    assert database_counts() == before
+
+
+def test_an_upload_whose_diagnostic_is_no_longer_administered_is_refused(client, admin, contrat):
+    """Sophie uploads into her diagnostic, then is made Équipe ville of its contract (she
+    still administers another one): neither the preview nor the confirmation go on."""
+    diagnostic = DiagnosticFactory(contrat=contrat)
+    token = token_of(upload(client, SEED.name, seed(), diagnostic=str(diagnostic.pk)))
+    administer(admin, DiagnosticFactory())
+    Membre.objects.filter(contrat=contrat, compte=admin).update(role=Role.EQUIPE_VILLE.value)
+    before = database_counts()
+    url = reverse("diagnostics:import_apercu", args=[token])
+
+    assert client.get(url).status_code == 403
+    assert confirm(client, token).status_code == 403
+    assert database_counts() == before
+    assert ImportEnAttente.objects.get().confirme_le is None
+
+
+def test_importing_a_new_diagnostic_makes_its_importer_administrator_of_its_contract(
+    client, admin, contrat
+):
+    confirm(client, token_of(upload(client, SEED.name, seed())))
+
+    diagnostic = Diagnostic.objects.get(slug="montlucon-2024")
+    assert diagnostic.contrat != contrat  # a new contract, with its new diagnostic
+    assert list(diagnostic.contrat.membres.values_list("compte", "organisation", "role")) == [
+        (admin.pk, None, Role.ADMINISTRATEUR.value)
+    ]
+    # Hers to administer from now on.
+    page = client.get(reverse("diagnostics:import_nouveau")).content.decode()
+    assert f'<option value="{diagnostic.pk}">' in page
+    url = reverse("diagnostics:export_source", args=[diagnostic.slug, "csv"])
+    assert client.get(url).status_code == 200
+
+
+def test_a_new_diagnostic_imported_by_the_national_administrator_gets_no_member(client):
+    client.force_login(UserFactory(is_superuser=True))
+
+    confirm(client, token_of(upload(client, SEED.name, seed())))
+
+    assert not Diagnostic.objects.get(slug="montlucon-2024").contrat.membres.exists()
+
+
 # Links to the screens -----------------------------------------------------------------------
 
 
 def test_administrators_find_the_screens_in_the_menu_and_on_a_diagnostic(client, admin, montlucon):
+    administer(admin, montlucon)
     page = client.get(montlucon.get_absolute_url()).content.decode()
 
     assert f'href="{reverse("diagnostics:imports")}"' in page
@@ -378,7 +480,7 @@ def test_administrators_find_the_screens_in_the_menu_and_on_a_diagnostic(client,
 
 @pytest.mark.parametrize("role", [Role.EQUIPE_VILLE, Role.PARTENAIRE])
 def test_other_roles_see_no_link_to_the_screens(client, montlucon, role):
-    client.force_login(UserFactory(role=role))
+    client.force_login(UserFactory(role=role, contrat=montlucon.contrat))
 
     page = client.get(montlucon.get_absolute_url()).content.decode()
 
@@ -387,7 +489,7 @@ def test_other_roles_see_no_link_to_the_screens(client, montlucon, role):
 
 
 def test_the_admin_list_of_imports_links_to_the_screens(client):
-    client.force_login(UserFactory(role=Role.ADMINISTRATEUR, is_staff=True, is_superuser=True))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # national admin
 
     page = client.get(reverse("admin:diagnostics_import_changelist")).content.decode()
 
@@ -398,8 +500,8 @@ def test_the_admin_list_of_imports_links_to_the_screens(client):
 # Values of indicators ------------------------------------------------------------------------
 
 
-def test_values_of_indicators_are_previewed_then_imported(client, admin):
-    diagnostic = DiagnosticFactory()
+def test_values_of_indicators_are_previewed_then_imported(client, admin, contrat):
+    diagnostic = DiagnosticFactory(contrat=contrat)
     diagnostic.quartiers.set([QuartierFactory(code="QN00304M", nom="Rive Gauche")])
     IndicateurFactory(
         sous_theme=SousThemeFactory(theme__pilier__diagnostic=diagnostic),

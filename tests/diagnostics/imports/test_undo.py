@@ -8,20 +8,37 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from comptes.roles import Role
 from diagnostics.imports import import_source_table, undo
 from diagnostics.models import Difficulte, Import, Pilier, SousTheme, Theme, import_change_reason
 from indicateurs.imports import import_measures
 from indicateurs.models import Indicateur, Mesure
 from tests.conftest import SEED
 from tests.factories import (
+    ContratFactory,
     DiagnosticFactory,
     DifficulteFactory,
     IndicateurFactory,
+    MembreFactory,
     QuartierFactory,
     SousThemeFactory,
+    UserFactory,
 )
 
 HEADER = "Pilier\tThème\tSous-thème\tDifficultés prégnantes\tIndicateur\n"
+
+
+@pytest.fixture
+def contrat():
+    """The contract Sophie (`admin`) administers: one of its own, empty, so that the only
+    imports are the tests' (a test on Montluçon's import makes her its Administrateur too,
+    `administer`)."""
+    return ContratFactory()
+
+
+def administer(user, diagnostic):
+    MembreFactory(contrat=diagnostic.contrat, compte=user, role=Role.ADMINISTRATEUR)
+    return diagnostic
 
 
 def import_seed(diagnostic, user=None):
@@ -73,8 +90,8 @@ def test_what_an_import_creates_points_to_it_and_names_its_file(montlucon):
         }
 
 
-def test_the_history_page_lists_the_imports(client, admin):
-    diagnostic = DiagnosticFactory(titre="Diagnostic de Montluçon")
+def test_the_history_page_lists_the_imports(client, admin, contrat):
+    diagnostic = DiagnosticFactory(titre="Diagnostic de Montluçon", contrat=contrat)
     record = import_seed(diagnostic, user=admin)
 
     page = client.get(reverse("diagnostics:imports")).content.decode()
@@ -88,6 +105,7 @@ def test_the_history_page_lists_the_imports(client, admin):
 
 
 def test_an_import_page_links_to_what_it_created(client, admin, montlucon):
+    administer(admin, montlucon)
     record = Import.objects.get(diagnostic=montlucon)
     sous_theme = SousTheme.objects.get(libelle="Programme de Réussite Éducative")
     theme_level = Difficulte.objects.du_diagnostic(montlucon).filter(theme__isnull=False).first()
@@ -108,6 +126,7 @@ def test_an_import_page_links_to_what_it_created(client, admin, montlucon):
 def test_a_large_import_lists_its_first_objects_and_counts_them_all(
     client, admin, montlucon, monkeypatch
 ):
+    administer(admin, montlucon)
     monkeypatch.setattr(undo, "DISPLAY_LIMIT", 5)
     record = Import.objects.get(diagnostic=montlucon)
 
@@ -119,11 +138,45 @@ def test_a_large_import_lists_its_first_objects_and_counts_them_all(
     assert "… et 50 autres, non affichés ici." in page
 
 
+def test_the_imports_of_another_contract_are_neither_listed_nor_shown_nor_undone(
+    client, admin, contrat
+):
+    """Sophie administers her contract only: another contract's imports do not exist for
+    her, even where she is of the Équipe ville and reads the diagnostic."""
+    mine = import_seed(DiagnosticFactory(titre="Diagnostic de Montluçon", contrat=contrat))
+    vichy = DiagnosticFactory(titre="Diagnostic de Vichy", public=True)
+    MembreFactory(contrat=vichy.contrat, compte=admin, role=Role.EQUIPE_VILLE)
+    bruno = UserFactory(
+        first_name="Bruno", last_name="Vichyssois", role=Role.ADMINISTRATEUR, contrat=vichy.contrat
+    )
+    theirs = import_seed(vichy, user=bruno)
+
+    page = client.get(reverse("diagnostics:imports")).content.decode()
+
+    assert reverse("diagnostics:import_detail", args=[mine.pk]) in page
+    assert "Diagnostic de Montluçon" in page
+    assert reverse("diagnostics:import_detail", args=[theirs.pk]) not in page
+    assert "Diagnostic de Vichy" not in page
+    assert "Bruno Vichyssois" not in page
+    detail = reverse("diagnostics:import_detail", args=[theirs.pk])
+    annuler = reverse("diagnostics:import_annuler", args=[theirs.pk])
+    assert client.get(detail).status_code == 404
+    assert client.get(annuler).status_code == 404
+    assert client.post(annuler).status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.annule_le, theirs.annule_par) == (None, None)
+    assert tree_size(vichy) == SEED_SIZE
+    # Bruno, who administers Vichy, reaches them.
+    client.force_login(bruno)
+    assert client.get(detail).status_code == 200
+    assert client.get(annuler).status_code == 200
+
+
 # Undo -------------------------------------------------------------------------------------
 
 
-def test_undoing_an_import_removes_what_it_created(client, admin):
-    diagnostic = DiagnosticFactory()
+def test_undoing_an_import_removes_what_it_created(client, admin, contrat):
+    diagnostic = DiagnosticFactory(contrat=contrat)
     record = import_seed(diagnostic)
     assert tree_size(diagnostic) == SEED_SIZE
 
@@ -157,8 +210,8 @@ def test_an_undone_import_can_be_imported_again(admin):
     assert tree_size(diagnostic) == SEED_SIZE
 
 
-def test_an_import_cannot_be_undone_twice(client, admin):
-    diagnostic = DiagnosticFactory()
+def test_an_import_cannot_be_undone_twice(client, admin, contrat):
+    diagnostic = DiagnosticFactory(contrat=contrat)
     record = import_seed(diagnostic)
     undo.undo(record, admin)
     import_seed(diagnostic)  # the same file again, after the undo
@@ -172,6 +225,7 @@ def test_an_import_cannot_be_undone_twice(client, admin):
 
 
 def test_the_undo_is_refused_while_an_item_was_edited_since(client, admin, montlucon):
+    administer(admin, montlucon)
     record = Import.objects.get(diagnostic=montlucon)
     edited = Difficulte.objects.du_diagnostic(montlucon).order_by("pk").first()
     edited.libelle = "Un libellé corrigé par l'équipe"
@@ -236,9 +290,9 @@ def test_the_undo_is_refused_while_something_it_created_was_saved_without_histor
 
 
 @pytest.fixture
-def indicateur():
+def indicateur(contrat):
     quartier = QuartierFactory(code="QN00304M", nom="Rive Gauche")
-    diagnostic = DiagnosticFactory()
+    diagnostic = DiagnosticFactory(contrat=contrat)
     diagnostic.quartiers.set([quartier])
     return IndicateurFactory(
         sous_theme=SousThemeFactory(theme__pilier__diagnostic=diagnostic),
@@ -349,11 +403,12 @@ PAGES = {
 def test_the_import_pages_run_as_many_queries_for_a_large_import_as_for_a_small_one(client, admin):
     counts = {}
     for scale in (1, 10):
-        diagnostic = DiagnosticFactory()
+        diagnostic = administer(admin, DiagnosticFactory())
         report = import_source_table(diagnostic, "tableau.tsv", source_table(scale))
         assert report.ok, report.as_lines()
         for _ in range(scale):  # the history holds ten times more imports
-            import_source_table(DiagnosticFactory(), "autre.tsv", source_table(1))
+            other = administer(admin, DiagnosticFactory())
+            import_source_table(other, "autre.tsv", source_table(1))
         counts[scale] = {
             name: page_queries(client, url_of(report.import_record))
             for name, (url_of, _) in PAGES.items()

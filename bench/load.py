@@ -7,7 +7,13 @@
 Standalone, it runs against a throwaway database (a SQLite file in a temporary folder, or
 a PostgreSQL database created on the URL's server and dropped at the end), filled with
 the migrations and `manage.py demo`. From bench/run.py, `run()` receives a database that
-is already filled, which it uses as it is (it only edits difficultés of the seed).
+is already filled, which it uses as it is (it only edits difficultés of the two cities).
+
+Two cities. Beside the seed (Montluçon, contract of `manage.py demo`, whose Équipe ville
+is the demo account `equipe`), `prepare()` creates a second city when it is missing: its
+own contract (`banc-deuxieme-ville`), a published and public edition imported from the
+seed's table (`banc-deuxieme-ville-2024`), and its own Équipe ville account `equipe2`
+(password `SECOND_CITY_PASSWORD`). Each of the two accounts must edit its city only.
 
 The server is gunicorn with the production settings (bench.common.gunicorn, 2 × cores + 1
 workers), or an existing server of 127.0.0.1/localhost (`base_url`, e.g. pytest-django's
@@ -17,23 +23,29 @@ sync workers close each one). Clients send their next request as soon as the pre
 answer is read (no think time), so that 50 of them keep the workers busy.
 
 The mix (`MIX`): a fifth of the clients are Équipe ville accounts that save edits of
-difficultés (and read a page after some of them); three tenths are partners, signed in
+difficultés of their own city (and read a page of it after some of them), alternating
+between the two cities (half each, at least one each); three tenths are partners, signed in
 through /connexion/ like a browser (tableau de bord of the indicators with filters,
 indicator pages, lists with filters, search); the rest, half, are anonymous visitors of
 the public seed diagnostic (its page, pilier and sous-thème pages, the difficultés list
 with filters, search). Logins and one first page per client happen before the clock
-starts, and are reported apart.
+starts, and are reported apart, as is, for each staff client, one attempt to open the
+edit form of a difficulté of the OTHER city, which must be refused (403, counted; any
+other answer is an error of the run).
 
-No lost edit. Each staff client owns one difficulté that no one else edits: it opens the
-edit form, puts a unique marker in the libellé, saves (the `version` of the form is sent
-back, as a browser does), follows the redirect and checks the confirmation. A few staff
-clients (`shared`) also edit one difficulté together, after a short pause on the form
-(someone typing), so that stale saves happen: the application must answer them with its
-French conflict notice (a correct answer, not an error), and the client reloads the form
-and saves again. After the run the database is read: every marker the server
-acknowledged (a redirect after the POST) must be in the history (simple_history) with the
-version it was saved at, and each difficulté's libellé must hold the acknowledged marker
-of its highest version. Anything else is a lost edit.
+No lost edit. Each staff client owns one difficulté of its city that no one else edits:
+it opens the edit form, puts a unique marker in the libellé, saves (the `version` of the
+form is sent back, as a browser does), follows the redirect and checks the confirmation.
+In each city, a few staff clients (`shared`, from 8 clients on) also edit one difficulté
+of the city together, after a short pause on the form (someone typing), so that stale
+saves happen: the application must answer them with its French conflict notice (a
+correct answer, not an error), and the client reloads the form and saves again. After the
+run the database is read (`after_run`): every marker the server acknowledged (a redirect
+after the POST) must be in the history (simple_history) with the version it was saved
+at, and each difficulté's libellé must hold the acknowledged marker of its highest
+version; anything else is a lost edit. And every history row of a difficulté of either
+city written during the run must have been written by that city's own Équipe ville
+account; a row by any other account is an error of the run. Both are reported per city.
 
 Bounded: the duration, a maximum number of requests, a timeout per request; only
 127.0.0.1 and localhost are ever contacted.
@@ -65,11 +77,33 @@ if __package__ in (None, ""):
 from bench import common  # noqa: E402
 
 DIAGNOSTIC = "montlucon-2024"
+# The second city: its own contract and published edition, imported from the seed's table,
+# and its own Équipe ville account (created by `prepare_second_city` when missing).
+SECOND_CITY = {
+    "contrat": {
+        "nom": "Contrat de ville de la deuxième ville du banc",
+        "slug": "banc-deuxieme-ville",
+        "territoire": "Deuxième ville du banc",
+        "annee_debut": 2024,
+        "annee_fin": 2030,
+    },
+    "diagnostic": {
+        "slug": "banc-deuxieme-ville-2024",
+        "titre": "Deuxième ville du banc — diagnostic 2024",
+        "territoire": "Deuxième ville du banc",
+        "annee_debut": 2024,
+        "annee_fin": 2030,
+        "nom_edition": "Diagnostic initial — 2024",
+    },
+}
+SECOND_CITY_ACCOUNT = "equipe2"
+SECOND_CITY_PASSWORD = "equipe2-banc-2024"  # a bench account, like the demo's
 ALLOWED_HOSTS = ("127.0.0.1", "localhost")
-# Share of each kind of client (at least 2 staff clients from 4 clients on, so that two of
-# them share a difficulté); anonymous visitors are the rest.
+# Share of each kind of client (at least 2 staff clients, one per city; at least 4 from 8
+# clients on, so that two of each city share a difficulté); anonymous visitors are the rest.
 MIX = {"equipe": 0.2, "partenaire": 0.3}
-SHARED_CLIENTS = 3  # staff clients that also edit one common difficulté
+SHARED_CLIENTS = 3  # staff clients of a city that also edit one common difficulté of it
+MIN_CLIENTS = 4  # an anonymous visitor, a partner, a staff client of each city
 TYPING_PAUSE = (0.05, 0.25)  # seconds on the form before saving the common difficulté
 MAX_ATTEMPTS = 5  # saves of one edit refused as stale before the client gives up
 REQUEST_TIMEOUT = 30  # seconds
@@ -99,11 +133,15 @@ def prepare(slug=DIAGNOSTIC):
 
     The seed diagnostic must exist and be published; it is made public if it is not
     (`manage.py demo` leaves it readable to signed-in accounts only). The demonstration
-    accounts `partenaire` and `equipe` must exist with their demonstration passwords.
+    accounts `partenaire` and `equipe` must exist with their demonstration passwords, and
+    `equipe` must be Équipe ville of the seed's contract. The second city
+    (`prepare_second_city`) is created when missing. Each Équipe ville account must edit
+    its own city's diagnostic and not the other one.
     """
     from django.contrib.auth import get_user_model
 
-    from comptes.roles import Role, can_edit, roles_of
+    from comptes.roles import Role
+    from diagnostics.access import can_edit, roles_on
     from diagnostics.management.commands.demo import DEMO_ACCOUNTS
     from diagnostics.models import Diagnostic, Difficulte, Pilier, SousTheme, Theme
     from indicateurs.models import Indicateur
@@ -116,20 +154,32 @@ def prepare(slug=DIAGNOSTIC):
     made_public = not diagnostic.est_public
     if made_public:
         Diagnostic.objects.filter(pk=diagnostic.pk).update(est_public=True)
+    second, second_created = prepare_second_city()
 
-    passwords = {username: password for username, password, _, _ in DEMO_ACCOUNTS}
-    users = get_user_model().objects.filter(is_active=True, username__in=["partenaire", "equipe"])
+    passwords = {account[0]: account[1] for account in DEMO_ACCOUNTS}
+    passwords[SECOND_CITY_ACCOUNT] = SECOND_CITY_PASSWORD
+    users = get_user_model().objects.filter(is_active=True, username__in=list(passwords))
     users = {user.username: user for user in users}
+
+    def edits_only(own, other):
+        return lambda user: can_edit(user, own) and not can_edit(user, other)
+
     accounts = {}
     for kind, username, allowed in (
-        ("partenaire", "partenaire", lambda user: Role.PARTENAIRE in roles_of(user)),
-        ("equipe", "equipe", can_edit),
+        (
+            "partenaire",
+            "partenaire",
+            lambda user: Role.PARTENAIRE in roles_on(user, diagnostic.contrat_id),
+        ),
+        ("equipe", "equipe", edits_only(diagnostic, second)),
+        (SECOND_CITY_ACCOUNT, SECOND_CITY_ACCOUNT, edits_only(second, diagnostic)),
     ):
         user = users.get(username)
         if user is None or not user.check_password(passwords[username]) or not allowed(user):
             raise LookupError(
                 f"Le compte de démonstration « {username} » manque ou n'a pas son mot de "
-                "passe ou son rôle de démonstration : lancez manage.py demo."
+                "passe ou son rôle de démonstration (l'équipe ville d'une seule des deux "
+                "villes) : lancez manage.py demo."
             )
         accounts[kind] = [username, passwords[username]]
 
@@ -142,10 +192,30 @@ def prepare(slug=DIAGNOSTIC):
         for word in re.findall(r"\w+", MARKER_RE.sub("", libelle).lower())
         if len(word) >= 6 and not word.isdigit()
     )
+
+    def city(edition, account):
+        return {
+            "territoire": edition.territoire,
+            "slug": edition.slug,
+            "compte": account,
+            "piliers": list(
+                Pilier.objects.filter(diagnostic=edition)
+                .order_by("numero")
+                .values_list("numero", flat=True)
+            ),
+            "difficultes": list(
+                Difficulte.objects.du_diagnostic(edition)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            ),
+        }
+
     return {
         "slug": slug,
         "made_public": made_public,
+        "second_city_created": second_created,
         "accounts": accounts,
+        "villes": [city(diagnostic, "equipe"), city(second, SECOND_CITY_ACCOUNT)],
         "piliers": list(
             Pilier.objects.filter(diagnostic=diagnostic)
             .order_by("numero")
@@ -168,6 +238,71 @@ def prepare(slug=DIAGNOSTIC):
     }
 
 
+def prepare_second_city():
+    """(diagnostic, created): the second city's published and public edition, imported
+    from the seed's table into a contract of its own, with its Équipe ville account
+    `equipe2` (SECOND_CITY_PASSWORD); created when the edition is missing. Public, so
+    that the other city's Équipe ville sees it and is refused its edit form (403), rather
+    than not shown it (404). An existing edition is used as it is (made public if needed);
+    its account is created, or given back its role, when missing."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from comptes.accounts import create_account
+    from comptes.models import Organisation
+    from comptes.roles import Role
+    from diagnostics.imports import import_source_table
+    from diagnostics.management.commands.demo import SOURCE_TABLE
+    from diagnostics.membres import add_member
+    from diagnostics.models import Contrat, Diagnostic
+
+    with transaction.atomic():
+        diagnostic = Diagnostic.objects.filter(slug=SECOND_CITY["diagnostic"]["slug"]).first()
+        created = diagnostic is None
+        if created:
+            contrat = Contrat.objects.filter(slug=SECOND_CITY["contrat"]["slug"]).first()
+            if contrat is None:
+                contrat = Contrat(**SECOND_CITY["contrat"])
+                contrat._change_reason = "Banc d'essai : deuxième ville"
+                contrat.save()
+            diagnostic = Diagnostic(
+                **SECOND_CITY["diagnostic"],
+                contrat=contrat,
+                statut=Diagnostic.Statut.PUBLIE,
+                est_public=True,
+            )
+            report = import_source_table(
+                diagnostic, SOURCE_TABLE.name, SOURCE_TABLE.read_bytes(), dry_run=False
+            )
+            if not report.ok:
+                raise RuntimeError(
+                    "L'import du diagnostic de la deuxième ville a échoué : "
+                    + " ; ".join(report.as_lines()[:3])
+                )
+            diagnostic = Diagnostic.objects.get(slug=SECOND_CITY["diagnostic"]["slug"])
+        if diagnostic.statut != Diagnostic.Statut.PUBLIE:
+            raise LookupError(f"Le diagnostic « {diagnostic.slug} » n'est pas publié.")
+        if not diagnostic.est_public:
+            Diagnostic.objects.filter(pk=diagnostic.pk).update(est_public=True)
+        user = get_user_model().objects.filter(username=SECOND_CITY_ACCOUNT).first()
+        if user is None:
+            organisation, _ = Organisation.objects.get_or_create(
+                nom=SECOND_CITY["contrat"]["territoire"],
+                siret="",
+                defaults={"nature": Organisation.Nature.COMMUNE},
+            )
+            user = create_account(
+                username=SECOND_CITY_ACCOUNT,
+                email=f"{SECOND_CITY_ACCOUNT}@example.org",
+                first_name="Équipe",
+                last_name=SECOND_CITY["contrat"]["territoire"],
+                organisation=organisation,
+                password=SECOND_CITY_PASSWORD,
+            )
+        add_member(diagnostic.contrat, role=Role.EQUIPE_VILLE, compte=user)
+    return diagnostic, created
+
+
 def edit_state(pks, run_id):
     """{pk: {"libelle", "version", "history": [[version, libelle], ...]}} of these
     difficultés; the history keeps the records of this run's markers only."""
@@ -188,6 +323,30 @@ def edit_state(pks, run_id):
         state.setdefault(str(pk), {"libelle": None, "version": None, "history": []})
         state[str(pk)]["history"].append([version, libelle])
     return state
+
+
+def authors_since(slugs, since):
+    """{slug: {username: rows}}: who wrote the history rows of the difficultés of these
+    diagnostics from `since` (seconds since the epoch) on; "" for a row without user."""
+    from datetime import UTC, datetime
+
+    from diagnostics.models import Diagnostic, Difficulte
+
+    slug_of = dict(Diagnostic.objects.filter(slug__in=slugs).values_list("pk", "slug"))
+    authors = {slug: Counter() for slug in slugs}
+    rows = Difficulte.history.filter(
+        diagnostic_id__in=list(slug_of),
+        history_date__gte=datetime.fromtimestamp(since, tz=UTC),
+    ).values_list("diagnostic_id", "history_user__username")
+    for diagnostic_id, username in rows:
+        authors[slug_of[diagnostic_id]][username or ""] += 1
+    return {slug: dict(counter) for slug, counter in authors.items()}
+
+
+def after_run(pks, run_id, since, slugs):
+    """What the checks read in the database after the run: `edit_state(pks, run_id)` and
+    `authors_since(slugs, since)`."""
+    return {"edits": edit_state(pks, run_id), "authors": authors_since(slugs, since)}
 
 
 RESULT_PREFIX = "RESULTAT-BANC-CHARGE "
@@ -434,6 +593,10 @@ def log_in(browser, username, password):
     return reply is not None and reply.status == 302 and "sessionid" in browser.cookies
 
 
+def edit_path(slug, pk):
+    return f"/diagnostics/{slug}/difficultes/{pk}/modifier/"
+
+
 # Clients -----------------------------------------------------------------------------------
 
 
@@ -456,8 +619,11 @@ class Client:
     plan: dict
     run_id: str
     rng: random.Random
+    ville: dict | None = None  # staff: its city (plan["villes"]), whose difficultés it edits
+    other: dict | None = None  # staff: the other city, whose edit forms it is refused
     owned: int | None = None  # a difficulté only this client edits
-    shared: int | None = None  # a difficulté edited by a few staff clients
+    shared: int | None = None  # a difficulté edited by a few staff clients of its city
+    refused_elsewhere: bool = False  # the other city's edit form was refused (403)
     edits: list = field(default_factory=list)
     abandoned: int = 0
     counter: int = 0
@@ -529,14 +695,19 @@ class Client:
         return self.search_path()
 
     def staff_page(self):
-        slug, choice = self.plan["slug"], self.rng.random()
-        if choice < 0.4:
-            return self.pilier_path()
+        """A page of the client's own city's diagnostic."""
+        ville, rng = self.ville, self.rng
+        slug, choice = ville["slug"], rng.random()
+        if choice < 0.4 and ville["piliers"]:
+            return f"/diagnostics/{slug}/piliers/{rng.choice(ville['piliers'])}/"
         if choice < 0.7:
-            return "/difficultes/?" + self.list_query("avec_indicateur")
+            query = {"diagnostic": slug}
+            if self.plan["words"] and rng.random() < 0.3:
+                query["q"] = rng.choice(self.plan["words"])
+            return "/difficultes/?" + urlencode(query)
         if choice < 0.85:
             return f"/diagnostics/{slug}/modifications/"
-        return self.search_path()
+        return f"/diagnostics/{slug}/"
 
     def step(self):
         """One action of the client: a page, or for the staff an edit (and sometimes a page)."""
@@ -561,7 +732,7 @@ class Client:
     def edit(self, pk, shared):
         """Open the edit form, put a new marker in the libellé, save; after a stale save
         (someone saved meanwhile) the form is reloaded and saved again."""
-        path = f"/diagnostics/{self.plan['slug']}/difficultes/{pk}/modifier/"
+        path = edit_path(self.ville["slug"], pk)
         marker = self.new_marker()
         for _ in range(MAX_ATTEMPTS):
             page = self.browser.get(path, "equipe_lecture")
@@ -607,13 +778,20 @@ class Client:
             return
         self.abandoned += 1
 
+    def try_the_other_city(self):
+        """Open the edit form of a difficulté of the other city: refused (403), counted;
+        any other answer is an error of the run."""
+        path = edit_path(self.other["slug"], self.other["difficultes"][0])
+        reply = self.browser.get(path, LOGIN_CATEGORY, expect=(403,))
+        self.refused_elsewhere = reply is not None and reply.status == 403
+
     def follow(self, path, reply):
         """The page the save redirects to, with its confirmation message."""
         location = reply.headers.get("Location", "")
         target = location.split("#", 1)[0]
         if target.startswith(self.browser.origin):
             target = target[len(self.browser.origin) :]
-        if not target.startswith(f"/diagnostics/{self.plan['slug']}/"):
+        if not target.startswith(f"/diagnostics/{self.ville['slug']}/"):
             self.browser.error(
                 "equipe_enregistrement", "POST", path, f"redirection vers {location}"
             )
@@ -624,19 +802,26 @@ class Client:
 
 
 def make_clients(count, base_url, plan, budget, run_id, seed=0):
-    """The clients of the mix; staff clients get their difficultés."""
-    if count < 3:
-        raise ValueError("Il faut au moins 3 clients (anonyme, partenaire, équipe ville).")
-    staff = max(2 if count >= 4 else 1, round(count * MIX["equipe"]))
+    """The clients of the mix; staff clients alternate between the two cities and get
+    difficultés of their own city."""
+    if count < MIN_CLIENTS:
+        raise ValueError(
+            f"Il faut au moins {MIN_CLIENTS} clients (anonyme, partenaire, équipe ville de "
+            "chacune des deux villes)."
+        )
+    staff = max(4 if count >= 8 else 2, round(count * MIX["equipe"]))
     partners = max(1, round(count * MIX["partenaire"]))
     anonymous = count - staff - partners
-    shared = min(SHARED_CLIENTS, staff) if staff >= 2 else 0
-    difficultes = plan["difficultes"]
-    if len(difficultes) < staff + (1 if shared else 0):
-        raise ValueError(
-            f"Le diagnostic n'a que {len(difficultes)} difficultés pour {staff} clients de "
-            "l'équipe ville."
-        )
+    villes = plan["villes"]
+    # Staff client i is of city i % 2: per city, its clients, and those sharing a difficulté.
+    per_city = [len(range(c, staff, len(villes))) for c in range(len(villes))]
+    shared = [min(SHARED_CLIENTS, n) if n >= 2 else 0 for n in per_city]
+    for ville, n, s in zip(villes, per_city, shared, strict=True):
+        if len(ville["difficultes"]) < n + (1 if s else 0):
+            raise ValueError(
+                f"Le diagnostic « {ville['slug']} » n'a que {len(ville['difficultes'])} "
+                f"difficultés pour {n} clients de l'équipe ville."
+            )
     kinds = ["anonyme"] * anonymous + ["partenaire"] * partners + ["equipe"] * staff
     clients = []
     for number, kind in enumerate(kinds):
@@ -650,9 +835,11 @@ def make_clients(count, base_url, plan, budget, run_id, seed=0):
         )
         if kind == "equipe":
             index = number - anonymous - partners
-            client.owned = difficultes[index]
-            if index < shared:
-                client.shared = difficultes[staff]
+            city, rank = index % len(villes), index // len(villes)
+            client.ville, client.other = villes[city], villes[(city + 1) % len(villes)]
+            client.owned = client.ville["difficultes"][rank]
+            if rank < shared[city]:
+                client.shared = client.ville["difficultes"][per_city[city]]
         clients.append(client)
     return clients
 
@@ -667,17 +854,21 @@ def drive(base_url, plan, clients=50, duration=60, max_requests=None, seed=0):
     budget = Budget(max_requests)
     run_id = f"{random.Random().getrandbits(32):08x}"
     population = make_clients(clients, base_url, plan, budget, run_id, seed)
+    started_at = time.time()  # the history rows of the run are written from now on
     ready = threading.Barrier(len(population) + 1)
     setup_failures = []
 
     def work(client):
         try:
             ok = True
+            account = client.ville["compte"] if client.ville else client.kind
             if client.kind != "anonyme":
-                username, password = plan["accounts"][client.kind]
-                ok = log_in(client.browser, username, password)
+                ok = log_in(client.browser, *plan["accounts"][account])
             if ok:  # one page before the clock starts: the workers' first requests
-                client.browser.get(f"/diagnostics/{plan['slug']}/", LOGIN_CATEGORY)
+                slug = client.ville["slug"] if client.ville else plan["slug"]
+                client.browser.get(f"/diagnostics/{slug}/", LOGIN_CATEGORY)
+                if client.other is not None:
+                    client.try_the_other_city()
             else:
                 setup_failures.append(client.number)
         except Exception as error:  # reported as an error of the run, never raised
@@ -712,6 +903,7 @@ def drive(base_url, plan, clients=50, duration=60, max_requests=None, seed=0):
     cpu = common.cpu_seconds() - cpu_start
     return {
         "run_id": run_id,
+        "started_at": started_at,
         "clients": population,
         "seconds": elapsed,
         "client_cpu_seconds": cpu,
@@ -728,12 +920,14 @@ def edited_pks(raw):
     return sorted({edit.pk for client in raw["clients"] for edit in client.edits})
 
 
-def check_edits(raw, state):
-    """Compare the acknowledged saves with the database (`edit_state()`): the lost edits."""
+def check_edits(raw, state, pks=None):
+    """Compare the acknowledged saves with the database (`edit_state()`): the lost edits
+    (of the difficultés `pks` only, when given)."""
     by_pk = {}
     for client in raw["clients"]:
         for edit in client.edits:
-            by_pk.setdefault(edit.pk, []).append(edit)
+            if pks is None or edit.pk in pks:
+                by_pk.setdefault(edit.pk, []).append(edit)
     lost, problems = 0, []
     for pk, edits in sorted(by_pk.items()):
         row = state.get(str(pk)) or {"libelle": None, "history": []}
@@ -781,6 +975,39 @@ def check_edits(raw, state):
     return {"lost": lost, "problems": problems}
 
 
+def check_run(raw, plan, after):
+    """The checks after the run, from what `after_run()` read: the lost edits (all, and per
+    city), and per city the history rows of its difficultés written during the run by any
+    account but its own Équipe ville (`outside`: each is an error of the run)."""
+    state = after["edits"]
+    check = check_edits(raw, state)
+    check["villes"], check["outside"] = [], []
+    for ville in plan["villes"]:
+        own = plan["accounts"][ville["compte"]][0]
+        authors = after["authors"].get(ville["slug"], {})
+        others = {username: rows for username, rows in authors.items() if username != own}
+        for username, rows in sorted(others.items()):
+            check["outside"].append(
+                {
+                    "categorie": "controle",
+                    "methode": "-",
+                    "chemin": ville["slug"],
+                    "detail": f"modification par un compte autre que « {own} » : "
+                    f"« {username or 'sans compte'} », {rows} ligne(s) d'historique",
+                }
+            )
+        lost = check_edits(raw, state, set(ville["difficultes"]))
+        check["villes"].append(
+            {
+                "slug": ville["slug"],
+                "lost": lost["lost"],
+                "authors": authors,
+                "outside": sum(others.values()),
+            }
+        )
+    return check
+
+
 def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None):
     """The result of the run, JSON-ready: the figures of bench/run.py's contract (`cases`
     with `median_ms`, `p95_ms`, `rps`; `erreurs`, `modifications_perdues`) and the rest."""
@@ -790,6 +1017,7 @@ def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None
         for category, value in client.browser.timings:
             timings.setdefault(category, []).append(value * 1000)
         errors.extend(client.browser.errors)
+    errors.extend(check.get("outside", []))
     cases, total = [], []
     for category, label in CATEGORIES.items():
         values = timings.get(category, [])
@@ -800,7 +1028,7 @@ def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None
     cases.append(
         _case(
             LOGIN_CATEGORY,
-            "Connexions et première page (avant le chronomètre)",
+            "Avant le chronomètre : connexions, premières pages",
             login,
             None,
             errors,
@@ -809,6 +1037,26 @@ def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None
     edits = [edit for client in raw["clients"] for edit in client.edits]
     outcomes = Counter(edit.outcome for edit in edits)
     kinds = Counter(client.kind for client in raw["clients"])
+    staff = [client for client in raw["clients"] if client.ville is not None]
+    villes = []
+    for ville, checked in zip(plan["villes"] if plan else [], check.get("villes", []), strict=True):
+        clients = [client for client in staff if client.ville["slug"] == ville["slug"]]
+        sent = Counter(edit.outcome for client in clients for edit in client.edits)
+        villes.append(
+            {
+                "territoire": ville["territoire"],
+                "slug": ville["slug"],
+                "compte": plan["accounts"][ville["compte"]][0],
+                "clients": len(clients),
+                "clients_partageant_une_difficulte": sum(c.shared is not None for c in clients),
+                "enregistrements_envoyes": sum(sent.values()),
+                "enregistrements_acquittes": sent["acquitte"],
+                "conflits_signales": sent["conflit"],
+                "modifications_perdues": checked["lost"],
+                "auteurs_pendant_le_test": checked["authors"],
+                "modifications_par_un_autre_compte": checked["outside"],
+            }
+        )
     return {
         "repeats": 1,
         "base": engine,
@@ -836,6 +1084,10 @@ def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None
         "modifications_abandonnees": sum(c.abandoned for c in raw["clients"]),
         "modifications_perdues": check["lost"],
         "problemes_de_modification": check["problems"][:ERROR_SAMPLES],
+        "villes": villes,
+        "essais_hors_de_sa_ville": len(staff),
+        "refus_hors_de_sa_ville": sum(client.refused_elsewhere for client in staff),
+        "modifications_hors_de_sa_ville": sum(ville["outside"] for ville in check["villes"]),
         "cpu_client_s": round(raw["client_cpu_seconds"], 2),
         "cpu_client_pourcent": round(100 * raw["client_cpu_seconds"] / seconds, 1)
         if seconds
@@ -845,6 +1097,7 @@ def summarise(raw, check, *, engine=None, workers=None, duration=None, plan=None
         "clients_bloques": raw["stuck_clients"],
         "echecs_de_preparation": raw["setup_failures"],
         "diagnostic_rendu_public": bool(plan and plan.get("made_public")),
+        "deuxieme_ville_creee": bool(plan and plan.get("second_city_created")),
         "cases": cases,
     }
 
@@ -871,11 +1124,13 @@ def _round(value):
     return None if value is None else round(value, 1)
 
 
-def run_against(base_url, plan, read_state, clients=50, duration=60, max_requests=None, **info):
-    """Drive the clients, then check the edits with `read_state(pks, run_id)`."""
+def run_against(base_url, plan, read_after_run, clients=50, duration=60, max_requests=None, **info):
+    """Drive the clients, then check the run with what `read_after_run(pks, run_id, since,
+    slugs)` (`after_run()`, in Django) reads in the database."""
     raw = drive(base_url, plan, clients=clients, duration=duration, max_requests=max_requests)
-    state = read_state(edited_pks(raw), raw["run_id"])
-    return summarise(raw, check_edits(raw, state), duration=duration, plan=plan, **info)
+    slugs = [ville["slug"] for ville in plan["villes"]]
+    after = read_after_run(edited_pks(raw), raw["run_id"], raw["started_at"], slugs)
+    return summarise(raw, check_run(raw, plan, after), duration=duration, plan=plan, **info)
 
 
 def run(
@@ -888,7 +1143,8 @@ def run(
     workers=None,
     slug=DIAGNOSTIC,
 ):
-    """The load test on `database_url`, already filled (the seed and its accounts).
+    """The load test on `database_url`, already filled (the seed and its accounts; the
+    second city is added by `prepare` when missing).
 
     Starts gunicorn on it, unless `base_url` names a server (of 127.0.0.1/localhost) that
     already serves this database. Returns the result dict (see `summarise`).
@@ -898,15 +1154,15 @@ def run(
     engine = common.engine_of(database_url)
     plan = _in_django(database_url, "prepare", slug)
 
-    def read_state(pks, run_id):
-        return _in_django(database_url, "edit_state", pks, run_id)
+    def read_after_run(pks, run_id, since, slugs):
+        return _in_django(database_url, "after_run", pks, run_id, since, slugs)
 
     options = {"clients": clients, "duration": duration, "max_requests": max_requests}
     if base_url is not None:
-        return run_against(base_url, plan, read_state, engine=engine, **options)
+        return run_against(base_url, plan, read_after_run, engine=engine, **options)
     workers = workers or 2 * (os.cpu_count() or 1) + 1
     with common.gunicorn(database_url, workers=workers) as server:
-        return run_against(server, plan, read_state, engine=engine, workers=workers, **options)
+        return run_against(server, plan, read_after_run, engine=engine, workers=workers, **options)
 
 
 # Output -------------------------------------------------------------------------------------
@@ -946,6 +1202,18 @@ def format_table(result):
         f"rechargé, enregistrement repris), {result['modifications_abandonnees']} abandonnés, "
         f"{result['enregistrements_sans_reponse']} sans réponse ; modifications perdues : "
         f"{result['modifications_perdues']}.",
+    ]
+    for ville in result["villes"]:
+        lines.append(
+            f"  {ville['territoire']} ({ville['clients']} clients, compte "
+            f"« {ville['compte']} ») : {ville['enregistrements_acquittes']} acquittés, "
+            f"{ville['conflits_signales']} conflits signalés ; modifications perdues : "
+            f"{ville['modifications_perdues']} ; modifications par un autre compte : "
+            f"{ville['modifications_par_un_autre_compte']}."
+        )
+    lines += [
+        f"Formulaire de modification de l'autre ville : {result['refus_hors_de_sa_ville']} "
+        f"refus (403) sur {result['essais_hors_de_sa_ville']} essais.",
         f"Processeur du client de charge : {_number(result['cpu_client_s'])} s, soit "
         f"{_number(result['cpu_client_pourcent'], 0)} % d'un cœur.",
         "Charge moyenne de la machine (1, 5, 15 min) : avant "
@@ -958,6 +1226,8 @@ def format_table(result):
         lines.append(
             "Le diagnostic de démonstration a été rendu public pour les visiteurs anonymes."
         )
+    if result.get("deuxieme_ville_creee"):
+        lines.append("La deuxième ville du banc a été créée (contrat, édition, compte).")
     if result.get("budget_epuise"):
         lines.append(f"Arrêt au plafond de {result['requetes_max']} requêtes.")
     if result["erreurs"]:
@@ -998,8 +1268,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     # Stopped by a signal: still stop gunicorn and drop the throwaway database (finally).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    if args.clients < 3:
-        parser.error("il faut au moins 3 clients.")
+    if args.clients < MIN_CLIENTS:
+        parser.error(f"il faut au moins {MIN_CLIENTS} clients.")
     if args.duree <= 0:
         parser.error("la durée doit être positive.")
     if args.url_site:

@@ -103,6 +103,11 @@ class Command(BaseCommand):
         for username, password, role, _, national in accounts:
             quoi = "administration nationale (/admin/)" if national else role
             self.stdout.write(f"  {username} / {password} — {quoi}")
+        self.stdout.write(
+            "Les administrateurs (admin, national) confirment leur connexion par un second "
+            "facteur : une application d'authentification (TOTP), activée à la première "
+            "connexion."
+        )
         self.stdout.write("\nSite : http://127.0.0.1:8000/  —  administration : /admin/")
 
     def import_diagnostic(self):

@@ -17,7 +17,7 @@ from tests.diagnostics.test_conflicts import (  # noqa: F401 (fixtures)
     _leave_the_database_as_found,
     run_at_once,
 )
-from tests.factories import UserFactory
+from tests.factories import ContratFactory, UserFactory
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="threads on real connections: PostgreSQL"
@@ -39,9 +39,13 @@ NOUVEAU = {
 TAKEN = "Un diagnostic porte déjà l&#x27;identifiant court « montlucon-2024 »"
 
 
-def deposit(index):
+def deposit(index, contrat):
+    """An Administrateur of `contrat` (a contract without diagnostic) uploads the table of
+    a new diagnostic."""
     client = Client()
-    client.force_login(UserFactory(username=f"course-import-{index}", role=Role.ADMINISTRATEUR))
+    client.force_login(
+        UserFactory(username=f"course-import-{index}", role=Role.ADMINISTRATEUR, contrat=contrat)
+    )
     data = {**NOUVEAU, "fichier": SimpleUploadedFile("table.tsv", TABLE)}
     response = client.post(reverse("diagnostics:import_nouveau"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -50,7 +54,8 @@ def deposit(index):
 
 
 def test_concurrent_confirmations_of_the_same_new_diagnostic_answer_409_not_500():
-    deposits = [deposit(index) for index in range(ADMINS)]
+    contrat = ContratFactory()
+    deposits = [deposit(index, contrat) for index in range(ADMINS)]
 
     def confirm(client, token):
         def operation():

@@ -26,6 +26,7 @@ from tests.diagnostics.test_conflicts import (  # noqa: F401 (fixtures)
     _give_every_test_the_database,
     _leave_the_database_as_found,
 )
+from tests.factories import ContratFactory
 
 ROOT = settings.BASE_DIR
 on_postgresql = pytest.mark.skipif(
@@ -59,6 +60,12 @@ def connection_lost_after(inserts):
     with connection.execute_wrapper(wrapper):
         yield
     assert seen >= inserts, "l'import n'a pas écrit assez de lignes pour perdre la connexion"
+
+
+@pytest.fixture
+def contrat():
+    """The administrator's contract, without any diagnostic yet: the import creates one."""
+    return ContratFactory(slug="montlucon-communaute")
 
 
 def nothing_written():

@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -339,3 +341,21 @@ def test_an_invitation_serves_only_the_invited_address(client, contrat, administ
     assert "adressée à lea.roux@caf.fr" in text(response)
     assert not Membre.objects.filter(compte=intrus).exists()
     assert Invitation.objects.get().acceptee_le is None
+
+
+def test_the_members_page_costs_the_same_queries_whatever_its_members(
+    client, contrat, administrateur
+):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(members_page(contrat)).status_code == 200
+        return len(captured)
+
+    small = queries()
+    for _ in range(10):
+        MembreFactory(contrat=contrat, compte=UserFactory(organisation=OrganisationFactory()))
+        MembreFactory(contrat=contrat, organisation=OrganisationFactory())
+    client.post(members_page(contrat), {"email": "lea.roux@caf.fr", "role": "Partenaire"})
+    client.post(members_page(contrat), {"email": "marc@caf.fr", "role": "Partenaire"})
+
+    assert queries() == small

@@ -79,16 +79,17 @@ class MembresView(MembresMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class OrganisationPartenaireView(MembresMixin, View):
-    """Give a whole organisation the Partenaire role."""
+class OrganisationPartenaireView(MembresView):
+    """Give a whole organisation the Partenaire role (a wrong entry: the members page
+    again, with the form's error)."""
+
+    http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
         form = OrganisationPartenaireForm(request.POST)
         if not form.is_valid():
-            view = MembresView(request=request, kwargs=self.kwargs, args=())
-            view.contrat = self.contrat
-            context = view.get_context_data(form_organisation=form)
-            return view.render_to_response(context, status=400)
+            context = self.get_context_data(form_organisation=form)
+            return self.render_to_response(context, status=400)
         organisation = form.cleaned_data["organisation"]
         membres.add_member(self.contrat, role=Role.PARTENAIRE, organisation=organisation)
         messages.success(

@@ -56,7 +56,7 @@ def members(contrat):
             "compte__profil__organisation", "organisation"
         )
     )
-    return sorted(rows, key=lambda m: (order[m.role], str(m.titulaire).casefold()))
+    return sorted(rows, key=lambda m: (order[m.role], m.titulaire.casefold()))
 
 
 def pending_invitations(contrat):
@@ -261,7 +261,7 @@ def journal(contrat):
     return [
         {
             "date": row.history_date,
-            "titulaire": row.compte or row.organisation or "compte supprimé",
+            "titulaire": _holder(row),
             "role": row.role,
             "action": ACTIONS[row.history_type],
             "par": row.history_user,
@@ -280,3 +280,12 @@ def has_pending_invitation(email):
         invitation.est_utilisable
         for invitation in Invitation.objects.filter(email__iexact=email, acceptee_le=None)
     )
+
+
+def _holder(row):
+    """Who a history row of a membership is about, as the pages name them."""
+    if row.compte is not None:
+        return row.compte.get_full_name() or row.compte.get_username()
+    if row.organisation is not None:
+        return row.organisation.nom
+    return "compte supprimé"

@@ -976,7 +976,11 @@ class Membre(TimestampedModel):
 
     @property
     def titulaire(self):
-        return self.compte or self.organisation
+        """Who holds the role, as the pages name them: a person's full name (else their
+        identifier), or the organisation's name."""
+        if self.compte_id:
+            return self.compte.get_full_name() or self.compte.get_username()
+        return self.organisation.nom
 
 
 class Invitation(TimestampedModel):

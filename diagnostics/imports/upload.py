@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..access import can_administer, forget_roles
 from ..editions.states import ensure_modifiable
 from ..membres import make_creator_administrator
 from ..models import Diagnostic, Import, ImportEnAttente
@@ -35,7 +36,7 @@ class UploadUnavailable(Exception):
     """The upload cannot be previewed or confirmed; `message` says why, in French."""
 
     UNKNOWN, EXPIRED, CONFIRMED, CONFLICT = "unknown", "expired", "confirmed", "conflict"
-    FROZEN = "frozen"
+    FROZEN, FORBIDDEN = "frozen", "forbidden"
 
     def __init__(self, message, reason, import_record=None):
         super().__init__(message)
@@ -98,6 +99,16 @@ def pending_upload(user, token, *, for_update=False):
     return pending
 
 
+NOT_ADMINISTERED = "Vous n'administrez plus le contrat de ce diagnostic."
+
+
+def check_administered(pending, user):
+    """Refuse (`UploadUnavailable`) an upload into a diagnostic its author no longer
+    administers (their role was changed or removed since the upload)."""
+    if pending.diagnostic_id and not can_administer(user, pending.diagnostic):
+        raise UploadUnavailable(NOT_ADMINISTERED, UploadUnavailable.FORBIDDEN)
+
+
 def check_modifiable(pending, *, lock=False):
     """Refuse (`UploadUnavailable`) an upload whose edition is frozen: nothing goes into it."""
     if not pending.diagnostic_id:
@@ -122,6 +133,7 @@ def preview(pending, user):
     """The importer's report of a dry run: what the import would do, nothing written.
     Refused (`UploadUnavailable`) when the edition was frozen since the upload."""
     check_modifiable(pending)
+    check_administered(pending, user)
     return _run(pending, user, dry_run=True)
 
 
@@ -136,6 +148,8 @@ def confirm(user, token, choices=None):
     with transaction.atomic():
         pending = pending_upload(user, token, for_update=True)
         check_modifiable(pending, lock=True)
+        forget_roles(user)  # read again under the lock: a role removed since counts
+        check_administered(pending, user)
         slug = None if pending.diagnostic_id else pending.nouveau_diagnostic.get("slug")
         if slug is not None and Diagnostic.objects.filter(slug=slug).exists():
             raise _slug_taken(slug)

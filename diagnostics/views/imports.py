@@ -30,7 +30,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from ..access import administered_diagnostics, administers_somewhere, can_administer
+from ..access import administered_diagnostics, administers_somewhere
 from ..editions.states import FROZEN_MESSAGE
 from ..forms.imports import ReconciliationForm, UploadForm
 from ..imports import natures, source_export, undo, upload
@@ -56,11 +56,6 @@ class AdministrateurRequiredMixin:
 
     def administered(self):
         return administered_diagnostics(self.request.user)
-
-    def check_target(self, pending):
-        """An upload into a diagnostic its author no longer administers is refused."""
-        if pending.diagnostic_id and not can_administer(self.request.user, pending.diagnostic):
-            raise PermissionDenied("Vous n'administrez plus le contrat de ce diagnostic.")
 
 
 # Upload ------------------------------------------------------------------------------------
@@ -147,6 +142,7 @@ class UnavailableMixin:
         upload.UploadUnavailable.CONFIRMED: 409,
         upload.UploadUnavailable.CONFLICT: 409,
         upload.UploadUnavailable.FROZEN: 409,
+        upload.UploadUnavailable.FORBIDDEN: 403,
     }
 
     def unavailable(self, error):
@@ -167,7 +163,6 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
     def get(self, request, *args, token, **kwargs):
         try:
             pending = upload.pending_upload(request.user, token)
-            self.check_target(pending)
             report = upload.preview(pending, request.user)
         except upload.UploadUnavailable as error:
             return self.unavailable(error)
@@ -181,13 +176,6 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
                 return self.unavailable(error)
             messages.info(request, "Dépôt abandonné : rien n'a été importé.")
             return redirect("diagnostics:import_nouveau")
-        try:
-            self.check_target(upload.pending_upload(request.user, token))
-        except upload.UploadUnavailable as error:
-            if error.import_record is not None:  # confirmed already: show its import
-                messages.warning(request, error.message)
-                return redirect("diagnostics:import_detail", pk=error.import_record.pk)
-            return self.unavailable(error)
         form = ReconciliationForm(request.POST)
         if not form.is_valid():
             try:

@@ -332,6 +332,23 @@ def global_roles_become_memberships(apps, schema_editor):
     Group.objects.filter(name__in=ROLE_GROUPS).delete()
 
 
+def memberships_become_global_roles(apps, schema_editor):
+    """Back to global roles: each person keeps the strongest role they held on any
+    contract, now on every diagnostic (organisations' roles, which groups cannot hold,
+    and the scoping are lost)."""
+    Group = apps.get_model("auth", "Group")
+    Membre = apps.get_model("diagnostics", "Membre")
+    strongest = {}
+    for user_id, role in Membre.objects.filter(compte__isnull=False).values_list(
+        "compte_id", "role"
+    ):
+        rank = ROLE_GROUPS.index(role)
+        strongest[user_id] = min(rank, strongest.get(user_id, rank))
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLE_GROUPS}
+    for user_id, rank in strongest.items():
+        groups[ROLE_GROUPS[rank]].user_set.add(user_id)
+
+
 Migration.operations.append(
-    migrations.RunPython(global_roles_become_memberships, migrations.RunPython.noop)
+    migrations.RunPython(global_roles_become_memberships, memberships_become_global_roles)
 )

@@ -469,3 +469,27 @@ class TestMigration0012:
 
         assert not apps.get_model("diagnostics", "Membre").objects.exists()
         assert not apps.get_model("auth", "Group").objects.exists()
+
+    def test_going_back_gives_each_person_their_strongest_role_as_a_group(self, executor):
+        apps = self.migrate(executor, executor.loader.graph.leaf_nodes())
+        User_ = apps.get_model("auth", "User")
+        Contrat = apps.get_model("diagnostics", "Contrat")
+        Membre = apps.get_model("diagnostics", "Membre")
+        a, b = (
+            Contrat.objects.create(nom=f"Contrat {n}", slug=f"contrat-{n}", territoire="T")
+            for n in "ab"
+        )
+        lea, paul = User_.objects.create(username="lea"), User_.objects.create(username="paul")
+        Membre.objects.create(contrat=a, compte=lea, role=Role.PARTENAIRE.value)
+        Membre.objects.create(contrat=b, compte=lea, role=Role.ADMINISTRATEUR.value)
+        Membre.objects.create(contrat=b, compte=paul, role=Role.PARTENAIRE.value)
+
+        apps = self.migrate(executor, BEFORE)
+
+        Group = apps.get_model("auth", "Group")
+        held = set(Group.objects.values_list("name", "user__username"))
+        assert held == {
+            (Role.ADMINISTRATEUR.value, "lea"),
+            (Role.PARTENAIRE.value, "paul"),
+            (Role.EQUIPE_VILLE.value, None),
+        }

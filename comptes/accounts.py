@@ -8,19 +8,30 @@ from .models import Organisation, Profil
 
 
 def find_or_create_organisation(*, nom, nature, siret=""):
-    """The organisation of this SIRET when one exists, else of this exact name without a
-    SIRET, else a new one."""
+    """The organisation of a SIRET vouched for (by ProConnect), else a new one. Without a
+    SIRET, always a new one: a name proves nothing, and an organisation may hold a role
+    (a partner organisation's accounts read its contracts)."""
     siret = (siret or "").strip()
-    nom = " ".join(nom.split())
     if siret:
         organisation = Organisation.objects.filter(siret=siret).first()
         if organisation is not None:
             return organisation
-    else:
-        organisation = Organisation.objects.filter(siret="", nom__iexact=nom).first()
-        if organisation is not None:
-            return organisation
-    organisation = Organisation(nom=nom, nature=nature, siret=siret)
+    return _new_organisation(nom=nom, nature=nature, siret=siret)
+
+
+def declare_organisation(*, nom, nature, siret=""):
+    """An organisation as someone declares it when creating their account: always a new
+    one, so that typing another organisation's name or SIRET grants none of its roles.
+    Its SIRET is kept unless another organisation has it (the national administrator
+    then reconciles the two)."""
+    siret = (siret or "").strip()
+    if siret and Organisation.objects.filter(siret=siret).exists():
+        siret = ""
+    return _new_organisation(nom=nom, nature=nature, siret=siret)
+
+
+def _new_organisation(*, nom, nature, siret):
+    organisation = Organisation(nom=" ".join(nom.split()), nature=nature, siret=siret)
     organisation.full_clean()
     organisation.save()
     return organisation

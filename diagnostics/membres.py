@@ -152,7 +152,8 @@ def invite(contrat, *, email, role, invite_par, request=None):
         invitation.save()
         context = {"invitation": invitation, "lien": link, "validite": validity_days()}
         send_mail(
-            subject=f"Invitation au contrat de ville « {contrat.nom} »",
+            # One line: a header never holds a line break (a name may, typed elsewhere).
+            subject=f"Invitation au contrat de ville « {' '.join(contrat.nom.split())} »",
             message=render_to_string("diagnostics/membres/invitation_email.txt", context),
             from_email=None,
             recipient_list=[invitation.email],

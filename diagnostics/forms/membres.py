@@ -91,6 +91,12 @@ class NouveauCompteForm(TextFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.email = email
 
+    def clean_first_name(self):
+        return " ".join(self.cleaned_data["first_name"].split())  # one line, as a name is
+
+    def clean_last_name(self):
+        return " ".join(self.cleaned_data["last_name"].split())
+
     def clean(self):
         data = super().clean()
         password1, password2 = data.get("password1"), data.get("password2")

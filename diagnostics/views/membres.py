@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from comptes.accounts import find_or_create_organisation
+from comptes.accounts import declare_organisation
 from comptes.roles import ROLES, Role
 
 from .. import membres
@@ -194,7 +194,7 @@ class InvitationView(TemplateView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                organisation = find_or_create_organisation(
+                organisation = declare_organisation(
                     nom=data["organisation"], nature=data["nature"], siret=data["siret"]
                 )
                 user = membres.join_with_new_account(

@@ -359,3 +359,63 @@ def test_the_members_page_costs_the_same_queries_whatever_its_members(
     client.post(members_page(contrat), {"email": "marc@caf.fr", "role": "Partenaire"})
 
     assert queries() == small
+
+
+@pytest.mark.parametrize("by", ["nom", "siret"])
+def test_typing_another_organisations_name_or_siret_grants_none_of_its_roles(
+    client, contrat, administrateur, by
+):
+    """A partner organisation of another contract: an invited newcomer who declares it as
+    theirs gets a new organisation of their own, not its role."""
+    autre = DiagnosticFactory(titre="Contrat de ville de Bourges — diagnostic")
+    prefecture = OrganisationFactory(nom="Préfecture du Cher", siret="17180001200013")
+    MembreFactory(contrat=autre.contrat, organisation=prefecture)
+    link = invite(client, contrat, email="intrus@example.org")
+    client.logout()
+
+    response = client.post(
+        link,
+        {
+            "first_name": "Ines",
+            "last_name": "Trus",
+            "organisation": "Préfecture du Cher",
+            "nature": "prefecture",
+            "siret": "17180001200013" if by == "siret" else "",
+            "password1": "un mot de passe assez long",
+            "password2": "un mot de passe assez long",
+        },
+    )
+
+    assert response.status_code == 302
+    compte = get_user_model().objects.get(email="intrus@example.org")
+    assert compte.profil.organisation != prefecture
+    assert compte.profil.organisation.siret == ""  # the SIRET belongs to the other one
+    assert not can_view(compte, autre)
+    assert client.get(autre.get_absolute_url()).status_code == 404
+
+
+def test_names_are_one_line_and_a_contract_name_never_breaks_the_mail(
+    client, contrat, administrateur
+):
+    type(contrat).objects.filter(pk=contrat.pk).update(nom="Contrat\nBcc: x@y.fr")
+    link = invite(client, contrat, email="lea.roux@caf.fr")
+    assert mail.outbox[-1].subject == "Invitation au contrat de ville « Contrat Bcc: x@y.fr »"
+    assert mail.outbox[-1].recipients() == ["lea.roux@caf.fr"]
+    client.logout()
+
+    client.post(
+        link,
+        {
+            "first_name": "Léa\nBcc: x@y.fr",
+            "last_name": "Roux\r\nFaux lien : http://example.org",
+            "organisation": "CAF",
+            "nature": "operateur",
+            "siret": "",
+            "password1": "un mot de passe assez long",
+            "password2": "un mot de passe assez long",
+        },
+    )
+
+    lea = get_user_model().objects.get(email="lea.roux@caf.fr")
+    assert lea.first_name == "Léa Bcc: x@y.fr"
+    assert lea.last_name == "Roux Faux lien : http://example.org"

@@ -55,9 +55,3 @@ def create_account(*, email, first_name, last_name, organisation, password=None,
         user.save()
         Profil.objects.update_or_create(compte=user, defaults={"organisation": organisation})
     return user
-
-
-def account_with_email(email):
-    """The account of this e-mail address, if exactly one has it."""
-    found = list(get_user_model().objects.filter(email__iexact=email.strip())[:2])
-    return found[0] if len(found) == 1 else None

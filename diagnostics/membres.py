@@ -227,12 +227,10 @@ def join_with_new_account(token, *, first_name, last_name, organisation, passwor
         invitation = Invitation.objects.select_for_update().filter(empreinte=_digest(token)).first()
         if invitation is None or not invitation.est_utilisable:
             raise ValidationError(INVITATION_UNUSABLE, code="invitation")
-        User = get_user_model()
-        email = invitation.email
-        if User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exists():
+        if account_exists(invitation.email):
             raise ValidationError(ACCOUNT_EXISTS, code="compte_existant")
         user = create_account(
-            email=email,
+            email=invitation.email,
             first_name=first_name,
             last_name=last_name,
             organisation=organisation,

@@ -7,6 +7,7 @@ from django.db.models import Q
 from comptes.models import Organisation, validate_siret
 from comptes.roles import ROLES, Role
 
+from ..models import Membre
 from .fields import TextFormMixin
 
 ROLE_CHOICES = [(role.value, f"{role.value} — {ROLES[role].description}") for role in Role]
@@ -27,7 +28,7 @@ class InvitationForm(TextFormMixin, forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Nouveau rôle", choices=[(r.value, r.value) for r in Role])
+    role = forms.ChoiceField(label="Nouveau rôle", choices=Membre.ROLES)
 
 
 class OrganisationPartenaireForm(TextFormMixin, forms.Form):

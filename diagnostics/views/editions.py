@@ -73,7 +73,7 @@ class ContratView(ContratMixin, TemplateView):
         return super().get_context_data(
             editions=editions,
             journal=states.journal(self.contrat)
-            if any(can_edit(self.request.user, edition) for edition in editions[:1])
+            if can_edit(self.request.user, self.contrat)
             else [],
             brouillon=brouillon,
             administrateur=administrateur,

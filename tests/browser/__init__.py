@@ -1,7 +1,8 @@
 """Real-browser tests: Chromium driven by Playwright, accessibility checked by axe-core.
 
 Fixtures live in `conftest.py`; the helpers the tests call are here:
-`login`, `assert_accessible`, `screenshot`.
+`login`, `assert_accessible`, `screenshot`, and the layout checks `assert_fits_viewport`
+and `assert_no_word_broken_in_cells`.
 """
 
 from functools import cache
@@ -96,3 +97,58 @@ def screenshot(page, name):
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True, animations="disabled")
     return path
+
+
+# Elements whose box goes past the right edge of the window, outside any container that
+# scrolls sideways on its own (a wide table in its scrolling region is fine). Elements
+# hidden from sight (the text for screen readers only, clipped to a pixel) are left out.
+_OVERFLOWING = """() => {
+    const width = document.documentElement.clientWidth;
+    const scrolls = element => {
+        for (let e = element.parentElement; e && e !== document.body; e = e.parentElement) {
+            if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX)) {
+                return true;
+            }
+        }
+        return false;
+    };
+    return [...document.body.querySelectorAll('*')]
+        .filter(e => !e.closest('.visuellement-cache') && e.getClientRects().length)
+        .filter(e => e.getBoundingClientRect().right > width + 1 && !scrolls(e))
+        .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+             + ' : ' + Math.round(e.getBoundingClientRect().right) + ' px');
+}"""
+
+# The words of table cells drawn on more than one line: a word (a run of characters
+# without white space or hyphen) whose boxes are not all on one line was cut inside.
+_BROKEN_WORDS = """() => {
+    const found = [];
+    for (const cell of document.querySelectorAll('td, th')) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (node.parentElement.closest('.visuellement-cache')) continue;
+            for (const match of node.textContent.matchAll(/[^\\s\\-‐‑]+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const tops = new Set([...range.getClientRects()]
+                    .filter(r => r.width > 0).map(r => Math.round(r.top)));
+                if (tops.size > 1) found.push(match[0]);
+            }
+        }
+    }
+    return found;
+}"""
+
+
+def assert_fits_viewport(page):
+    """No element of the page is wider than the window (outside its own scrolling
+    container): nothing to scroll sideways for, nothing cut off."""
+    overflowing = page.evaluate(_OVERFLOWING)
+    assert not overflowing, f"{page.url} : éléments plus larges que la fenêtre : {overflowing[:10]}"
+
+
+def assert_no_word_broken_in_cells(page):
+    """No word of a table cell is cut in the middle to fit a narrow column."""
+    broken = page.evaluate(_BROKEN_WORDS)
+    assert not broken, f"{page.url} : mots coupés dans un tableau : {broken[:10]}"

@@ -37,7 +37,7 @@ $(PRODUCTION_STAMP): requirements.txt
 
 run: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py demo --adresse http://$(HOST):$(PORT)/
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production (README, « Mise en production ») : gunicorn serves the site and, through

@@ -1065,6 +1065,7 @@ HISTORY_FIELDS = {
     "import_source_id",  # the links of `HistoryLinks`
     "annulation_de_id",
     "suppression_id",
+    "action",  # left empty: rows written by no request are grouped by author and second
 }
 
 
@@ -1084,7 +1085,7 @@ def _check_columns():
         history = model.history.model
         expected = {f.attname for f in model._meta.concrete_fields} | HISTORY_FIELDS
         if model is Contrat:  # no `HistoryLinks`: nothing imports a contract
-            expected -= {"import_source_id", "annulation_de_id", "suppression_id"}
+            expected -= {"import_source_id", "annulation_de_id", "suppression_id", "action"}
         expected.add("history_user_id")
         actual = {f.attname for f in history._meta.concrete_fields}
         if actual != expected:

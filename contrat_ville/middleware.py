@@ -15,6 +15,8 @@ gunicorn's --timeout (Makefile, `serve`) ends a request whose body trickles in.
 from django.conf import settings
 from django.template.response import TemplateResponse
 
+from diagnostics.text import file_size, file_size_over
+
 # The views that take a file, and therefore a larger body.
 UPLOAD_VIEWS = {"diagnostics:import_nouveau"}
 
@@ -44,7 +46,8 @@ def refuse(request, status, message):
 
 
 def megabytes(size):
-    return f"{size / (1024 * 1024):.0f} Mo" if size >= 1024 * 1024 else f"{size // 1024} Ko"
+    """'3 Mo': as every size of the site (diagnostics.text.file_size)."""
+    return file_size(size)
 
 
 class RequestBodyLimitMiddleware:
@@ -78,7 +81,7 @@ class RequestBodyLimitMiddleware:
             return refuse(
                 request,
                 413,
-                f"Le contenu envoyé ({megabytes(size)}) dépasse la taille acceptée "
+                f"Le contenu envoyé ({file_size_over(size, limit)}) dépasse la taille acceptée "
                 f"({megabytes(limit)}) : il a été refusé sans être lu, rien n’a été enregistré.",
             )
         return None

@@ -7,7 +7,8 @@ from django.urls import include, path
 
 from comptes import proconnect_views, second_factor_views
 from comptes.views import PasswordResetView
-from diagnostics.views.consultation import AccessibiliteView, HomeView
+from diagnostics.views.accueil import HomeView
+from diagnostics.views.consultation import AccessibiliteView
 from diagnostics.views.membres import InvitationView
 
 urlpatterns = [

@@ -14,6 +14,11 @@ class DiagnosticsConfig(AppConfig):
         pre_create_historical_record.connect(
             copy_history_links, dispatch_uid="diagnostics_copy_history_links"
         )
+        from .history.actions import stamp_action
+
+        pre_create_historical_record.connect(
+            stamp_action, dispatch_uid="diagnostics_history_action"
+        )
         from . import backup
         from .imports import natures, resources
         from .imports.source_table import import_source_table, summary

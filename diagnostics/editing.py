@@ -40,7 +40,13 @@ from .models import (
     link_history,
     reason_text,
 )
-from .text import ITEM_MAX_LENGTH, collapse_whitespace, fingerprint, normalize_key
+from .text import (
+    ITEM_MAX_LENGTH,
+    collapse_whitespace,
+    fingerprint,
+    join_sentences,
+    normalize_key,
+)
 
 # Words ------------------------------------------------------------------------------------
 
@@ -562,10 +568,10 @@ def merge_elements(element, expected_version, others, libelle, user):
 
     `others`: {pk: version the person saw} of the items merged into it; each is checked
     like `element` (StaleEdit if it changed meanwhile). The merged item gets `libelle`
-    (or, when empty, the libellés one after the other in their order), the union of the
-    quartiers, and keeps its provenance, or the first one's when it has none; the other
-    items are deleted, the history of each saying into what ("Fusion dans « … »") and
-    the reason of the merged item naming the source lines of the others.
+    (or, when empty, the libellés joined as sentences in their order, `join_sentences`),
+    the union of the quartiers, and keeps its provenance, or the first one's when it has
+    none; the other items are deleted, the history of each saying into what ("Fusion dans
+    « … »") and the reason of the merged item naming the source lines of the others.
     """
     if not others:
         raise ValidationError({"autres": "Cochez au moins un élément à fusionner avec celui-ci."})
@@ -584,14 +590,14 @@ def merge_elements(element, expected_version, others, libelle, user):
                 {"autres": "On ne fusionne que des éléments du même niveau : déplacez-les d'abord."}
             )
         ordered = sorted([fresh, *merged], key=lambda item: (item.position, item.pk))
-        fresh.libelle = collapse_whitespace(libelle or "") or " ".join(
+        fresh.libelle = collapse_whitespace(libelle or "") or join_sentences(
             item.libelle for item in ordered
         )
         if len(fresh.libelle) > ITEM_MAX_LENGTH:
             raise ValidationError(
                 {
                     "libelle": (
-                        f"Les libellés mis bout à bout font {len(fresh.libelle)} caractères, "
+                        f"Les libellés joints font {len(fresh.libelle)} caractères, "
                         f"au-delà de la limite de {ITEM_MAX_LENGTH} : écrivez le libellé de "
                         "l'élément fusionné."
                     )

@@ -90,6 +90,11 @@ class HistoryLinks(models.Model):
         blank=True,
         related_name="+",
     )
+    # The user action that wrote the row (`diagnostics.history.actions`): every row written
+    # by one request or one operation shares it, so that the "Dernières modifications" page
+    # shows one line per action (a move, not each renumbered sibling). Rows written before
+    # it existed have none. Not indexed: only read with the rows of a diagnostic.
+    action = models.UUIDField("action", null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True

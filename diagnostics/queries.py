@@ -11,7 +11,9 @@ on the instances under `loaded_*` attributes, so that templates never query:
 - what each kind adds to its items (`Kind.load`: an indicator's latest values as the user
   may see them, `loaded_valeurs`);
 - `element.url_source`, `element.source_ligne`, `element.url`: the links of an item
-  (`load_elements`).
+  (`load_elements`);
+- `element.source_run`, `element.source_continues`: where a page links an item's source
+  cell once for the run of items made from it (`mark_source_runs`).
 
 On the page of a sous-thème, items also come with their source cell (`element.source`).
 """
@@ -134,7 +136,31 @@ def load_elements(querysets, diagnostic, user, sources=False):
         for element in items:
             element.url_source = source_url(element.source_id) if element.source_id else ""
             element.url = page_url(element.pk) if page_url else ""
+        mark_source_runs(items)
     return elements
+
+
+def mark_source_runs(items):
+    """Marks where a page links the source cells of a list of items of one kind (in their
+    order): a run is the consecutive items of the same level (a thème's own level or a
+    sous-thème) made from the same source cell, and its cell is linked once, after its
+    last item. No query.
+
+    Sets on each item `source_run`, the number of items of the run it ends (0 on the other
+    items of a run and on items without a source cell), and `source_continues`, whether
+    the next item of its level comes from the same cell.
+    """
+    for siblings in _group_by_parent(items).values():
+        run = 0
+        for element, following in zip(siblings, [*siblings[1:], None], strict=True):
+            run = run + 1 if element.source_id else 0
+            continues = bool(
+                element.source_id and following and following.source_id == element.source_id
+            )
+            element.source_continues = continues
+            element.source_run = 0 if continues else run
+            if not continues:
+                run = 0
 
 
 def item_groups(elements):

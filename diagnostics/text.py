@@ -31,6 +31,51 @@ def normalize_key(text):
     return collapse_whitespace(strip_accents(text).casefold())
 
 
+# Joining texts as sentences (`join_sentences`).
+_FINAL_PUNCTUATION = ".!?…"
+_CLOSING = "»\"')]’”"
+_LIST_ENDING = re.compile(r"[\s,;:]+$")  # not a sentence's end: replaced by a full stop
+
+
+def _ends_sentence(text):
+    """True when `text` ends with final punctuation, possibly inside closing quotes or
+    brackets ("… (voir plus haut.)", "« Oui ! »")."""
+    return text.rstrip(_CLOSING + " \u00a0\u202f").endswith(tuple(_FINAL_PUNCTUATION))
+
+
+def _capitalised(text):
+    """The text with its first letter in capitals, when no digit comes before it
+    ("« à propos »" -> "« À propos »"; "3e étage" is left alone)."""
+    for index, char in enumerate(text):
+        if char.isalnum():
+            return text[:index] + char.upper() + text[index + 1 :] if char.isalpha() else text
+    return text
+
+
+def join_sentences(texts):
+    """Texts put one after the other as sentences (the libellé of merged items).
+
+    Each text is stripped and starts with a capital letter; it keeps its final punctuation
+    (".", "!", "?", "…", also inside closing quotes or brackets) or, having none, gets a
+    full stop, which replaces a trailing "," or ";". A text ending with ":" announces the
+    next one: the colon stays and the next text is not capitalised ("Il serait intéressant
+    d'inciter : à la gestion des déchets."); at the very end, it becomes a full stop.
+    Empty texts are left out; texts are separated by one space.
+    """
+    texts = [text.strip() for text in texts if text and text.strip()]
+    sentences = []
+    announced = False  # the previous text ended with ":"
+    for position, text in enumerate(texts):
+        if not announced:
+            text = _capitalised(text)
+        last = position == len(texts) - 1
+        announced = not last and text.endswith(":")
+        if not announced and not _ends_sentence(text):
+            text = f"{_LIST_ENDING.sub('', text)}."
+        sentences.append(text)
+    return " ".join(sentences)
+
+
 def fingerprint(text):
     """A fixed-length key for long texts (items), safe in a unique index on PostgreSQL."""
     return hashlib.sha256(normalize_key(text).encode()).hexdigest()
@@ -107,3 +152,31 @@ def is_ascii_integer(value):
     return isinstance(value, int) or (
         isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18
     )
+
+
+# Sizes of files, in the units a French reader knows ----------------------------------------
+
+_SIZE_UNITS = ("Ko", "Mo", "Go", "To")
+
+
+def file_size(size):
+    """A size in bytes as the interface shows it, in French units of 1024: '1 octet',
+    '1000 octets', '10 Ko', '2,5 Mo' (one decimal at most, none when it is 0)."""
+    size = max(int(size or 0), 0)
+    if size < 1024:
+        return f"{size}\xa0octet{'s' if size > 1 else ''}"
+    value = size / 1024
+    for unit in _SIZE_UNITS:
+        rounded = round(value, 1)
+        if rounded < 1024 or unit == _SIZE_UNITS[-1]:
+            break
+        value /= 1024
+    number = f"{rounded:.1f}".removesuffix(".0").replace(".", ",")
+    return f"{number}\xa0{unit}"
+
+
+def file_size_over(size, limit):
+    """The size of something refused for being over `limit`, never the limit's own text:
+    '12,3 Mo', or 'plus de 10 Mo' when both would read '10 Mo'."""
+    text = file_size(size)
+    return f"plus de {text}" if text == file_size(limit) else text

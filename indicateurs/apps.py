@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models import Q
+from django.urls import reverse
 
 
 class IndicateursConfig(AppConfig):
@@ -8,6 +9,7 @@ class IndicateursConfig(AppConfig):
 
     def ready(self):
         from diagnostics import backup, kinds
+        from diagnostics.history import recent
         from diagnostics.imports import natures
         from diagnostics.models import Import
 
@@ -81,6 +83,16 @@ class IndicateursConfig(AppConfig):
                 merge_refused=(
                     "Un des indicateurs cochés a des valeurs saisies : elles seraient perdues. "
                     "Supprimez-les ou reportez-les d'abord sur cet indicateur."
+                ),
+            )
+        )
+        # The values entered or imported appear on a diagnostic's "Dernières modifications",
+        # each linked to its indicator's history.
+        recent.register_values(
+            recent.ValueSource(
+                kind_key="mesure",
+                history_url=lambda diagnostic, pk: reverse(
+                    "indicateurs:historique", args=[diagnostic.slug, pk]
                 ),
             )
         )

@@ -92,3 +92,13 @@ def admin(client, contrat):
 def partenaire(contrat):
     """A Partenaire of the contract (not signed in)."""
     return UserFactory(role=Role.PARTENAIRE, contrat=contrat)
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory):
+    """LibreOffice headless, converting files (tests/libreoffice.py): skipped without
+    soffice, failed under CI=true."""
+    from tests.libreoffice import LibreOffice, require_soffice
+
+    require_soffice()
+    return LibreOffice(tmp_path_factory.mktemp("libreoffice"))

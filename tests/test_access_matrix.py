@@ -138,17 +138,15 @@ def _read(kind, role, post=405):
 READ = per_kind(_read)
 
 
-def _writer(kind, role, get, post, reads_only, partner_first):
+def _writer(kind, role, get, post, reads_only):
     """A page that changes a diagnostic (or reads its history) for those who edit it.
 
     `reads_only`: a page to read (its history): on a frozen edition its GET is answered,
-    any POST is a 403; else the page is a 403 on a frozen edition. `partner_first`: the
-    role is asked before anything of the URL is looked up (`permission_anywhere`), so a
-    Partenaire of A gets a 403 whatever the edition."""
+    any POST is a 403; else the page is a 403 on a frozen edition. Who may read the edition
+    but not edit it gets a 403; who may not read it a 404 (as an edition that does not
+    exist)."""
     if role == ANONYME:
         return (LOGIN, LOGIN)
-    if role == PARTENAIRE and partner_first:
-        return (403, 403)
     if role == NATIONAL or (role in STAFF_OF_A and kind in A_KINDS):
         if kind == A_FIGE:
             return (get, 403) if reads_only else (403, 403)
@@ -163,18 +161,14 @@ def _writer(kind, role, get, post, reads_only, partner_first):
 # first, so a Partenaire gets a 404 on what they may not read. An empty POST re-displays
 # the form with its errors (200).
 def edit(get=200, post=200, reads_only=False):
-    return per_kind(
-        lambda kind, role: _writer(kind, role, get, post, reads_only, partner_first=False)
-    )
+    return per_kind(lambda kind, role: _writer(kind, role, get, post, reads_only))
 
 
-# The edit and history pages of diagnostics.views.edition and .history: the role is
-# checked before anything else (a Partenaire gets a 403 whatever the diagnostic, existing
-# or not, draft or not). The order buttons answer a POST without direction with a 400.
+# The edit and history pages of diagnostics.views.edition and .history: the same rule as
+# the forms of the indicators (a Partenaire gets a 403 on what they may read, a 404 on a
+# draft they may not). The order buttons answer a POST without direction with a 400.
 def staff_only(get=200, post=200, reads_only=False):
-    return per_kind(
-        lambda kind, role: _writer(kind, role, get, post, reads_only, partner_first=True)
-    )
+    return edit(get, post, reads_only)
 
 
 def history(get=200):

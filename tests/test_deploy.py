@@ -178,10 +178,14 @@ def test_make_serve_answers_over_the_proxy_with_every_security_header(production
     assert status == 301
     assert headers["Location"] == "https://diagnostic.example.fr/"
 
-    # Through the proxy (X-Forwarded-Proto: https): an empty site sends visitors to the
-    # login page; the accessibility statement is for everyone.
-    status, headers, _ = fetch(production_server + "/", HTTPS)
-    assert (status, headers["Location"]) == (302, "/connexion/?next=/")
+    # Through the proxy (X-Forwarded-Proto: https): an empty site presents itself, a page
+    # for members sends visitors to the login page; the accessibility statement is for
+    # everyone.
+    status, headers, body = fetch(production_server + "/", HTTPS)
+    assert status == 200
+    assert "Se connecter" in body.decode()
+    status, headers, _ = fetch(production_server + "/imports/", HTTPS)
+    assert (status, headers["Location"]) == (302, "/connexion/?next=/imports/")
     status, headers, body = fetch(production_server + "/accessibilite/", HTTPS)
     assert status == 200
     assert_security_headers(headers)

@@ -80,3 +80,42 @@ def test_admin_filters_items_by_diagnostic(superuser_client):
         {"diagnostic": kept.sous_theme.theme.pilier.diagnostic.slug},
     )
     assert set(response.context["cl"].queryset) == {kept, theme_level}
+
+
+def make_dry_run(*args):
+    """The commands `make` would run (nothing is executed), in a throwaway environment."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", *args],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(("host", "port"), [("127.0.0.1", "8000"), ("0.0.0.0", "8123")])
+def test_make_run_serves_and_prints_the_address_of_host_and_port(tmp_path, host, port):
+    args = [f"VENV={tmp_path / 'venv'}"]
+    if port != "8000":
+        args += [f"HOST={host}", f"PORT={port}"]
+
+    lines = make_dry_run("run", *args)
+
+    demo = next(line for line in lines if "manage.py demo" in line)
+    assert demo.endswith(f"manage.py demo --adresse http://{host}:{port}/")
+    assert any(line.endswith(f"manage.py runserver {host}:{port}") for line in lines), lines
+
+
+@pytest.mark.django_db
+def test_the_demo_prints_the_address_it_is_given(settings):
+    settings.DEBUG = False  # with --force: the demo accounts, without invented values
+    out = StringIO()
+
+    call_command("demo", "--force", "--adresse", "http://0.0.0.0:8123/", stdout=out)
+
+    assert "Site : http://0.0.0.0:8123/  —  administration : http://0.0.0.0:8123/admin/" in (
+        out.getvalue()
+    )
+    assert ":8000" not in out.getvalue()

@@ -40,7 +40,7 @@ def test_an_anonymous_gigabyte_on_the_login_page_is_refused_unread(client):
     assert response.status_code == 413
     page = response.content.decode()
     assert "Requête trop volumineuse" in page
-    assert "dépasse la taille acceptée (3 Mo)" in page
+    assert "Le contenu envoyé (1\xa0Go) dépasse la taille acceptée (3\xa0Mo)" in page
     assert "rien n’a été enregistré" in page
 
 
@@ -48,7 +48,10 @@ def test_a_body_just_over_the_limit_is_refused_one_under_it_is_read(client, sett
     settings.REQUEST_MAX_BODY_SIZE = 2000
     url = reverse("login")
 
-    assert post_announcing(client, url, 2001).status_code == 413
+    refused = post_announcing(client, url, 2001)
+    assert refused.status_code == 413
+    # 2001 and 2000 bytes both read "2 Ko": the refused size never reads as the limit.
+    assert "(plus de 2\xa0Ko) dépasse la taille acceptée (2\xa0Ko)" in refused.content.decode()
     body = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="username"\r\n\r\n'
     body = (body + "x" * 1500 + f"\r\n--{BOUNDARY}--\r\n").encode()
     response = client.generic("POST", url, body, content_type=MULTIPART)

@@ -15,7 +15,7 @@ from diagnostics.exports import (
     workbook_bytes,
     write_workbook,
 )
-from diagnostics.imports.formats import UnreadableFile, check_archive
+from diagnostics.imports.formats import UnreadableFile, check_archive, read_raw_tables
 
 # Formats of the admin's flat imports and exports -------------------------------------------
 #
@@ -77,6 +77,41 @@ class SafeXLSX(base_formats.XLSX):
         return FileResponse(file, content_type=self.get_content_type())
 
 
+class SafeODS(base_formats.Format):
+    """ODS (LibreOffice), for imports only, read as the site's importers read it: checked
+    first (archive, type, repeated cells: `diagnostics.imports.ods`), its values read by
+    python-calamine (tablib's own ODS reader needs odfpy). Exports stay CSV and XLSX."""
+
+    CONTENT_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+
+    def get_title(self):
+        return "ods"
+
+    def get_extension(self):
+        return "ods"
+
+    def get_content_type(self):
+        return self.CONTENT_TYPE
+
+    def can_import(self):
+        return True
+
+    def create_dataset(self, in_stream):
+        """The first sheet: its first row the headers, empty cells empty texts."""
+        try:
+            tables, _ = read_raw_tables("import.ods", in_stream, merged_cells=False)
+            rows = [cells for _, cells in next(iter(tables), [])]
+        except UnreadableFile as error:
+            raise ValueError(error.message) from error
+        if not rows:
+            return tablib.Dataset()
+        headers = rows[0]
+        width = len(headers)
+        return tablib.Dataset(
+            *[(cells + [""] * width)[:width] for cells in rows[1:]], headers=headers
+        )
+
+
 def _check_workbook(content):
     try:
         check_archive(content)
@@ -98,7 +133,7 @@ def _neutralized(dataset):
     return copy
 
 
-ADMIN_FORMATS = [SafeCSV, SafeXLSX, base_formats.JSON]
+ADMIN_FORMATS = [SafeCSV, SafeXLSX, base_formats.JSON, SafeODS]
 
 
 def export_rows(resource, queryset, export_fields=None, **kwargs):

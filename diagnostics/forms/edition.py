@@ -327,7 +327,7 @@ class MergeForm(VersionedForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=ELEMENT_MAX_LENGTH,
-        help_text="Laissez vide pour mettre les libellés bout à bout, dans leur ordre.",
+        help_text="Laissez vide pour joindre les libellés en phrases, dans leur ordre.",
     )
 
     def __init__(self, *args, element, **kwargs):

@@ -5,12 +5,12 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 
 from ..editions.states import ensure_modifiable
-from ..imports import natures, upload
+from ..imports import formats, natures, upload
 from ..imports.reconcile import Choices
 from ..models import Diagnostic, Import
+from ..text import file_size
 from .fields import TextFormMixin
 
 
@@ -55,7 +55,11 @@ class UploadForm(TextFormMixin, forms.Form):
     annee_fin = forms.IntegerField(
         label="Année de fin", required=False, initial=2030, min_value=1990, max_value=2100
     )
-    fichier = forms.FileField(label="Fichier")
+    fichier = forms.FileField(
+        label="Fichier",
+        # What the file chooser offers first; any file may still be sent (and is checked).
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(formats.ACCEPTED_TYPES)}),
+    )
 
     NEW_FIELDS = upload.NEW_DIAGNOSTIC_FIELDS
 
@@ -68,14 +72,11 @@ class UploadForm(TextFormMixin, forms.Form):
         self.fields["nature"].choices = [(nature.key, nature.label) for nature in offered]
         aide = " ; ".join(nature.aide for nature in offered)
         self.fields["diagnostic"].help_text = f"{aide[:1].upper()}{aide[1:]}."
-        limits = [
-            f"{filesizeformat(nature.max_file_size)} pour {nature.pour}" for nature in offered
-        ]
+        limits = [f"{file_size(nature.max_file_size)} pour {nature.pour}" for nature in offered]
         limits[0] = limits[0].replace(" pour ", " au plus pour ", 1)
-        self.fields[
-            "fichier"
-        ].help_text = (
-            f"Classeur Excel (.xlsx) ou tableau texte (.csv, .tsv, .txt) ; {', '.join(limits)}."
+        self.fields["fichier"].help_text = (
+            f"Classeur Excel (.xlsx) ou ODS (LibreOffice, .ods), ou tableau texte (.csv, .tsv, "
+            f".txt) ; {', '.join(limits)}."
         )
 
     def full_clean(self):
@@ -87,7 +88,7 @@ class UploadForm(TextFormMixin, forms.Form):
 
     def too_large_message(self):
         limit = max_file_size(self.data.get("nature"))
-        return f"Le fichier dépasse la taille maximale acceptée ({filesizeformat(limit)})."
+        return f"Le fichier dépasse la taille maximale acceptée ({file_size(limit)})."
 
     def clean(self):
         data = super().clean()

@@ -5,12 +5,14 @@ sequence beforehand and set on the instances: no instance goes through the ORM's
 machinery. Elsewhere by `bulk_create` and simple_history's `bulk_create_with_history`.
 Either way the instances come back with their ids, their dates as `bulk_create` gives
 them, and their history rows carry the reason, the author, the date and the links given
-(`HistoryLinks`: {"import_source_id": …}).
+(`HistoryLinks`: {"import_source_id": …}) and the action under way (`actions`), if any.
 """
 
 from django.db import connection
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
+
+from .actions import current_action
 
 BATCH_SIZE = 2_000
 
@@ -20,6 +22,12 @@ def create_with_history(model, instances, *, user_id, reason, links=None, date=N
         return
     date = date or timezone.now()
     links = links or {}
+    if (
+        getattr(model, "history", None) is not None
+        and "action" not in links
+        and hasattr(model.history.model, "action")
+    ):
+        links = {**links, "action": current_action()}
     if connection.vendor == "postgresql":
         _copy_rows(model, instances, date)
         if getattr(model, "history", None) is not None:

@@ -7,6 +7,12 @@ from django.db.models import Q
 
 from comptes.roles import MODIFIE, roles_that
 
+from .recent import AJOUT, MODIFICATION, NATURES, SUPPRESSION
+
+# The natures of the rows the filter took before it took the actions' ("+", "~", "-"):
+# the addresses saved with them keep working.
+OLD_NATURES = {"+": AJOUT, "~": MODIFICATION, "-": SUPPRESSION}
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -46,7 +52,8 @@ class ModificationsFilterForm(forms.Form):
 
 
 class ModificationsFilterSet(django_filters.FilterSet):
-    """Filters of the "Dernières modifications" page, applied to each history table."""
+    """Filters of the "Dernières modifications" page: the person and the dates apply to
+    the rows of each history table, the nature to the actions (`recent.recent_actions`)."""
 
     personne = PersonFilter(
         label="Personne",
@@ -54,11 +61,12 @@ class ModificationsFilterSet(django_filters.FilterSet):
         queryset=get_user_model().objects.none(),  # the page's diagnostic's (`__init__`)
         empty_label="Toutes les personnes",
     )
+    # The nature of an action: applied to the actions, not to their rows (`asked_nature()`).
     nature = django_filters.ChoiceFilter(
         label="Nature",
-        field_name="history_type",
-        choices=[("+", "Créations"), ("~", "Modifications"), ("-", "Suppressions")],
+        choices=list(NATURES.items()),
         empty_label="Toutes",
+        method="keep_rows",
     )
     du = django_filters.DateFilter(
         label="Depuis le", field_name="history_date", lookup_expr="date__gte", widget=DateInput
@@ -70,6 +78,18 @@ class ModificationsFilterSet(django_filters.FilterSet):
     class Meta:
         form = ModificationsFilterForm
 
-    def __init__(self, *args, diagnostic, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, diagnostic, **kwargs):
+        if data is not None and data.get("nature") in OLD_NATURES:
+            data = data.copy()
+            data["nature"] = OLD_NATURES[data["nature"]]
+        super().__init__(data, *args, **kwargs)
         self.filters["personne"].queryset = editors(diagnostic)
+
+    def keep_rows(self, queryset, name, value):
+        return queryset
+
+    def asked_nature(self):
+        """The nature of the actions asked for, or None (all)."""
+        if not self.is_bound:
+            return None
+        return self.form.cleaned_data.get("nature") or None

@@ -4,15 +4,13 @@
   diagnostic, deleted objects included (each row carries its object's diagnostic);
 - `versions(records)`: the versions of one object, each with who, when, why and the
   changes from the version before (values as the interface shows them);
-- `recent_changes(diagnostic, filterset)`: the history rows of every level and item of a
-  diagnostic as one list, newest first, for the "Dernières modifications" page.
+- the "Dernières modifications" page, one line per action, is read by `recent`.
 
 Each function runs a fixed number of queries whatever the number of rows.
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, CharField, Exists, F, IntegerField, OuterRef, Value
 from django.urls import reverse
 from django.utils import formats
 
@@ -274,110 +272,3 @@ def history_url(diagnostic, model, pk, numero=None):
     if model is SousTheme:
         return reverse("diagnostics:sous_theme_historique", args=[slug, pk])
     return reverse("diagnostics:element_historique", args=[slug, kinds.of(model).nature, pk])
-
-
-# The latest changes of a diagnostic ----------------------------------------------------
-
-COLUMNS = (
-    "modele",
-    "history_id",
-    "id",
-    "history_date",
-    "history_type",
-    "history_change_reason",
-    "import_source_id",
-    "annulation_de_id",
-    "libelle",
-    "numero_pilier",
-    "existe",
-    "history_user__first_name",
-    "history_user__last_name",
-    "history_user__username",
-)
-
-
-@dataclass
-class Row:
-    """One change of the "Dernières modifications" page."""
-
-    modele: str
-    history_id: int
-    id: int
-    date: object
-    type: str
-    history_type: str
-    raison: str
-    libelle: str
-    numero_pilier: int
-    existe: bool
-    auteur: str
-
-    history_link: str = ""
-    restore_link: str = ""
-
-    @property
-    def nom(self):
-        return kinds.by_slug(self.modele).nom
-
-    @property
-    def restorable(self):
-        return self.history_type == "-" and not self.existe
-
-
-def recent_changes(diagnostic, filter_queryset=lambda queryset: queryset):
-    """One queryset (a UNION) of the history rows of every kind of object of a
-    diagnostic, newest first, each filtered by `filter_queryset` (the page's filters)."""
-    selects = []
-    for kind in kinds.structure():
-        model = kind.model
-        queryset = filter_queryset(records_in_diagnostic(model, diagnostic))
-        selects.append(
-            queryset.annotate(
-                modele=Value(kind.slug, output_field=CharField()),
-                numero_pilier=F("numero") if model is Pilier else Value(0, IntegerField()),
-                existe=Exists(model.objects.filter(pk=OuterRef("id")), output_field=BooleanField()),
-            )
-            .values_list(*COLUMNS)
-            .order_by()
-        )
-    return selects[0].union(*selects[1:], all=True).order_by("-history_date", "-history_id")
-
-
-def rows(values, diagnostic):
-    """The rows of one page of `recent_changes`, with the imports named (one query)."""
-    values = [dict(zip(COLUMNS, value, strict=True)) for value in values]
-    imports = load_imports(values)
-    result = []
-    for data in values:
-        result.append(
-            Row(
-                modele=data["modele"],
-                history_id=data["history_id"],
-                id=data["id"],
-                date=data["history_date"],
-                type=TYPES[data["history_type"]],
-                history_type=data["history_type"],
-                raison=describe_reason(data, imports),
-                libelle=data["libelle"],
-                numero_pilier=data["numero_pilier"],
-                existe=bool(data["existe"]),
-                auteur=author(
-                    data["history_user__first_name"],
-                    data["history_user__last_name"],
-                    data["history_user__username"],
-                )
-                if data["history_user__username"]
-                else "Auteur inconnu",
-                history_link=history_url(
-                    diagnostic,
-                    kinds.by_slug(data["modele"]).model,
-                    data["id"],
-                    data["numero_pilier"],
-                ),
-                restore_link=reverse(
-                    "diagnostics:restaurer",
-                    args=[diagnostic.slug, data["modele"], data["history_id"]],
-                ),
-            )
-        )
-    return result

@@ -1,7 +1,9 @@
 """From the bytes of an uploaded file to raw tables: lists of (line number, cell texts).
 
-Spreadsheets (.xlsx) give one table per sheet; text files (.csv, .tsv, .txt) give one.
-Every problem with the file itself raises `UnreadableFile` with a French message.
+Spreadsheets (.xlsx, and .ods from LibreOffice: `diagnostics.imports.ods`) give one table
+per sheet; text files (.csv, .tsv, .txt) give one. A spreadsheet is read as what its parts
+say it is, whatever its extension. Every problem with the file itself raises
+`UnreadableFile` with a French message.
 
 Spreadsheets are read by openpyxl, which fills merged cells (source tables have them), or,
 with `merged_cells=False`, by python-calamine: for 100,000 rows 1.0 s and 96 MB instead of
@@ -23,14 +25,31 @@ import openpyxl
 import python_calamine
 from defusedxml import DefusedXmlException
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from diagnostics.exports import unneutralize_formula
+from diagnostics.text import file_size, file_size_over
 
 from .cells import count_header_labels
 
 TEXT_EXTENSIONS = (".csv", ".tsv", ".txt")
 XLSX_EXTENSION = ".xlsx"
+ODS_EXTENSION = ".ods"
+SPREADSHEET_EXTENSIONS = (XLSX_EXTENSION, ODS_EXTENSION)
+# What a warning calls a spreadsheet read under another extension than its own.
+SPREADSHEET_NAMES = {
+    XLSX_EXTENSION: "un classeur Excel",
+    ODS_EXTENSION: "un classeur ODS (LibreOffice)",
+}
+# The extensions and types of the files an import screen accepts (its input's `accept`).
+ACCEPTED_TYPES = (
+    *SPREADSHEET_EXTENSIONS,
+    *TEXT_EXTENSIONS,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/plain",
+)
 CSV_DELIMITERS = (";", ",", "\t")
 # Rows looked at to recognise the delimiter of a .csv file.
 SNIFF_ROWS = 50
@@ -77,40 +96,82 @@ def read_raw_tables(filename, content, *, max_size=None, max_rows=None, merged_c
     """
     limits = {"max_size": max_size, "max_rows": max_rows, "merged_cells": merged_cells}
     extension = PurePath(filename).suffix.lower()
-    if extension not in (*TEXT_EXTENSIONS, XLSX_EXTENSION):
+    if extension not in (*TEXT_EXTENSIONS, *SPREADSHEET_EXTENSIONS):
         shown = f"« {extension} »" if extension else "sans extension"
         raise UnreadableFile(
             f"Format de fichier non pris en charge ({shown}) : importez un classeur Excel "
-            "(.xlsx) ou un tableau texte (.csv, .tsv ou .txt)."
+            "(.xlsx) ou ODS (LibreOffice, .ods), ou un tableau texte (.csv, .tsv ou .txt)."
         )
     check_size(len(content), max_size)
     if not content.strip():
         raise UnreadableFile("Le fichier est vide.")
     if content.startswith(_PDF_MAGIC):
         raise UnreadableFile(
-            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx) ou CSV."
+            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx), "
+            "ODS (LibreOffice) ou CSV."
         )
     if content.startswith(_OLE_MAGIC):
         raise UnreadableFile(
             "Ce fichier est au format Excel 97-2003 (.xls) ou Word : "
-            "enregistrez-le au format Excel (.xlsx)."
+            "enregistrez-le au format Excel (.xlsx) ou ODS (LibreOffice)."
         )
-    if extension == XLSX_EXTENSION:
-        return read_xlsx(content, **limits), []
-    if content.startswith(_ZIP_MAGIC):
-        message = (
-            f"Le fichier porte l'extension {extension} mais c'est un classeur Excel : lu comme tel."
-        )
-        return read_xlsx(content, **limits), [(None, message)]
+    if extension in SPREADSHEET_EXTENSIONS or content.startswith(_ZIP_MAGIC):
+        return read_spreadsheet(content, extension, **limits)
     return [read_text(content, extension, max_rows=max_rows)], []
+
+
+def read_spreadsheet(content, extension, **limits):
+    """(tables, warnings) of an .xlsx or an .ods, read as what it really is.
+
+    A workbook under another extension than its own is read with a warning, as a zip
+    archive named .csv always was; a file named .ods that is no ODS is refused.
+    """
+    from .ods import not_an_ods, read_ods  # noqa: PLC0415 (ods imports this module)
+
+    kind = spreadsheet_kind(content)
+    if kind == ODS_EXTENSION:
+        tables = read_ods(content, **limits)
+    elif extension == ODS_EXTENSION and kind is None:
+        check_archive(content, limits["max_size"], unreadable=not_an_ods)
+        raise not_an_ods()
+    else:
+        tables = read_xlsx(content, **limits)
+    if kind is None or kind == extension:
+        return tables, []
+    message = (
+        f"Le fichier porte l'extension {extension} mais c'est {SPREADSHEET_NAMES[kind]} : "
+        "lu comme tel."
+    )
+    return tables, [(None, message)]
+
+
+def spreadsheet_kind(content):
+    """The kind of workbook a zip archive is by its parts, ".xlsx" or ".ods"; None when it
+    is neither (or no readable zip archive).
+
+    Any OpenDocument file counts as ".ods": `read_ods` refuses those that are no
+    spreadsheet, with their type.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                with archive.open("mimetype") as stream:
+                    if stream.read(100).startswith(b"application/vnd.oasis.opendocument."):
+                        return ODS_EXTENSION
+            if "[Content_Types].xml" in names and any(name.startswith("xl/") for name in names):
+                return XLSX_EXTENSION
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, zlib_error):
+        return None
+    return None
 
 
 def check_size(size, maximum=None):
     maximum = settings.IMPORT_MAX_FILE_SIZE if maximum is None else maximum
     if size > maximum:
         raise UnreadableFile(
-            f"Le fichier fait {filesizeformat(size)}, au-delà de la taille maximale "
-            f"acceptée ({filesizeformat(maximum)})."
+            f"Le fichier fait {file_size_over(size, maximum)}, au-delà de la taille maximale "
+            f"acceptée ({file_size(maximum)})."
         )
 
 
@@ -248,19 +309,21 @@ def _calamine_table(workbook, index, max_rows):
     ]
 
 
-def check_archive(content, max_size=None):
+def check_archive(content, max_size=None, unreadable=None):
     """Refuse a decompression bomb from the archive's directory, before unpacking anything.
 
     The sizes checked are those the archive declares: Python's zipfile never inflates a
     part beyond its declared size (it stops there, and the CRC check fails).
+    `unreadable()` is the error of a file that is no zip archive (an .xlsx's by default).
     """
+    unreadable = unreadable or _not_a_workbook
     if not content.startswith(_ZIP_MAGIC):
-        raise _not_a_workbook()
+        raise unreadable()
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise _not_a_workbook() from error
+        raise unreadable() from error
     if len(members) > settings.IMPORT_MAX_XLSX_PARTS:
         raise UnreadableFile(
             f"Ce classeur est fait de {len(members)} fichiers internes, au-delà de la limite "
@@ -270,7 +333,7 @@ def check_archive(content, max_size=None):
     maximum = settings.IMPORT_MAX_FILE_SIZE if max_size is None else max_size
     if inflated > min(MAX_XLSX_INFLATION * maximum, settings.IMPORT_MAX_XLSX_UNCOMPRESSED_SIZE):
         raise UnreadableFile(
-            f"Ce classeur décompressé ferait {filesizeformat(inflated)} : c'est trop pour "
+            f"Ce classeur décompressé ferait {file_size(inflated)} : c'est trop pour "
             "un tableau de diagnostic."
         )
     ratio_limit = settings.IMPORT_MAX_XLSX_COMPRESSION_RATIO
@@ -279,8 +342,8 @@ def check_archive(content, max_size=None):
         if member.file_size >= RATIO_CHECKED_FROM and ratio > ratio_limit:
             raise UnreadableFile(
                 f"Ce classeur est anormalement compressé ({member.filename} : "
-                f"{filesizeformat(member.compress_size)} qui en feraient "
-                f"{filesizeformat(member.file_size)}, {ratio:.0f} fois plus, au-delà de "
+                f"{file_size(member.compress_size)} qui en feraient "
+                f"{file_size(member.file_size)}, {ratio:.0f} fois plus, au-delà de "
                 f"{ratio_limit} fois) : c'est le signe d'une « bombe de décompression », "
                 "il est refusé par sécurité."
             )

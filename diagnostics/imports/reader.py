@@ -26,8 +26,9 @@ from .cells import (
     header_column,
     is_bulleted,
     is_short_label,
+    lead_in_warning,
     parse_pilier_label,
-    split_items,
+    split_cell,
 )
 from .formats import UnreadableFile, read_raw_tables
 
@@ -253,8 +254,12 @@ class _TableReader:
         pilier_label = clean_label(values[Column.PILIER])
         theme_label = clean_label(values[Column.THEME])
         sous_theme = clean_label(values.get(Column.SOUS_THEME, "")) or None
-        difficultes = split_items(values.get(Column.DIFFICULTES, ""))
-        indicateurs = split_items(values.get(Column.INDICATEURS, ""))
+        cells_items = {
+            column: split_cell(values.get(column, ""))
+            for column in (Column.DIFFICULTES, Column.INDICATEURS)
+        }
+        difficultes = cells_items[Column.DIFFICULTES].items
+        indicateurs = cells_items[Column.INDICATEURS].items
         if pilier_label:
             pilier = self._pilier(line, pilier_label)
             if pilier is None:
@@ -288,6 +293,9 @@ class _TableReader:
                     )
                 )
                 return
+        for column, cell in cells_items.items():  # a lead-in kept with its phrases
+            for lead_in in cell.lead_ins:
+                self.result.warnings.append((line, lead_in_warning(HEADER_NAMES[column], lead_in)))
         cells = {column: text for column, text in values.items() if clean_cell(text)}
         self.result.rows.append(
             SourceRow(line, self.pilier, self.theme, sous_theme, difficultes, indicateurs, cells)

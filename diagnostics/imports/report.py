@@ -17,7 +17,7 @@ def located(line, message):
 def status_line(filename, *, ok, nothing_new, dry_run, nothing_new_message):
     """The first line of a report: refused, nothing new, simulated or saved."""
     if not ok:
-        return f"Import de « {filename} » annulé : rien n'a été enregistré."
+        return f"Fichier « {filename} » refusé : rien n'a été enregistré."
     if nothing_new:
         return nothing_new_message
     if dry_run:

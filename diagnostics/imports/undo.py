@@ -20,6 +20,7 @@ tracked models: `touched_rows` (history), `current_rows` (versions), `added_sinc
 An import's page reads what it created and changed with two (`imported`).
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -118,6 +119,23 @@ class Plan:
     def groups_of_conflicts(self):
         return groups(self.conflicts)
 
+    def counted_conflicts(self):
+        return counted(self.conflicts)
+
+    def what_undo_does(self):
+        """ "supprimera ce que l'import a créé (2 difficultés) et rétablira …", each kind
+        named and counted."""
+        actions = [
+            f"{verb} ({counted(items)})"
+            for verb, items in (
+                ("supprimera ce que l'import a créé", self.created),
+                ("rétablira dans son état d'avant l'import ce qu'il a modifié", self.changed),
+                ("remettra dans le site ce qu'il a retiré", self.removed),
+            )
+            if items
+        ]
+        return join_words(actions) or "ne changera rien au diagnostic"
+
 
 # A page lists this many objects of each kind at most (an import of measures may hold
 # a hundred thousand).
@@ -144,6 +162,26 @@ def groups(items, totals=None):
         if total:
             result.append(Group(kind.titre, of_kind[:DISPLAY_LIMIT], total))
     return result
+
+
+def counted(items):
+    """What these items are, counted by kind in the order of the registry: "3 valeurs
+    d'indicateurs et 1 indicateur" ("" when there are none)."""
+    return counted_numbers(Counter(item.kind for item in items))
+
+
+def counted_numbers(numbers):
+    """ "3 valeurs d'indicateurs et 1 indicateur" from {kind key: number}."""
+    return join_words(
+        [kind.nom.compte(numbers[kind.key]) for kind in kinds.all_kinds() if numbers[kind.key]]
+    )
+
+
+def join_words(parts):
+    """ "a", "a et b", "a, b et c"."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return f"{', '.join(parts[:-1])} et {parts[-1]}"
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -481,8 +519,19 @@ def _url(row, slug):
 
 @dataclass
 class UndoResult:
-    deleted: int
-    restored: int
+    deleted: Counter  # {kind key: number of objects deleted}
+    restored: Counter  # {kind key: number of objects put back as they were}
+
+    def message(self):
+        """ "Import annulé : suppression de 3 piliers et 45 difficultés ; rétablissement de
+        1 indicateur." — what was undone, counted by kind."""
+
+        parts = []
+        if sum(self.deleted.values()):
+            parts.append(f"suppression de {counted_numbers(self.deleted)}")
+        if sum(self.restored.values()):
+            parts.append(f"rétablissement de {counted_numbers(self.restored)}")
+        return f"Import annulé : {' ; '.join(parts) or 'rien à défaire'}."
 
 
 def undo(import_record, user):
@@ -504,9 +553,9 @@ def undo(import_record, user):
         the_plan = plan(record)
         if the_plan.conflicts:
             raise UndoRefused(
-                "Annulation impossible : des éléments de cet import ont été modifiés ou "
-                "complétés depuis. Annulez d'abord ces modifications (ou l'import qui les a "
-                "faites), ou corrigez à la main.",
+                "Annulation impossible : depuis cet import, ce qu'il a écrit a été modifié "
+                f"ou complété ({counted(the_plan.conflicts)}). Annulez d'abord ces "
+                "modifications (ou l'import qui les a faites), ou corrigez à la main.",
                 the_plan,
             )
         deleted = _delete_created(the_plan, record)
@@ -532,7 +581,7 @@ def _restore(the_plan, record, user):
     it removed (parents first: the kinds' order); the history rows point to the undone
     import (`annulation_de`)."""
     reason = undo_change_reason(record)
-    restored = 0
+    restored = Counter()
     order = [kind.key for kind in kinds.all_kinds()]
     items = sorted(
         [*the_plan.changed, *the_plan.removed], key=lambda item: (order.index(item.kind), item.id)
@@ -558,7 +607,7 @@ def _restore(the_plan, record, user):
         else:
             instance._change_reason = reason
             instance.save()
-        restored += 1
+        restored[item.kind] += 1
     return restored
 
 
@@ -578,7 +627,7 @@ def _delete_created(the_plan, record):
     """Delete what the import created, children first; its history rows point to the undone
     import (`annulation_de`)."""
     reason = undo_change_reason(record)
-    deleted = 0
+    deleted = Counter()
     for kind in reversed(kinds.all_kinds()):
         ids = [item.id for item in the_plan.created if item.kind == kind.key]
         if not ids:
@@ -587,7 +636,7 @@ def _delete_created(the_plan, record):
         history = model.history.model.objects
         last = history.aggregate(last=Max("history_id"))["last"] or 0
         _, per_model = model.objects.filter(pk__in=ids).delete()
-        deleted += per_model.get(model._meta.label, 0)
+        deleted[kind.key] += per_model.get(model._meta.label, 0)
         history.filter(id__in=ids, history_type="-", history_id__gt=last).update(
             history_change_reason=reason, annulation_de_id=record.pk
         )

@@ -1,10 +1,18 @@
 """Template helpers of the site's layout."""
 
 from django import template
+from django.db.models import Count, Exists, OuterRef, Q
 
 from comptes.roles import Role, is_national_admin
 
-from ..access import administers_somewhere, can_administer, roles_by_contract, roles_on
+from ..access import (
+    administers_somewhere,
+    can_administer,
+    roles_by_contract,
+    roles_on,
+    visible_diagnostics,
+)
+from ..models import Theme
 
 register = template.Library()
 
@@ -40,3 +48,27 @@ def administre(user, diagnostic=None):
     if diagnostic is not None:
         return can_administer(user, diagnostic)
     return administers_somewhere(user)
+
+
+@register.simple_tag(takes_context=True)
+def lecteur(context):
+    """What the header offers besides the home ({"recherche": …, "listes": …}): everything
+    to an account; to an anonymous visitor, the search when some diagnostic is public, the
+    lists of difficultés and indicateurs when one of them holds thèmes (else these pages
+    send them to the login page, and the header offers the home and the login alone). One
+    query for an anonymous visitor, once per request; none without a request (500.html)."""
+    request, user = context.get("request"), context.get("user")
+    if request is None or getattr(user, "is_authenticated", False):
+        return {"recherche": True, "listes": True}
+    if not hasattr(request, "_lecteur_anonyme"):
+        counts = visible_diagnostics(user).aggregate(
+            lisibles=Count("pk"),
+            avec_themes=Count(
+                "pk", filter=Q(Exists(Theme.objects.filter(diagnostic=OuterRef("pk"))))
+            ),
+        )
+        request._lecteur_anonyme = {
+            "recherche": bool(counts["lisibles"]),
+            "listes": bool(counts["avec_themes"]),
+        }
+    return request._lecteur_anonyme

@@ -2,37 +2,13 @@
 modules."""
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.db.models import Prefetch
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, TemplateView
 
 from .. import queries
-from ..access import visible_diagnostics
 from ..models import CelluleSource, Pilier, SousTheme
 from .mixins import DiagnosticAccessMixin
 
 # Consultation pages ---------------------------------------------------------------------
-
-
-class HomeView(ListView):
-    """The diagnostics the user may read, with their piliers.
-
-    An anonymous visitor with no public diagnostic to read is sent to the login page.
-    """
-
-    template_name = "diagnostics/home.html"
-    context_object_name = "diagnostics"
-
-    def get_queryset(self):
-        return visible_diagnostics(self.request.user).prefetch_related(
-            Prefetch("piliers", queryset=Pilier.objects.order_by("numero"))
-        )
-
-    def get(self, request, *args, **kwargs):
-        self.object_list = list(self.get_queryset())
-        if not self.object_list and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        return self.render_to_response(self.get_context_data())
 
 
 class DiagnosticView(DiagnosticAccessMixin, TemplateView):

@@ -1,9 +1,11 @@
 """Pages that change a diagnostic, and its change history (Équipe ville and Administrateur).
 
-Who: anonymous visitors are sent to the login page, other accounts get a 403, before
-anything of the URL is looked up (a partner learns nothing, not even whether a draft
-exists). Views stay thin: the operations are in `diagnostics.editing`, the reading of the
-history in `diagnostics.history`, the forms in `diagnostics.forms.edition`.
+Who: the rule of every page that changes a diagnostic (the indicators' forms too):
+anonymous visitors are sent to the login page; an account that may read the edition but
+not edit it gets a 403, one that may not read it (a partner on a draft) a 404, as for an
+edition that does not exist. Views stay thin: the operations are in `diagnostics.editing`,
+the reading of the history in `diagnostics.history`, the forms in
+`diagnostics.forms.edition`.
 
 After a change, the person goes back where they came from (`retour`, a path of this
 site) or to the pilier page, at the changed object.
@@ -21,7 +23,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from .. import editing, kinds
-from ..access import can_edit, edits_somewhere, visible_diagnostics
+from ..access import can_edit, visible_diagnostics
 from ..editing import short
 from ..forms import edition as forms
 from ..history import reading as history
@@ -32,13 +34,12 @@ from .mixins import DiagnosticAccessMixin
 
 
 class EditorMixin(DiagnosticAccessMixin):
-    """The pages that change a diagnostic: the role first (anonymous visitors are sent to
-    the login page, other accounts get a 403, before anything of the URL is looked up),
-    then the URL's diagnostic and object (`DiagnosticAccessMixin`), then the handler.
+    """The pages that change a diagnostic: the URL's diagnostic and object as for reading
+    (`DiagnosticAccessMixin`: login page, or 404 for who may not read it), then `can_edit`
+    (403), then the handler.
     Adds the breadcrumb (`fil`) and the way back after a change (`retour`)."""
 
     permission = staticmethod(can_edit)
-    permission_anywhere = staticmethod(edits_somewhere)
     changes_contents = True
     permission_denied_message = (
         "Seules l'équipe ville et les administrateurs du contrat modifient ce diagnostic."

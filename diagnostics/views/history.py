@@ -9,11 +9,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from .. import kinds
+from .. import access, kinds
 from ..editing import short
 from ..forms import edition as forms
 from ..history import reading as history
-from ..history import restore
+from ..history import recent, restore
 from ..history.filters import ModificationsFilterSet
 from ..models import Pilier, SousTheme, Theme
 from .edition import EditFormView, EditorMixin, PilierMixin
@@ -233,7 +233,8 @@ class RestoreView(EditorMixin, EditFormView):
 
 
 class ModificationsView(EditorMixin, TemplateView):
-    """The latest changes of a diagnostic, every level and item, with filters."""
+    """The latest changes of a diagnostic, one line per action (an edit, a move, an
+    import, its undo…) on its levels, items and values, with filters."""
 
     changes_contents = False  # a page to read (its restorations POST)
 
@@ -246,17 +247,19 @@ class ModificationsView(EditorMixin, TemplateView):
             queryset=history.history_model(Theme).objects.none(),
             diagnostic=self.diagnostic,
         )
-        valid = not filterset.is_bound or filterset.is_valid()
-        if valid and filterset.is_bound:
-            changes = history.recent_changes(self.diagnostic, filterset.filter_queryset)
-        elif valid:
-            changes = history.recent_changes(self.diagnostic)
-        else:
-            changes = None
         page = None
-        if changes is not None:
-            page = Paginator(changes, self.paginate_by).get_page(self.request.GET.get("page"))
-            page.object_list = history.rows(page.object_list, self.diagnostic)
+        if not filterset.is_bound or filterset.is_valid():
+            found = recent.recent_actions(
+                self.diagnostic,
+                filterset.filter_queryset if filterset.is_bound else lambda queryset: queryset,
+                nature=filterset.asked_nature(),
+            )
+            page = Paginator(found, self.paginate_by).get_page(self.request.GET.get("page"))
+            page.object_list = recent.actions(
+                page.object_list,
+                self.diagnostic,
+                import_links=access.can_administer(self.request.user, self.diagnostic),
+            )
         return super().get_context_data(
             filter=filterset,
             page_obj=page,

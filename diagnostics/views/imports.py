@@ -33,7 +33,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from ..access import administered_diagnostics, administers_somewhere
 from ..editions.states import FROZEN_MESSAGE
 from ..forms.imports import ReconciliationForm, UploadForm
-from ..imports import natures, source_export, undo, upload
+from ..imports import natures, preview, source_export, undo, upload
 from ..models import Import
 from ..text import clean_parameter
 
@@ -220,6 +220,9 @@ class ImportApercuView(AdministrateurRequiredMixin, UnavailableMixin, TemplateVi
         return super().get_context_data(
             diagnostic=upload.target_diagnostic(pending),
             nouveau=not pending.diagnostic_id,
+            # First on the page, with the confirm button: the counts, warnings and errors.
+            synthese=preview.summarize(report),
+            decalees=preview.shifted_entries(report) if report.ok else [],
             # The diagnostic importer details each level; others give counts in French.
             niveaux=list(levels()) if levels and report.ok else None,
             resume=[
@@ -309,14 +312,7 @@ class ImportAnnulerView(ImportRecordMixin, DetailView):
         except undo.UndoRefused as error:
             messages.error(request, error.message)
             return self.render_to_response(self.get_context_data(refus=error.message))
-        parts = [f"{result.deleted} élément{'s' if result.deleted > 1 else ''} supprimé"]
-        parts[0] += "s" if result.deleted > 1 else ""
-        if result.restored:
-            parts.append(
-                f"{result.restored} élément{'s' if result.restored > 1 else ''} "
-                f"rétabli{'s' if result.restored > 1 else ''}"
-            )
-        messages.success(request, f"Import annulé : {', '.join(parts)}.")
+        messages.success(request, result.message())
         return redirect("diagnostics:import_detail", pk=self.object.pk)
 
 

@@ -1,4 +1,4 @@
-"""Import of indicator values (measures) from XLSX and CSV files, long or wide.
+"""Import of indicator values (measures) from XLSX, ODS and CSV files, long or wide.
 
 `import_measures(diagnostic, filename, content, user=None, dry_run=False)` is the entry
 point, used by the command `import_mesures` and by the admin; `read_measures` reads a file

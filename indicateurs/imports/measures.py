@@ -197,7 +197,7 @@ def summary(counts):
 
 
 def import_measures(diagnostic, filename, content, *, user=None, dry_run=False, engine=None):
-    """Import a file of measures (.xlsx, .csv, .tsv, .txt) into `diagnostic`.
+    """Import a file of measures (.xlsx, .ods, .csv, .tsv, .txt) into `diagnostic`.
 
     Returns a `MeasuresImportReport`. `engine` forces a path ("resource", "bulk", or
     "copy" on PostgreSQL); by default the resource path takes files of up to

@@ -132,7 +132,7 @@ def header_role(text):
 
 
 def read_measures(filename, content):
-    """Read a file of measures (.xlsx, .csv, .tsv, .txt) into a `MeasuresTable`."""
+    """Read a file of measures (.xlsx, .ods, .csv, .tsv, .txt) into a `MeasuresTable`."""
     table = MeasuresTable()
     try:
         tables, warnings = read_raw_tables(

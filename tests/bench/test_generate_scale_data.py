@@ -300,7 +300,7 @@ def test_tiny_scale_writes_every_level_marked_synthetic(debug, montlucon):
     after = row_counts()
     grown = {label for label in after if after[label] != before[label]}
     assert all(label.split(".")[0] in ("diagnostics", "indicateurs") for label in grown)
-    assert items_of(Difficulte, montlucon).count() == 50
+    assert items_of(Difficulte, montlucon).count() == 45
 
 
 def test_top_up_is_idempotent_and_each_diagnostic_is_the_same_whatever_the_order(debug):

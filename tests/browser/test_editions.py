@@ -292,6 +292,7 @@ def test_the_frozen_edition_shows_its_banner_and_no_edit_control(
     expect(main.get_by_role("link", name="Renommer le pilier")).to_have_count(0)
     expect(main.get_by_role("link", name=re.compile(r"^(Modifier|Ajouter)"))).to_have_count(0)
     expect(main.get_by_role("button", name=re.compile(r"^(Monter|Descendre)"))).to_have_count(0)
+    expect(main.locator("details.menu-actions")).to_have_count(0)  # not even folded
     screenshot(page, "pilier-edition-figee")
     assert_accessible(page)
 

@@ -211,9 +211,9 @@ def test_hostile_files_through_the_import_screens(page, live_server, dialogs):
     # A diagnostic table: its preview lists the hostile names, then the import is confirmed.
     upload(page, "Tableau du diagnostic", autre.titre, hostile.FILENAME, hostile.source_table())
     assert_nothing_injected(page, dialogs)
-    assert hostile.DIFFICULTES[0] in page.locator("main").inner_text()
+    assert hostile.DIFFICULTES[0] in page.locator("main").text_content()  # in a folded level
     with page.expect_navigation():
-        page.get_by_role("button", name="Confirmer l’import").click()
+        page.get_by_role("button", name="Confirmer l’import").first.click()
     assert_nothing_injected(page, dialogs)
     assert Difficulte.objects.du_diagnostic(autre).filter(libelle=hostile.DIFFICULTES[1]).exists()
 

@@ -104,9 +104,9 @@ def test_the_whole_proconnect_flow(page, live_server, oidc, invitation_link):
     page.wait_for_url(f"{oidc.url}/oauth2/end_session?*")
     assert "id_token_hint" in page.url
     page.get_by_role("button", name="End session").click()
-    # (The home page, which sends whoever is signed out to the login page.)
+    # (The home page, which offers whoever is signed out to sign in.)
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/.*state.+"))
-    assert page.get_by_role("heading", name="Connexion").is_visible()
+    assert page.get_by_role("link", name="Se connecter").first.is_visible()
     assert page.get_by_role("button", name="Se déconnecter").count() == 0
 
 

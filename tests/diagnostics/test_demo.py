@@ -151,7 +151,7 @@ def test_running_the_demo_again_after_edits_in_the_site_changes_nothing(settings
     output = run_demo()
 
     assert everything() == before
-    assert "Difficultés : 0 créée, 44 inchangées, 6 modifiées dans le site" in output
+    assert "Difficultés : 0 créée, 39 inchangées, 6 modifiées dans le site" in output
     assert "Sous-thèmes : 0 créé, 26 inchangés, 1 modifié dans le site" in output
     assert "Aucune modification" in output
     assert " créées" not in output and " créés" not in output

@@ -353,14 +353,15 @@ def test_merging_keeps_one_item_with_the_union_of_quartiers_and_names_the_other_
     )
 
     assert merged.pk == manque.pk
-    assert merged.libelle == "Manque de médecins généralistes Renoncement aux soins"
+    # Joined as sentences: each ends with a full stop.
+    assert merged.libelle == "Manque de médecins généralistes. Renoncement aux soins."
     assert set(merged.quartiers.all()) == {rive_gauche, bien_assis}
     assert merged.source.ligne == 12
     assert libelles(sante) == [merged.libelle, "Peu de prévention"]
     assert last_record(merged).history_change_reason == "Fusion de 2 éléments (sources : lignes 13)"
     deletion = Difficulte.history.get(id=renoncement.pk, history_type="-")
     assert deletion.history_change_reason == (
-        "Fusion dans « Manque de médecins généralistes Renoncement aux soins »"
+        "Fusion dans « Manque de médecins généralistes. Renoncement aux soins. »"
     )
     assert deletion.history_user == marie
 

@@ -1,7 +1,7 @@
 """The Équipe ville turns the imported Montluçon diagnostic into a clean one without the
-admin: the lead-in "Il serait intéressant d'inciter : …", split by the import into three
-items, becomes its two real difficulties; items move; quartiers are tagged. Every step
-shows in the history and can be undone."""
+admin: the two items the import made of the lead-in "Il serait intéressant d'inciter : …"
+and its two phrases (each starting with it) become its two real difficulties, reworded;
+items move; quartiers are tagged. Every step shows in the history and can be undone."""
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +16,9 @@ ECOGESTES = (
     "contexte de sobriété énergétique et de hausse de la facture énergétique"
 )
 DECHETS = "à la gestion des déchets (tri sélectif...)."
+IMPORTED = [f"{LEAD_IN} {ECOGESTES}", f"{LEAD_IN} {DECHETS}"]
+# The two joined as sentences by the merge.
+MERGED = f"{LEAD_IN} {ECOGESTES}. {LEAD_IN} {DECHETS}"
 REAL = [
     "Inciter à des actions de sensibilisation des habitants aux écogestes dans le logement, "
     "dans le contexte de sobriété énergétique et de hausse de la facture énergétique",
@@ -61,21 +64,21 @@ def restore(client, record, version=None):
 def test_the_lead_in_becomes_its_two_real_difficulties_and_every_step_can_be_undone(
     client, marie_connectee, logement
 ):
-    assert libelles(logement) == [LEAD_IN, ECOGESTES, DECHETS]
-    lead, ecogestes, dechets = logement.difficultes.order_by("position")
+    assert libelles(logement) == IMPORTED
+    lead, dechets = logement.difficultes.order_by("position")
     source = lead.source
     assert source.ligne == 33
 
-    # Merge the three pieces into the lead-in, then split it into the two difficulties.
+    # Merge the two items, then split the result into the two difficulties, reworded.
     page = client.get(url("element_fusionner", lead)).content.decode()
-    assert f'value="{ecogestes.pk}:1"' in page
+    assert f'value="{dechets.pk}:1"' in page
     post(
         client,
         url("element_fusionner", lead),
-        {"autres": [f"{ecogestes.pk}:1", f"{dechets.pk}:1"], "libelle": "", "version": 1},
+        {"autres": [f"{dechets.pk}:1"], "libelle": "", "version": 1},
     )
     lead.refresh_from_db()
-    assert lead.libelle == f"{LEAD_IN} {ECOGESTES} {DECHETS}"
+    assert lead.libelle == MERGED
     post(client, url("element_scinder", lead), {"libelles": "\n".join(REAL), "version": 2})
     assert libelles(logement) == REAL
     second = logement.difficultes.get(libelle=REAL[1])
@@ -103,14 +106,16 @@ def test_the_lead_in_becomes_its_two_real_difficulties_and_every_step_can_be_und
     page = client.get(reverse("diagnostics:modifications", args=["montlucon"])).content.decode()
     theme = logement.theme.libelle.replace("'", "&#x27;")
     for step in (
-        "Fusion de 3 éléments",  # the three pieces came from the same cell: no other source
-        "Fusion dans « Il serait intéressant d&#x27;inciter : à des actions",
+        "Fusion de 2 éléments",  # the two items came from the same cell: no other source
         "Scission de « Il serait intéressant d&#x27;inciter : à des actions",
         "Déplacement vers le haut",
         f"Déplacement vers « {theme} »",
     ):
         assert step in page, step
     assert page.count("Marie Dupont") >= 6
+    # The item merged into the other says into what (its own history).
+    deletion = Difficulte.history.get(id=dechets.pk, history_type="-")
+    assert deletion.history_change_reason.startswith(f"Fusion dans « {LEAD_IN} à des actions")
 
     # Undo, newest first: the move, the split, the merge.
     records = Difficulte.history.filter(id=second.pk).order_by("history_id")
@@ -132,12 +137,11 @@ def test_the_lead_in_becomes_its_two_real_difficulties_and_every_step_can_be_und
     ).get()
     restore(client, before_split, lead.version)
     lead.refresh_from_db()
-    assert lead.libelle == f"{LEAD_IN} {ECOGESTES} {DECHETS}"
+    assert lead.libelle == MERGED
     original = Difficulte.history.filter(id=lead.pk).earliest()
     restore(client, original, lead.version)
-    for piece in (ecogestes, dechets):
-        deletion = Difficulte.history.get(id=piece.pk, history_type="-")
-        restore(client, deletion)
+    deletion = Difficulte.history.get(id=dechets.pk, history_type="-")
+    restore(client, deletion)
 
-    assert libelles(logement) == [LEAD_IN, ECOGESTES, DECHETS]
+    assert libelles(logement) == IMPORTED
     assert {item.source_id for item in logement.difficultes.all()} == {source.pk}

@@ -187,8 +187,9 @@ def test_a_partner_sees_nothing_of_a_draft(partenaire, contrat):
     published = DiagnosticFactory(contrat=contrat, titre="Diagnostic publié")
 
     home = partenaire.get(reverse("home"))
-    assertContains(home, "Diagnostic publié")
+    assertContains(home, published.get_absolute_url())
     assertNotContains(home, "Diagnostic en préparation")
+    assertNotContains(home, "Révision")
     for url in (
         reverse("diagnostics:diagnostic", args=[draft.slug]),
         reverse("diagnostics:pilier", args=[draft.slug, 1]),
@@ -214,26 +215,33 @@ def test_the_city_team_sees_drafts_marked_as_such(client):
 # Home -----------------------------------------------------------------------------------
 
 
-def test_anonymous_visitors_without_a_public_diagnostic_are_sent_to_the_login_page(client):
-    DiagnosticFactory()  # published, not public
+def test_anonymous_visitors_without_a_public_diagnostic_read_an_introduction(client):
+    DiagnosticFactory(titre="Diagnostic réservé aux partenaires")  # published, not public
 
     response = client.get(reverse("home"))
 
-    assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next=/"
+    assert response.status_code == 200
+    assertContains(response, "Aucun diagnostic n’est encore consultable sans compte.")
+    assertContains(response, f'href="{reverse("login")}"')
+    assertNotContains(response, "Diagnostic réservé aux partenaires")
 
 
 def test_anonymous_visitors_read_the_public_diagnostics(client):
-    public = DiagnosticFactory(public=True, titre="Diagnostic public", annee_debut=2024)
+    public = DiagnosticFactory(
+        public=True, titre="Diagnostic public", annee_debut=2024, nom_edition="Édition 2024"
+    )
     PilierFactory(diagnostic=public, numero=2, libelle="Emploi")
     DiagnosticFactory(titre="Diagnostic réservé aux partenaires")
 
     response = client.get(reverse("home"))
 
-    assertContains(response, "Diagnostic public")
+    assertContains(response, "Diagnostic public")  # the name of its contract
+    assertContains(response, "Édition 2024")
+    assertContains(response, public.get_absolute_url())
     assertContains(response, "2024–2030")
     assertContains(response, "Montluçon Communauté")
     assertContains(response, '<span class="badge badge-publie">Publiée</span>', html=True)
+    assertContains(response, "<div><dt>Piliers</dt><dd>1</dd></div>", html=True)
     assertContains(response, "Pilier 2 : Emploi")
     assertNotContains(response, "Diagnostic réservé aux partenaires")
     assertContains(response, f'href="{reverse("login")}"')

@@ -13,7 +13,9 @@ from tests.scale import build_diagnostic
 # page -> (its URL for a built diagnostic, exact query count for a partner). Each count
 # includes the session, the user and the user's roles (3 queries).
 PAGES = {
-    "home": (lambda built: reverse("home"), 5),
+    # Home: the contracts, their editions with their figures, the last changes, the last
+    # imports, the piliers (diagnostics.accueil).
+    "home": (lambda built: reverse("home"), 8),
     "diagnostic": (lambda built: built.diagnostic.get_absolute_url(), 7),
     # Pilier and sous-thème: one query for the latest values of the indicators.
     "pilier": (lambda built: reverse("diagnostics:pilier", args=[built.diagnostic.slug, 1]), 10),

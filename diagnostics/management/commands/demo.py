@@ -77,12 +77,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--adresse",
+            default="http://127.0.0.1:8000/",
+            help="L'adresse du site, affichée à la fin (make run : celle de HOST et PORT).",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Autorise la commande même lorsque DEBUG est désactivé (déconseillé).",
         )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, adresse="http://127.0.0.1:8000/", **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Les comptes de démonstration ont des mots de passe publics : "
@@ -108,7 +113,7 @@ class Command(BaseCommand):
             "facteur : une application d'authentification (TOTP), activée à la première "
             "connexion."
         )
-        self.stdout.write("\nSite : http://127.0.0.1:8000/  —  administration : /admin/")
+        self.stdout.write(f"\nSite : {adresse}  —  administration : {adresse.rstrip('/')}/admin/")
 
     def import_diagnostic(self):
         diagnostic = Diagnostic.objects.filter(slug=DIAGNOSTIC["slug"]).first()

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from diagnostics.history.actions import action
 from diagnostics.imports import import_source_table
 from diagnostics.imports.report import database_failure, read_command_file, write_report
 from diagnostics.models import Diagnostic
@@ -16,7 +17,7 @@ CREATION_OPTIONS = ("titre", "territoire", "annee_debut", "annee_fin")
 
 class Command(BaseCommand):
     help = (
-        "Importe un tableau de diagnostic (.xlsx, .csv, .tsv ou .txt : colonnes Pilier, "
+        "Importe un tableau de diagnostic (.xlsx, .ods, .csv, .tsv ou .txt : colonnes Pilier, "
         "Thème, Sous-thème, Difficultés prégnantes, Indicateur) dans un diagnostic, créé "
         "s'il n'existe pas encore. L'import ne fait qu'ajouter : ce qui existe déjà reste "
         "tel quel, et réimporter le même fichier ne change rien. Tout ou rien : à la "
@@ -58,7 +59,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fichier, diagnostic, dry_run, **options):
-        with database_failure():
+        # One action in the history (`diagnostics.history.actions`), as from the site.
+        with database_failure(), action():
             self.import_file(fichier, diagnostic, dry_run, options)
 
     def import_file(self, fichier, diagnostic, dry_run, options):

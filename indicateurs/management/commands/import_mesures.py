@@ -13,7 +13,7 @@ from indicateurs.imports import import_measures
 
 class Command(BaseCommand):
     help = (
-        "Importe les valeurs des indicateurs d'un diagnostic depuis un tableau (.xlsx, .csv, "
+        "Importe les valeurs des indicateurs d'un diagnostic depuis un tableau (.xlsx, .ods, .csv, "
         ".tsv ou .txt), au format long (colonnes Indicateur, Quartier, Période, Valeur) ou "
         "large (une colonne par année ou par trimestre). Tout ou rien : à la moindre erreur, "
         "rien n'est enregistré et la commande se termine en échec ; réimporter le même "

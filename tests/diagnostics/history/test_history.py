@@ -152,7 +152,8 @@ def test_a_deleted_item_is_listed_with_a_restore_action_and_comes_back(equipe, a
         "diagnostics:restaurer", args=["montlucon", "difficulte", deletion.history_id]
     )
     assert f'<a href="{restore_url}">Restaurer' in page
-    assert "Suppression</strong> — Suppression" in page
+    assert '<strong class="nature-action">Suppression</strong>' in page
+    assert "Suppression</strong> — Suppression" not in page
 
     page = text(equipe.get(history_url(item)))
     assert "Cette difficulté a été supprimée." in page
@@ -313,7 +314,9 @@ def test_an_import_writes_its_history_attributed_to_the_importing_user(equipe, p
 
     page = text(equipe.get(reverse("diagnostics:modifications", args=["montlucon"])))
     assert "Paul Martin" in page
-    assert "Création</strong> — Import du fichier « diagnostic-montlucon.tsv »" in page
+    assert '<strong class="nature-action">Import</strong>' in page
+    assert "Fichier « diagnostic-montlucon.tsv »" in page
+    assert "1 modification." in page  # hundreds of rows, one import
 
 
 def test_the_import_is_named_in_an_items_history(client, montlucon):

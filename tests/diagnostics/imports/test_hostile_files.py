@@ -200,12 +200,12 @@ def docx_renamed():
 
 # (name, file name, content builder, the French message expected, settings to apply)
 CORPUS = [
-    ("bombe", "bombe.xlsx", zip_bomb, "Ce classeur décompressé ferait 3,0\xa0Gio", {}),
+    ("bombe", "bombe.xlsx", zip_bomb, "Ce classeur décompressé ferait 3\xa0Go", {}),
     (
         "bombe-superposee",
         "bombe-superposee.xlsx",
         overlapping_zip_bomb,
-        "Ce classeur décompressé ferait 2,5\xa0Gio",
+        "Ce classeur décompressé ferait 2,5\xa0Go",
         {},
     ),
     (
@@ -275,7 +275,8 @@ CORPUS = [
         "pdf-renomme",
         "tableau.xlsx",
         lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
-        "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx) ou CSV.",
+        "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx), "
+        "ODS (LibreOffice) ou CSV.",
         {},
     ),
     (
@@ -303,7 +304,7 @@ CORPUS = [
         "trop-gros",
         "gros.csv",
         lambda: many_rows_csv() * 40,
-        "au-delà de la taille maximale acceptée (10,0\xa0Kio).",
+        "au-delà de la taille maximale acceptée (10\xa0Ko).",
         {"IMPORT_MAX_FILE_SIZE": 10 * 1024},
     ),
 ]
@@ -353,7 +354,7 @@ def test_the_diagnostic_importer_refuses_it(settings, files, filename, builder, 
 
     assert not report.ok
     assert message in messages_of(report)
-    assert report.as_lines()[0] == f"Import de « {filename} » annulé : rien n'a été enregistré."
+    assert report.as_lines()[0] == f"Fichier « {filename} » refusé : rien n'a été enregistré."
     assert database_counts() == before
     assert measured.peak < MEMORY_LIMIT
 
@@ -387,7 +388,7 @@ def test_the_command_refuses_a_zip_bomb(tmp_path, files):
             "import_diagnostic", str(path), "--diagnostic=nouveau", "--territoire=Montluçon"
         )
 
-    assert "Ce classeur décompressé ferait 3,0\xa0Gio" in str(refused.value)
+    assert "Ce classeur décompressé ferait 3\xa0Go" in str(refused.value)
     assert database_counts() == [0, 0, 0, 0, 0, 0, 0]
 
 
@@ -406,7 +407,7 @@ def test_openpyxl_parses_workbooks_with_defusedxml(files):
 def test_the_admin_xlsx_import_checks_the_archive_first(files):
     from diagnostics.admin.formats import SafeXLSX
 
-    with pytest.raises(ValueError, match="Ce classeur décompressé ferait 3,0\xa0Gio"):
+    with pytest.raises(ValueError, match="Ce classeur décompressé ferait 3\xa0Go"):
         SafeXLSX().create_dataset(files["bombe.xlsx", zip_bomb])
 
 
@@ -432,7 +433,7 @@ def test_the_upload_screen_refuses_it(client, settings, files, filename, builder
     )
 
     if "taille maximale" in message:  # refused by the form, before being kept
-        assert "Le fichier dépasse la taille maximale acceptée (10,0\xa0Kio)." in (
+        assert "Le fichier dépasse la taille maximale acceptée (10\xa0Ko)." in (
             response.content.decode()
         )
         assert database_counts()[:-1] == before[:-1]

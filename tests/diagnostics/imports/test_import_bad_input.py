@@ -76,7 +76,8 @@ def refused(path, slug="nouveau"):
         (
             "rapport.xlsx",
             b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
-            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx) ou CSV.",
+            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx), "
+            "ODS (LibreOffice) ou CSV.",
         ),
         (
             "archive.xlsx",
@@ -94,7 +95,7 @@ def refused(path, slug="nouveau"):
             "ancien.xlsx",
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500),
             "Ce fichier est au format Excel 97-2003 (.xls) ou Word : enregistrez-le au format "
-            "Excel (.xlsx).",
+            "Excel (.xlsx) ou ODS (LibreOffice).",
         ),
         (
             "binaire.csv",
@@ -111,7 +112,7 @@ def refused(path, slug="nouveau"):
             "tableau.pdf",
             HEADER.encode(),
             "Format de fichier non pris en charge (« .pdf ») : importez un classeur Excel "
-            "(.xlsx) ou un tableau texte (.csv, .tsv ou .txt).",
+            "(.xlsx) ou ODS (LibreOffice, .ods), ou un tableau texte (.csv, .tsv ou .txt).",
         ),
         ("tableau", HEADER.encode(), "Format de fichier non pris en charge (sans extension)"),
         ("ancien.xls", HEADER.encode(), "Format de fichier non pris en charge (« .xls »)"),
@@ -161,7 +162,7 @@ def test_the_report_of_a_refused_file_says_nothing_was_written(tmp_path):
     path = tmp_path / "vide.csv"
     path.write_bytes(b"")
     assert refused(path).splitlines() == [
-        "Import de « vide.csv » annulé : rien n'a été enregistré.",
+        "Fichier « vide.csv » refusé : rien n'a été enregistré.",
         "Erreurs :",
         "  Le fichier est vide.",
     ]

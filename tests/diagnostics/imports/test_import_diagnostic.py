@@ -163,13 +163,13 @@ SEED_DIAGNOSTIC = [
                             "Tabagisme et consommation abusive d'alcool et de substances",
                             "Maladies cardio-vasculaires",
                             "Précarité de la population",
+                            # A lead-in ("…, notamment") and its examples: one item.
                             "Violences intrafamiliales Des actions sont mises en place par des "
-                            "opérateurs et financées par l'ARS, notamment",
-                            "le dispositif d'accompagnement vers la pratique physique (atelier "
-                            "passerelle sur Montluçon)",
-                            "l'intervention d'Addiction France",
-                            "l'action de l'association Alcool Ecoute Joie et Santé",
-                            "Intervention de l'IREPS (Institut Régional Education à la Santé)",
+                            "opérateurs et financées par l'ARS, notamment le dispositif "
+                            "d'accompagnement vers la pratique physique (atelier passerelle sur "
+                            "Montluçon) ; l'intervention d'Addiction France ; l'action de "
+                            "l'association Alcool Ecoute Joie et Santé ; Intervention de l'IREPS "
+                            "(Institut Régional Education à la Santé)",
                         ],
                         ["20/30 jeunes QPV repérés"],
                     ),
@@ -359,11 +359,12 @@ SEED_DIAGNOSTIC = [
                     (
                         "Logement et habitat",
                         [
-                            "Il serait intéressant d'inciter :",
-                            "à des actions de sensibilisation des habitants aux écogestes dans le "
-                            "logement dans le contexte de sobriété énergétique et de hausse de la "
-                            "facture énergétique",
-                            "à la gestion des déchets (tri sélectif...).",
+                            # A lead-in ending with ":": each phrase an item starting with it.
+                            "Il serait intéressant d'inciter : à des actions de sensibilisation "
+                            "des habitants aux écogestes dans le logement dans le contexte de "
+                            "sobriété énergétique et de hausse de la facture énergétique",
+                            "Il serait intéressant d'inciter : à la gestion des déchets (tri "
+                            "sélectif...).",
                         ],
                         [],
                     ),
@@ -436,7 +437,7 @@ SEED_COUNTS = {
     "pilier": (3, 0),
     "theme": (11, 0),
     "sous_theme": (27, 0),
-    "difficulte": (50, 0),
+    "difficulte": (45, 0),
     "indicateur": (18, 0),
 }
 
@@ -452,19 +453,22 @@ def test_the_seed_report_counts_every_level_and_warns_of_the_shifted_rows():
     report = seed_report(DiagnosticFactory())
     assert report.ok
     assert counts(report) == SEED_COUNTS
-    assert [line for line, _ in report.warnings] == [13, 14]
+    # The two shifted rows, and the two lead-ins kept with their phrases (test_lead_ins).
+    assert [line for line, _ in report.warnings] == [11, 13, 14, 33]
     lines = report.as_lines()
     assert lines[:6] == [
         "Import de « diagnostic-montlucon.tsv » enregistré.",
         "Piliers : 3 créés, 0 inchangé",
         "Thèmes : 11 créés, 0 inchangé",
         "Sous-thèmes : 27 créés, 0 inchangé",
-        "Difficultés : 50 créées, 0 inchangée",
+        "Difficultés : 45 créées, 0 inchangée",
         "Indicateurs : 18 créés, 0 inchangé",
     ]
     assert lines[6] == "Avertissements :"
-    assert lines[7].startswith("  ligne 13 : ligne décalée d'une colonne vers la droite")
-    assert lines[8].startswith("  ligne 14 : ligne décalée d'une colonne vers la droite")
+    assert lines[7].startswith("  ligne 11 : cellule Difficultés prégnantes : la phrase d'intro")
+    assert lines[8].startswith("  ligne 13 : ligne décalée d'une colonne vers la droite")
+    assert lines[9].startswith("  ligne 14 : ligne décalée d'une colonne vers la droite")
+    assert lines[10].startswith("  ligne 33 : cellule Difficultés prégnantes : la phrase d'intro")
 
 
 def test_the_shifted_rows_are_repaired(montlucon):
@@ -495,7 +499,7 @@ def test_no_html_nor_superscript_markup_is_stored(montlucon):
         *Difficulte.objects.values_list("libelle", flat=True),
         *Indicateur.objects.values_list("libelle", flat=True),
     ]
-    assert len(texts) == 3 + 11 + 27 + 50 + 18
+    assert len(texts) == 3 + 11 + 27 + 45 + 18
     assert [text for text in texts if "<" in text or "^{" in text] == []
 
 
@@ -546,7 +550,7 @@ def test_a_late_row_failing_writes_nothing_at_all():
             "comporte au plus 255 caractères (actuellement 299).",
         )
     ]
-    assert report.as_lines()[0] == "Import de « avec-erreur.tsv » annulé : rien n'a été enregistré."
+    assert report.as_lines()[0] == "Fichier « avec-erreur.tsv » refusé : rien n'a été enregistré."
     assert {name: rows for name, rows in snapshot().items() if rows} == {}
     assert diagnostic.pk is None
 
@@ -600,8 +604,8 @@ def test_each_created_row_records_its_source_cell():
     )
     assert record.sha256 == hashlib.sha256(SEED.read_bytes()).hexdigest()
     assert record.taille == SEED.stat().st_size
-    assert record.compte_rendu["counts"]["difficulte"] == {"created": 50, "unchanged": 0}
-    assert [warning["line"] for warning in record.compte_rendu["warnings"]] == [13, 14]
+    assert record.compte_rendu["counts"]["difficulte"] == {"created": 45, "unchanged": 0}
+    assert [warning["line"] for warning in record.compte_rendu["warnings"]] == [11, 13, 14, 33]
 
     indicateur = Indicateur.objects.get(libelle="Nombre de personne sans permis de conduire")
     source = indicateur.source
@@ -738,15 +742,21 @@ def test_the_command_creates_the_diagnostic_and_prints_the_report():
         "Piliers : 3 créés, 0 inchangé",
         "Thèmes : 11 créés, 0 inchangé",
         "Sous-thèmes : 27 créés, 0 inchangé",
-        "Difficultés : 50 créées, 0 inchangée",
+        "Difficultés : 45 créées, 0 inchangée",
         "Indicateurs : 18 créés, 0 inchangé",
     ]
     assert lines[7:] == [
         "Avertissements :",
+        "  ligne 11 : cellule Difficultés prégnantes : la phrase d'introduction « Violences "
+        "intrafamiliales Des actions sont mises en place par des opérateurs et financées… » et "
+        "les 4 phrases qu'elle introduit forment un seul élément : vérifiez-le.",
         "  ligne 13 : ligne décalée d'une colonne vers la droite (Pilier vide, liste à puces "
         "sous Indicateur) : remise en place, vérifiez le résultat.",
         "  ligne 14 : ligne décalée d'une colonne vers la droite (Pilier vide, liste à puces "
         "sous Indicateur) : remise en place, vérifiez le résultat.",
+        "  ligne 33 : cellule Difficultés prégnantes : la phrase d'introduction « Il serait "
+        "intéressant d'inciter : » est reprise au début de chacune des 2 phrases qui la "
+        "suivent, une par élément : vérifiez-les.",
     ]
     diagnostic = Diagnostic.objects.get()
     assert (diagnostic.titre, diagnostic.territoire, diagnostic.periode) == (

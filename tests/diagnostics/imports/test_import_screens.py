@@ -105,14 +105,19 @@ def test_the_preview_of_the_seed_shows_each_level_and_writes_nothing(client, adm
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Simulation de l&#x27;import de « diagnostic-montlucon.tsv » : rien n&#x27;a été" in page
+    assert "Aperçu : rien n’est encore enregistré" in page
+    assert "Dans un nouveau diagnostic : Contrat de ville de Montluçon — diagnostic 2024" in page
     assert "Nouveau : Contrat de ville de Montluçon — diagnostic 2024 (montlucon-2024)" in page
     report = uploads.preview(ImportEnAttente.objects.get(), admin)
     totals = {level.key: totals for level, _, totals in report.levels()}
     assert totals["pilier"] == {"created": 3, "continued": 0, "unchanged": 0}
     assert totals["indicateur"] == {"created": 18, "continued": 0, "unchanged": 0}
-    for level in ("Piliers (3)", "Thèmes (11)", "Sous-thèmes (27)", "Difficultés (50)"):
-        assert f">{level}</h3>" in page
+    for level, entries, _ in report.levels():
+        # Each level folded, its number of lines in the summary that unfolds it.
+        name = f"{level.nom.pluriel[0].upper()}{level.nom.pluriel[1:]} ({len(entries)})"
+        assert f'<details class="niveau-apercu" id="niveau-{level.key}">' in page
+        assert f"<summary>{name}</summary>" in page
+    assert "<summary>Piliers (3)</summary>" in page
     assert "Programme de Réussite Éducative" in page
     assert "Confirmer l’import" in page
     assert database_counts() == before
@@ -165,7 +170,9 @@ def test_a_file_with_errors_shows_them_by_line_and_has_no_confirm_button(client,
     response = client.get(reverse("diagnostics:import_apercu", args=[token]))
 
     page = response.content.decode()
-    assert "Import de « erreurs.tsv » annulé : rien n&#x27;a été enregistré." in page
+    assert "<h1>Fichier « erreurs.tsv » refusé</h1>" in page
+    assert "il n’a pas été importé et rien n’a été enregistré" in page
+    assert "annulé" not in page
     assert "Ligne 2</span> : aucun pilier n&#x27;est indiqué sur cette ligne ni au-dessus." in page
     assert "Confirmer l’import" not in page
     assert 'value="confirmer"' not in page
@@ -181,7 +188,10 @@ def test_an_unreadable_file_gets_a_french_message_and_nothing_is_written(client,
 
     page = client.get(reverse("diagnostics:import_apercu", args=[token])).content.decode()
 
-    assert "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx) ou CSV." in page
+    assert (
+        "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx), "
+        "ODS (LibreOffice) ou CSV."
+    ) in page
     assert 'value="confirmer"' not in page
     assert database_counts() == before
 

@@ -109,7 +109,7 @@ def test_the_same_file_again_after_edits_in_the_site_creates_nothing(montlucon, 
     assert contents(montlucon) == before
     assert report.as_lines()[0].startswith("Aucune modification : ce fichier n'apporte rien")
     assert (
-        "Difficultés : 0 créée, 44 inchangées, 6 modifiées dans le site depuis l'import "
+        "Difficultés : 0 créée, 39 inchangées, 6 modifiées dans le site depuis l'import "
         "(version du site conservée)" in report.as_lines()
     )
     assert (
@@ -223,7 +223,7 @@ def test_ticked_items_absent_from_the_file_are_removed_with_history_and_undo(mon
 
     record = report.import_record
     assert record is not None and report.removed == 2 and not report.created
-    assert "Difficultés : 0 créée, 50 inchangées, 1 retirée du site" in report.as_lines()
+    assert "Difficultés : 0 créée, 45 inchangées, 1 retirée du site" in report.as_lines()
     assert not Difficulte.objects.filter(pk=added.pk).exists()
     assert not Mesure.objects.filter(indicateur_id=indicateur.pk).exists()
     deletion = Difficulte.history.get(id=added.pk, history_type="-")
@@ -504,7 +504,7 @@ def test_confirming_with_boxes_ticked_applies_them(client, admin, montlucon, pau
     assert "Ce que l’import a retiré du site" in page
     assert "Saisie à la main" in page
     page = client.get(reverse("diagnostics:import_annuler", args=[record.pk])).content.decode()
-    assert "remettra dans le site 2 éléments retirés par l’import" in page
+    assert "remettra dans le site ce qu&#x27;il a retiré (2 difficultés)" in page
     assert (
         "1 élément créé, 2 retirés" in client.get(reverse("diagnostics:imports")).content.decode()
     )

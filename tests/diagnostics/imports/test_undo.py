@@ -57,7 +57,7 @@ def tree_size(diagnostic):
     )
 
 
-SEED_SIZE = (3, 11, 27, 50, 18)
+SEED_SIZE = (3, 11, 27, 45, 18)
 
 
 # The record -----------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_each_import_is_recorded_with_its_file_its_author_and_its_counts(admin):
     assert record.importe_par == admin
     assert record.created_at is not None
     assert record.compte_rendu["counts"]["pilier"] == {"created": 3, "unchanged": 0}
-    assert [warning["line"] for warning in record.compte_rendu["warnings"]] == [13, 14]
+    assert [warning["line"] for warning in record.compte_rendu["warnings"]] == [11, 13, 14, 33]
 
 
 def test_what_an_import_creates_points_to_it_and_names_its_file(montlucon):
@@ -100,7 +100,7 @@ def test_the_history_page_lists_the_imports(client, admin, contrat):
     assert SEED.name in page
     assert "Diagnostic de Montluçon" in page
     assert "Sophie Durand" in page
-    assert "109 éléments créés" in page
+    assert "104 éléments créés" in page
     assert "En place" in page
 
 
@@ -115,7 +115,7 @@ def test_an_import_page_links_to_what_it_created(client, admin, montlucon):
     assert record.sha256 in page
     assert "Piliers (3)" in page
     assert "Sous-thèmes (27)" in page
-    assert "Difficultés prégnantes (50)" in page
+    assert "Difficultés prégnantes (45)" in page
     assert f'<a href="{sous_theme.get_absolute_url()}">Programme de Réussite Éducative</a>' in page
     pilier_url = theme_level.theme.pilier.get_absolute_url()
     assert f'href="{pilier_url}#theme-{theme_level.theme_id}"' in page
@@ -134,8 +134,8 @@ def test_a_large_import_lists_its_first_objects_and_counts_them_all(
 
     assert "Sous-thèmes (27)" in page
     assert "… et 22 autres, non affichés ici." in page
-    assert "Difficultés prégnantes (50)" in page
-    assert "… et 50 autres, non affichés ici." in page
+    assert "Difficultés prégnantes (45)" in page
+    assert "… et 45 autres, non affichés ici." in page
 
 
 def test_the_imports_of_another_contract_are_neither_listed_nor_shown_nor_undone(
@@ -188,7 +188,10 @@ def test_undoing_an_import_removes_what_it_created(client, admin, contrat):
     assert record.annule_par == admin
     assert record.annule_le is not None
     page = client.get(response["Location"]).content.decode()
-    assert "Import annulé : 109 éléments supprimés." in page
+    assert (
+        "Import annulé : suppression de 3 piliers, 11 thèmes, 27 sous-thèmes, 45 difficultés"
+        " et 18 indicateurs." in page
+    )
     assert "Annulé</span> le" in page
     assert "Annuler cet import" not in page
     # The history of the undo points to the import, and names its file.
@@ -259,7 +262,7 @@ def test_the_undo_is_refused_while_something_was_added_under_what_it_created(adm
     assert plan.conflicts[0].url == sous_theme.get_absolute_url()
     assert refused.value.message.startswith("Annulation impossible")
     assert Difficulte.objects.filter(pk=added.pk).exists()
-    assert tree_size(montlucon) == (3, 11, 27, 51, 18)
+    assert tree_size(montlucon) == (3, 11, 27, 46, 18)
 
 
 def test_the_undo_is_refused_while_something_it_created_was_deleted_since(admin, montlucon):
@@ -339,8 +342,8 @@ def test_undoing_an_import_of_measures_restores_what_it_changed(client, admin, i
     assert after.valeur == Decimal("20.5")
     assert after.version == before.version + 1
     assert (
-        "Import annulé : 1 élément supprimé, 1 élément rétabli."
-        in client.get(response["Location"]).content.decode()
+        "Import annulé : suppression de 1 valeur d&#x27;indicateur ; rétablissement de 1 valeur"
+        " d&#x27;indicateur." in client.get(response["Location"]).content.decode()
     )
 
 

@@ -371,7 +371,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(setting,
             "métropolitaine). Période « S3 2024 » : semestre 3 impossible (1 ou 2).",
         ),
     ]
-    assert report.as_lines()[0] == "Import de « valeurs.csv » annulé : rien n'a été enregistré."
+    assert report.as_lines()[0] == "Fichier « valeurs.csv » refusé : rien n'a été enregistré."
     assert "ligne 7 : Période « 13/2024 » : mois 13 impossible (de 1 à 12)." in lines(report)
     assert not Mesure.objects.exists()
     assert not Mesure.history.exists()
@@ -405,7 +405,8 @@ def test_an_unreadable_file_is_refused_with_a_french_message(setting):
     assert report.errors == [
         (
             None,
-            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx) ou CSV.",
+            "Ce fichier est un PDF : enregistrez le tableau au format Excel (.xlsx), "
+            "ODS (LibreOffice) ou CSV.",
         )
     ]
 
@@ -839,7 +840,7 @@ def test_the_command_fails_with_the_report_on_a_bad_row(setting, tmp_path):
     with pytest.raises(CommandError) as error:
         call_command("import_mesures", str(path), diagnostic=setting.diagnostic.slug)
 
-    assert str(error.value).startswith("Import de « valeurs.csv » annulé")
+    assert str(error.value).startswith("Fichier « valeurs.csv » refusé")
     assert "ligne 2 : Valeur « douze » (2023)" in str(error.value)
 
 

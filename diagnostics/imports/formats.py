@@ -68,6 +68,20 @@ _MERGE_TAG = re.compile(
     rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=[\"']\$?([A-Za-z]{1,3})\$?(\d{1,7})"
     rb"(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?[\"']"
 )
+# The cells of a worksheet, the columns beyond Z of their references (r="AB12"), and the
+# numbers of its rows (r="12"): how far the sheet reaches, whatever lies in between. The
+# patterns start with a literal, which the regex engine looks for fast (a 100,000-row
+# sheet is scanned in a fraction of a second); tags are counted with bytes.count, and
+# with a pattern only when the chunk holds prefixed tags ("<x:c ").
+_CELL_TAG = re.compile(rb"<\w+:c[\s/>]")
+_ROW_TAG_PREFIXED = re.compile(rb"<\w+:row[\s/>]")
+_WIDE_CELL_COLUMN = re.compile(rb"r=[\"']\$?([A-Za-z]{2,3})\$?\d")
+_ROW_NUMBER = re.compile(rb"r=[\"'](\d{1,10})[\"']")
+# The cells a reader lays out for a sheet (rows x columns, up to the last one holding
+# something), at most this many times the row limit: a wide table of measures has a few
+# dozen columns; one cell in column XFD on each row is a bomb (calamine would allocate
+# 16,384 cells a row: 10 GB for a 100 KB file).
+MAX_CELLS_PER_ROW = 64
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _PDF_MAGIC = b"%PDF"
@@ -255,9 +269,9 @@ def read_xlsx(content, *, max_size=None, max_rows=None, merged_cells=True):
     With `merged_cells=False`, python-calamine reads them (merged cells left empty).
     """
     check_archive(content, max_size)
+    _check_worksheets(content, max_rows)
     if not merged_cells:
         return _calamine_tables(content, max_rows)
-    _check_worksheets(content, max_rows)
     try:
         with warnings.catch_warnings():
             # Unsupported Excel extensions (data validation, slicers…) only warn.
@@ -350,24 +364,24 @@ def check_archive(content, max_size=None, unreadable=None):
 
 
 def _check_worksheets(content, max_rows=None):
-    """Count the rows and merged cells of each worksheet before openpyxl loads them.
+    """Measure each worksheet before openpyxl or calamine loads it: its rows, how far it
+    reaches (last row x last column) and its cells, and the merged cells of the workbook.
 
     openpyxl creates an object for every cell of a merged range: one range over a whole
-    sheet, a few bytes of XML, would take billions. The XML is scanned by chunks, so
-    this takes little memory whatever the size (already limited by `check_archive`).
+    sheet, a few bytes of XML, would take billions; calamine lays out every cell of the
+    rectangle up to the last one holding something. The XML is scanned by chunks, so this
+    takes little memory whatever the size (already limited by `check_archive`).
     """
+    max_rows = settings.IMPORT_MAX_ROWS if max_rows is None else max_rows
     maximum = settings.IMPORT_MAX_MERGED_CELLS
     merged = 0
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         for member in archive.infolist():
             if not _WORKSHEET.fullmatch(member.filename):
                 continue
-            rows = 0
+            extent = _Extent()
             try:
-                for tag in _scan(archive, member):
-                    if tag.re is _ROW_TAG:
-                        rows += 1
-                        continue
+                for tag in _scan(archive, member, extent):
                     merged += _merged_area(tag)
                     if merged > maximum:
                         raise UnreadableFile(
@@ -376,21 +390,58 @@ def _check_worksheets(content, max_rows=None):
                         )
             except (zipfile.BadZipFile, OSError, EOFError, zlib_error) as error:
                 raise _not_a_workbook() from error
-            check_row_count(rows, max_rows)
+            extent.check(max_rows)
 
 
-def _scan(archive, member):
-    """The row and mergeCell tags of a worksheet's XML, read by chunks."""
+class _Extent:
+    """How far a worksheet reaches, as its XML says (`_scan` fills it)."""
+
+    def __init__(self):
+        self.rows = 0  # row tags
+        self.last_row = 0  # the highest row number given
+        self.last_column = 1  # the highest column of a cell reference
+        self.cells = 0  # cell tags
+
+    def check(self, max_rows):
+        rows = max(self.rows, self.last_row)
+        check_row_count(rows, max_rows)
+        limit = max_rows * MAX_CELLS_PER_ROW
+        if rows * self.last_column > limit or self.cells > limit:
+            raise UnreadableFile(
+                f"Ce classeur s'étend sur {rows} lignes et {self.last_column} colonnes, soit "
+                f"plus de {limit} cellules : ce n'est pas un tableau ordinaire."
+            )
+
+
+def _scan(archive, member, extent):
+    """The mergeCell tags of a worksheet's XML, read by chunks; its rows, cells and
+    reach counted into `extent` on the way."""
     with archive.open(member) as stream:
         tail = b""
         while chunk := stream.read(_SCAN_CHUNK):
             buffer = tail + chunk
-            for pattern in (_ROW_TAG, _MERGE_TAG):
-                for match in pattern.finditer(buffer):
-                    # A tag that ends inside the overlap was found with the previous chunk.
-                    if match.end() > len(tail):
-                        yield match
+            # Counted in the new chunk only (a tag cut by its start is missed: a bound).
+            extent.rows += _count_tags(chunk, b"row", _ROW_TAG_PREFIXED)
+            extent.cells += _count_tags(chunk, b"c", _CELL_TAG)
+            numbers = _ROW_NUMBER.findall(buffer)
+            if numbers:
+                extent.last_row = max(extent.last_row, *map(int, numbers))
+            for letters in set(_WIDE_CELL_COLUMN.findall(buffer)):
+                extent.last_column = max(extent.last_column, _column_number(letters))
+            for match in _MERGE_TAG.finditer(buffer) if b"mergeCell" in buffer else ():
+                # A tag that ends inside the overlap was found with the previous chunk.
+                if match.end() > len(tail):
+                    yield match
             tail = buffer[-_SCAN_OVERLAP:]
+
+
+def _count_tags(chunk, name, prefixed):
+    """The number of <name …> tags in a chunk of XML, prefixed ones ("<x:name") included; at
+    most a few more (<cols>, <rowBreaks>… start the same way): a bound."""
+    count = chunk.count(b"<" + name)
+    if b":" + name in chunk:
+        count += len(prefixed.findall(chunk))
+    return count
 
 
 def _merged_area(match):

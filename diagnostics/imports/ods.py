@@ -24,14 +24,16 @@ from zlib import error as zlib_error
 import python_calamine
 from django.conf import settings
 
-from .formats import UnreadableFile, _cell_text, check_archive, check_row_count
+from .formats import (
+    MAX_CELLS_PER_ROW,
+    UnreadableFile,
+    _cell_text,
+    check_archive,
+    check_row_count,
+)
 
 MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 OPENDOCUMENT_PREFIX = "application/vnd.oasis.opendocument."
-# Cells calamine lays out for a sheet (rows x columns, up to the last one holding
-# something), at most this many times the row limit: a wide table of measures has a few
-# dozen columns; 16,384 columns of repeated cells are a bomb.
-MAX_CELLS_PER_ROW = 64
 # The tags of content.xml that lay out cells, found as calamine finds them: by their
 # "table:" names. An attribute's value may hold ">" but never "<": a tag ends at the last
 # ">" before the next "<", and is never found inside another.

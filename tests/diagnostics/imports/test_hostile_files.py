@@ -175,6 +175,34 @@ def huge_merged_range():
     return rezip(parts)
 
 
+def far_column():
+    """About 10 KB of XML: 2,000 short rows and one cell in the last column (XFD). A reader
+    that lays out the rectangle up to the last cell would allocate 33 million cells."""
+    cells = "".join(
+        f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>x</t></is></c></row>'
+        for number in range(2, 2_001)
+    )
+    return with_sheet(
+        (
+            f'<worksheet {NAMESPACE}><sheetData><row r="1">'
+            '<c r="XFD1" t="inlineStr"><is><t>Pilier</t></is></c></row>'
+            f"{cells}</sheetData></worksheet>"
+        ).encode()
+    )
+
+
+def far_row():
+    """Two rows, the second numbered one million."""
+    return with_sheet(
+        (
+            f'<worksheet {NAMESPACE}><sheetData><row r="1">'
+            '<c r="A1" t="inlineStr"><is><t>Pilier</t></is></c></row>'
+            '<row r="1000000"><c r="A1000000" t="inlineStr"><is><t>1 Santé</t></is></c></row>'
+            "</sheetData></worksheet>"
+        ).encode()
+    )
+
+
 def many_parts():
     parts = parts_of(workbook(["1 Santé", "Accès aux soins", "", "- Délais", ""]))
     parts.update({f"xl/media/image{number}.png": b"x" for number in range(1_001)})
@@ -241,6 +269,20 @@ CORPUS = [
         "fusion.xlsx",
         huge_merged_range,
         "Les cellules fusionnées de ce classeur couvrent plus de 100000 cellules",
+        {},
+    ),
+    (
+        "colonne-lointaine",
+        "colonne.xlsx",
+        far_column,
+        "Ce classeur s'étend sur 2000 lignes et 16384 colonnes, soit plus de 3200000 cellules",
+        {},
+    ),
+    (
+        "ligne-lointaine",
+        "ligne.xlsx",
+        far_row,
+        "Le fichier dépasse la limite de 50000 lignes",
         {},
     ),
     (

@@ -12,8 +12,9 @@ always in throwaway databases created for the run and dropped at its end:
    copy of an edition (bench/editions.py);
 2. imports and exports, each in databases of their own (the editions too, in a database
    filled at the bench scale, when neither pages nor load are measured); the backup and
-   restoration of a diagnostic of 100,000 values (bench/sauvegarde.py), in databases of
-   their own.
+   restoration of a diagnostic of 100,000 values (bench/sauvegarde.py), the "Dernières
+   modifications" page of a diagnostic with a long history (bench/historique.py), in
+   databases of their own.
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
 everything to bench/results/<date>-<database>-echelle-<scale>.json (followed by the parts
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
 
-PARTS = ["pages", "charge", "imports", "exports", "editions", "sauvegarde"]
+PARTS = ["pages", "charge", "imports", "exports", "editions", "sauvegarde", "historique"]
 DEFAULT_SCALE = 0.25
 SMALL_SCALE = 0.01
 BENCH_DATABASE = "contrat_ville_bench"
@@ -105,6 +106,12 @@ def main(argv=None):
             _section("Sauvegarde et restauration d'un diagnostic")
             result["sauvegarde"] = sauvegarde.run(url)
             print(sauvegarde.format_table(result["sauvegarde"]), flush=True)
+        if "historique" in args.parties:
+            from bench import historique
+
+            _section("Dernières modifications d'un diagnostic à l'historique long")
+            result["historique"] = historique.run(url)
+            print(historique.format_table(result["historique"]), flush=True)
     result["duree_totale_s"] = round(time.monotonic() - started, 1)
     result["objectifs"] = targets(result)
     _section("Objectifs de l'issue « performances »")
@@ -240,6 +247,8 @@ def targets(result):
 
         for label, figure, met in sauvegarde.targets(result["sauvegarde"]):
             check(label, figure, met)
+    for target in result.get("historique", {}).get("objectifs", []):
+        check(target["objectif"], target["mesure"], target["atteint"])
     return checks
 
 

@@ -4,7 +4,6 @@ a version or of a deleted object, the latest changes (Équipe ville and Administ
 Views stay thin: the reading of the history is in `diagnostics.history.reading`, the
 restoration in `diagnostics.history.restore`."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -254,7 +253,9 @@ class ModificationsView(EditorMixin, TemplateView):
                 filterset.filter_queryset if filterset.is_bound else lambda queryset: queryset,
                 nature=filterset.asked_nature(),
             )
-            page = Paginator(found, self.paginate_by).get_page(self.request.GET.get("page"))
+            page = recent.ActionsPaginator(found, self.paginate_by).get_page(
+                self.request.GET.get("page")
+            )
             page.object_list = recent.actions(
                 page.object_list,
                 self.diagnostic,

@@ -15,6 +15,7 @@ becomes the Administrateur of its new contract.
 """
 
 import logging
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +26,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, TemplateView
@@ -34,7 +35,7 @@ from ..access import administered_diagnostics, administers_somewhere
 from ..editions.states import FROZEN_MESSAGE
 from ..forms.imports import ReconciliationForm, UploadForm
 from ..imports import natures, preview, source_export, undo, upload
-from ..models import Import
+from ..models import Contrat, Import
 from ..text import clean_parameter
 
 logger = logging.getLogger(__name__)
@@ -246,21 +247,38 @@ def result_of(import_record):
 
 
 class ImportListView(AdministrateurRequiredMixin, ListView):
-    """Every import, latest first."""
+    """Every import into the diagnostics the user administers, latest first; those of one
+    contract with `?contrat=<slug>` (a contract they do not administer, or that does not
+    exist, lists nothing, alike)."""
 
     template_name = "diagnostics/imports/liste.html"
     context_object_name = "imports"
     paginate_by = 50
 
+    @cached_property
+    def contrat(self):
+        """The contract asked for, when its imports may be listed (None otherwise)."""
+        slug = clean_parameter(self.request.GET.get("contrat"))
+        if not slug:
+            return None
+        return Contrat.objects.filter(slug=slug, editions__in=self.administered()).first()
+
     def get_queryset(self):
-        return (
-            Import.objects.filter(diagnostic__in=self.administered())
-            .select_related("diagnostic", "importe_par", "annule_par")
-            .order_by("-created_at", "-pk")
+        imports = Import.objects.filter(diagnostic__in=self.administered())
+        if self.request.GET.get("contrat"):
+            imports = imports.filter(diagnostic__contrat=self.contrat)
+        return imports.select_related("diagnostic", "importe_par", "annule_par").order_by(
+            "-created_at", "-pk"
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["filtre_contrat"] = bool(self.request.GET.get("contrat"))
+        context["contrat"] = self.contrat
+        # The pages of the list keep the contract asked for.
+        context["query_string"] = (
+            urlencode({"contrat": self.contrat.slug}) if self.contrat is not None else ""
+        )
         for record in context["imports"]:
             record.resultat = result_of(record)
             record.nombre_avertissements = len(record.compte_rendu.get("warnings", []))

@@ -7,6 +7,7 @@ file in a temporary folder, or, given a PostgreSQL URL, a database created on th
 """
 
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -92,6 +93,26 @@ def manage(url, *arguments, debug=True, capture=False, **extra_env):
         capture_output=capture,
         text=True,
     )
+
+
+def run_child(url, workdir, script, case, params, *, debug=False):
+    """Run `case` of the benchmark `script` in a child process on database `url` (its
+    `--enfant` mode, with `params` as options); the JSON of its last line of output."""
+    command = [
+        PYTHON,
+        str(Path(script).resolve()),
+        "--enfant",
+        case,
+        "--dossier",
+        str(workdir),
+        *(f"--{name.replace('_', '-')}={value}" for name, value in params.items()),
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, env=django_env(url, debug=debug), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"Le cas {case} a échoué :\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def generate_scale_data(url, *arguments, capture=False):

@@ -93,22 +93,8 @@ def _commit():
 
 
 def _child(url, workdir, case, params):
-    command = [
-        common.PYTHON,
-        str(Path(__file__).resolve()),
-        "--enfant",
-        case,
-        "--dossier",
-        str(workdir),
-        *(f"--{name}={value}" for name, value in params.items()),
-    ]
     # DEBUG on: the templates' static files without collectstatic (as bench/queries.py).
-    done = subprocess.run(
-        command, cwd=ROOT, env=common.django_env(url, debug=True), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"L'étape {case} a échoué :\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return common.run_child(url, workdir, __file__, case, params, debug=True)
 
 
 def _preparation_line(prepared):

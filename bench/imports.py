@@ -36,7 +36,6 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -134,21 +133,7 @@ def interleaved(url, workdir, cases, params, say, describe, labels=LABELS, scrip
 
 def _child(url, workdir, case, params, script=__file__):
     """Run `case` in a child process of `script` (this bench or bench/exports.py)."""
-    command = [
-        common.PYTHON,
-        str(Path(script).resolve()),
-        "--enfant",
-        case,
-        "--dossier",
-        str(workdir),
-        *(f"--{name.replace('_', '-')}={value}" for name, value in params.items()),
-    ]
-    done = subprocess.run(
-        command, cwd=ROOT, env=common.django_env(url, debug=False), capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Le cas {case} a échoué :\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return common.run_child(url, workdir, script, case, params)
 
 
 def _run_line(measured):

@@ -45,11 +45,6 @@ def refuse(request, status, message):
     )
 
 
-def megabytes(size):
-    """'3 Mo': as every size of the site (diagnostics.text.file_size)."""
-    return file_size(size)
-
-
 class RequestBodyLimitMiddleware:
     """Before CsrfViewMiddleware, whose process_view reads request.POST."""
 
@@ -82,6 +77,6 @@ class RequestBodyLimitMiddleware:
                 request,
                 413,
                 f"Le contenu envoyé ({file_size_over(size, limit)}) dépasse la taille acceptée "
-                f"({megabytes(limit)}) : il a été refusé sans être lu, rien n’a été enregistré.",
+                f"({file_size(limit)}) : il a été refusé sans être lu, rien n’a été enregistré.",
             )
         return None

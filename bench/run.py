@@ -13,8 +13,9 @@ always in throwaway databases created for the run and dropped at its end:
 2. imports and exports, each in databases of their own (the editions too, in a database
    filled at the bench scale, when neither pages nor load are measured); the backup and
    restoration of a diagnostic of 100,000 values (bench/sauvegarde.py), the "Dernières
-   modifications" page of a diagnostic with a long history (bench/historique.py), in
-   databases of their own.
+   modifications" page of a diagnostic with a long history (bench/historique.py), the maps
+   of the quartiers (bench/cartes.py) and the import of the QPV référentiel of all France
+   (bench/quartiers.py), in databases of their own.
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
 everything to bench/results/<date>-<database>-echelle-<scale>.json (followed by the parts
@@ -35,7 +36,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
 
-PARTS = ["pages", "charge", "imports", "exports", "editions", "sauvegarde", "historique"]
+PARTS = [
+    "pages",
+    "charge",
+    "imports",
+    "exports",
+    "editions",
+    "sauvegarde",
+    "historique",
+    "cartes",  # bench/cartes.py: the maps of the quartiers
+    "quartiers",  # bench/quartiers.py: the import of the QPV référentiel
+]
 DEFAULT_SCALE = 0.25
 SMALL_SCALE = 0.01
 BENCH_DATABASE = "contrat_ville_bench"
@@ -112,6 +123,18 @@ def main(argv=None):
             _section("Dernières modifications d'un diagnostic à l'historique long")
             result["historique"] = historique.run(url)
             print(historique.format_table(result["historique"]), flush=True)
+        if "cartes" in args.parties:
+            from bench import cartes
+
+            _section("Cartes des quartiers")
+            result["cartes"] = cartes.run(url)
+            print(cartes.format_table(result["cartes"]), flush=True)
+        if "quartiers" in args.parties:
+            from bench import quartiers
+
+            _section("Référentiel des quartiers")
+            result["quartiers"] = quartiers.run(url)
+            print(quartiers.format_table(result["quartiers"]), flush=True)
     result["duree_totale_s"] = round(time.monotonic() - started, 1)
     result["objectifs"] = targets(result)
     _section("Objectifs de l'issue « performances »")
@@ -249,6 +272,13 @@ def targets(result):
             check(label, figure, met)
     for target in result.get("historique", {}).get("objectifs", []):
         check(target["objectif"], target["mesure"], target["atteint"])
+    for target in result.get("cartes", {}).get("objectifs", []):
+        check(target["objectif"], target["mesure"], target["atteint"])
+    if result.get("quartiers"):
+        from bench import quartiers
+
+        for target in quartiers.all_targets(result["quartiers"]):
+            check(target["objectif"], target["mesure"], target["atteint"])
     return checks
 
 

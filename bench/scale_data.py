@@ -78,6 +78,7 @@ from django.utils import timezone
 from diagnostics.imports.reader import read_table
 from diagnostics.models import (
     CelluleSource,
+    Commune,
     Contrat,
     Diagnostic,
     Difficulte,
@@ -121,6 +122,10 @@ CODE_PREFIX = "QN99"
 CODE_LETTERS = "ZYXWVUTSRQPONLKJIHGFEDCBA"
 CODE = re.compile(rf"^{CODE_PREFIX}(\d{{3}})([{CODE_LETTERS}])$")
 MAX_QUARTIERS = 1000 * len(CODE_LETTERS)
+# Commune codes: no commune's code INSEE starts with 96 (no such département) nor 99 (the
+# INSEE's codes of foreign countries), so 96ddd and 99ddd never meet a real commune.
+COMMUNE_PREFIXES = ("96", "99")
+COMMUNE_CODE = re.compile(r"^(96|99)\d{3}$")
 MAX_SCALE = 10
 
 
@@ -180,6 +185,16 @@ def synthetic_contrats():
 
 def synthetic_quartiers():
     return Quartier.objects.filter(code__regex=CODE.pattern)
+
+
+def synthetic_communes(n):
+    """The two communes of diagnostic n's quartiers (see COMMUNE_CODE), shared by the
+    diagnostics a thousand apart."""
+    return [f"{prefix}{n % 1000:03d}" for prefix in COMMUNE_PREFIXES]
+
+
+def commune_name(code):
+    return f"Commune synthétique {code} (données de test)"
 
 
 def expected_counts(scale):
@@ -610,7 +625,7 @@ class Plan:
     territoire: str
     statut: str
     est_public: bool
-    quartiers: list  # (number, code, nom, communes)
+    quartiers: list  # (number, code, nom, [codes INSEE of its communes])
     # Its contrat de ville (of the same slug) and the edition it is, the contract's first.
     contrat: str = ""
     signataires: str = ""
@@ -692,14 +707,14 @@ def plan_diagnostic(n, graine=GRAINE, vocabulary=None, measures=True):
         nom_edition=f"Diagnostic initial — {MOIS[(n - 1) % 12]} 2024",
         date_edition=datetime.date(2024, 1 + (n - 1) % 12, 15),
     )
-    communes = [f"Commune synthétique n° {n}", f"Commune synthétique n° {n}-2"]
+    communes = synthetic_communes(n)
     for number in quartier_numbers(n):
         plan.quartiers.append(
             (
                 number,
                 quartier_code(number),
                 f"Quartier synthétique n° {number}",
-                ", ".join(communes[: rng.choice((1, 1, 2))]),
+                communes[: rng.choice((1, 1, 2))],
             )
         )
     _plan_structure(plan, rng, vocabulary)
@@ -1027,7 +1042,10 @@ ELEMENT = (
 COLUMNS = {
     model: tuple(columns.split())
     for model, columns in (
-        (Quartier, "id created_at updated_at code nom communes"),
+        (
+            Quartier,
+            "id created_at updated_at code nom region contour contour_demonstration",
+        ),
         (
             Contrat,
             "id created_at updated_at nom slug territoire signataires annee_debut annee_fin",
@@ -1433,11 +1451,34 @@ def _write_quartiers(writer, plans, known, stamp):
         Quartier,
         COLUMNS[Quartier],
         [
-            (created[code], stamp, stamp, code, nom, communes)
-            for code, (_, _, nom, communes) in new.items()
+            (created[code], stamp, stamp, code, nom, "", None, False)
+            for code, (_, _, nom, _) in new.items()
+        ],
+    )
+    communes = _write_communes(writer, {c for quartier in new.values() for c in quartier[3]})
+    writer.insert(
+        Quartier.communes.through,
+        ("quartier_id", "commune_id"),
+        [
+            (created[code], communes[commune])
+            for code, (_, _, _, codes) in new.items()
+            for commune in codes
         ],
     )
     return {**known, **created}, created
+
+
+def _write_communes(writer, codes):
+    """{code: id} of the synthetic communes `codes`, the missing ones written."""
+    known = dict(
+        Commune.objects.using(writer.connection.alias)
+        .filter(code__in=codes)
+        .values_list("code", "pk")
+    )
+    new = sorted(code for code in codes if code not in known)
+    created = dict(zip(new, writer.allocate(Commune, len(new)), strict=True))
+    writer.insert(Commune, ("id", "code", "nom"), [(created[c], c, commune_name(c)) for c in new])
+    return {**known, **created}
 
 
 class _Adapt:
@@ -1825,5 +1866,15 @@ def _remove_quartiers(keep, using):
             | Q(indicateurs__isnull=False)
         ).values_list("pk", flat=True)
     )
-    deleted = quartiers.exclude(pk__in=used)._raw_delete(using)
+    unused = quartiers.exclude(pk__in=used)
+    Quartier.communes.through.objects.using(using).filter(
+        quartier__in=unused.values("pk")
+    )._raw_delete(using)
+    deleted = unused._raw_delete(using)
+    orphans = Commune.objects.using(using).filter(
+        code__regex=COMMUNE_CODE.pattern, quartiers__isnull=True
+    )
+    Commune.objects.using(using).filter(
+        pk__in=list(orphans.values_list("pk", flat=True))
+    )._raw_delete(using)
     return deleted, len(used)

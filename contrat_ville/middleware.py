@@ -19,6 +19,8 @@ from diagnostics.text import file_size, file_size_over
 
 # The views that take a file, and therefore a larger body.
 UPLOAD_VIEWS = {"diagnostics:import_nouveau"}
+# The page of the QPV référentiel takes the national GeoJSON (tens of Mo).
+REFERENTIEL_VIEWS = {"diagnostics:referentiel_quartiers"}
 
 
 def upload_limit():
@@ -33,6 +35,10 @@ def body_limit(request):
     match = getattr(request, "resolver_match", None)
     if match is not None and match.view_name in UPLOAD_VIEWS:
         return upload_limit()
+    if match is not None and match.view_name in REFERENTIEL_VIEWS:
+        from diagnostics.quartiers.referentiel import max_file_size
+
+        return max_file_size() + settings.REQUEST_MAX_BODY_SIZE
     return settings.REQUEST_MAX_BODY_SIZE
 
 

@@ -192,6 +192,9 @@ IMPORT_PENDING_TTL = env_int("IMPORT_PENDING_TTL", 60 * 60)
 # Files of indicator values (indicateurs.imports): larger, read faster (bench/README.md).
 IMPORT_MESURES_MAX_FILE_SIZE = env_int("IMPORT_MESURES_MAX_FILE_SIZE", 30 * 1024 * 1024)
 IMPORT_MESURES_MAX_ROWS = env_int("IMPORT_MESURES_MAX_ROWS", 200_000)
+# The QPV référentiel (diagnostics.quartiers.referentiel): the national GeoJSON of the ANCT
+# weighs 30 to 60 Mo.
+REFERENTIEL_MAX_FILE_SIZE = env_int("REFERENTIEL_MAX_FILE_SIZE", 100 * 1024 * 1024)
 
 # Secret statistique (indicateurs.secret): for an indicator that counts people, a value
 # under this threshold is shown to partners as "< 5", never as the number.

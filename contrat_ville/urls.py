@@ -10,6 +10,7 @@ from comptes.views import PasswordResetView
 from diagnostics.views.accueil import HomeView
 from diagnostics.views.consultation import AccessibiliteView
 from diagnostics.views.membres import InvitationView
+from indicateurs.views import FicheQuartierView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -68,5 +69,11 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("indicateurs/", include("indicateurs.urls")),
+    # The fiche quartier: in indicateurs (it shows indicators), under the diagnostic's URL.
+    path(
+        "diagnostics/<slug:slug>/quartiers/<str:code>/",
+        FicheQuartierView.as_view(),
+        name="fiche_quartier",
+    ),
     path("", include("diagnostics.urls")),
 ]

@@ -22,7 +22,7 @@ backup nor the restoration holds the whole document (nor whole tables) in memory
 
     {"format", "version": 2, "date", "diagnostic": {"slug", "titre"}}
     {"comptes": [{"id", "username", "first_name", "last_name", "email"}, …]}
-    {"quartiers": [{"id", "code", "nom", "communes"}, …]}
+    {"quartiers": [{"id", "code", "nom", "region", "communes": [[code INSEE, nom], …]}, …]}
     {"referentiels": {section: [{"id", natural key, other fields…}, …]}}
     {"modele": "app.model", "champs": ["id", "diagnostic_id", …, "quartiers"]}
     [row values in the order of "champs"]            (one line per row)
@@ -61,12 +61,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models import Exists, OuterRef, Prefetch, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import kinds
-from .models import CelluleSource, Diagnostic, Import, Quartier, Suppression
+from .models import CelluleSource, Commune, Diagnostic, Import, Quartier, Suppression
 
 FORMAT = "contrat-ville/sauvegarde-diagnostic"
 VERSION = 2
@@ -113,6 +113,14 @@ def register_referentiel(section, model, fields):
 
 # Models of the diagnostic's apps that a backup leaves out, by label, with the reason.
 LEFT_OUT = {
+    "diagnostics.Commune": (
+        "les communes du référentiel des quartiers : portées par chaque quartier de la "
+        "sauvegarde (codes INSEE et noms), recréées au besoin"
+    ),
+    "diagnostics.ImportReferentiel": (
+        "le journal des chargements du référentiel national des quartiers, commun à tous "
+        "les contrats"
+    ),
     "diagnostics.ImportEnAttente": "un fichier déposé en attente de confirmation, éphémère",
     "diagnostics.HistoricalContrat": (
         "l'historique du contrat, commun à ses éditions : la sauvegarde d'une édition porte "
@@ -354,11 +362,18 @@ def write_backup(diagnostic, out):
                 User.USERNAME_FIELD
             )
         ]
-        quartiers = list(
-            Quartier.objects.filter(pk__in=_in(referenced[Quartier]))
+        quartiers = [
+            {
+                "id": quartier.pk,
+                "code": quartier.code,
+                "nom": quartier.nom,
+                "region": quartier.region,
+                "communes": [[c.code, c.nom] for c in quartier.communes.all()],
+            }
+            for quartier in Quartier.objects.filter(pk__in=_in(referenced[Quartier]))
             .order_by("code")
-            .values("id", "code", "nom", "communes")
-        )
+            .prefetch_related(Prefetch("communes", Commune.objects.order_by("code")))
+        ]
         out.write(_line({"comptes": comptes}))
         out.write(_line({"quartiers": quartiers}))
         out.write(
@@ -615,16 +630,45 @@ class _References:
         return found
 
 
+def _check(obj, label):
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise BackupError(
+            f"Sauvegarde abîmée : {label} : " + " ".join(map(str, error.messages))
+        ) from error
+
+
+def _restore_communes(communes):
+    """The Commune rows of a restored quartier's [[code, nom], …], created when missing.
+    Backups written before the référentiel (issue 18) held the communes as one text: it is
+    ignored (the référentiel gives them back)."""
+    if not isinstance(communes, list):
+        return []
+    found = []
+    for entry in communes:
+        if not (isinstance(entry, list | tuple) and entry and isinstance(entry[0], str)):
+            raise BackupError("Sauvegarde abîmée : une commune d'un quartier est illisible.")
+        nom = entry[1] if len(entry) > 1 and isinstance(entry[1], str) else ""
+        commune, created = Commune.objects.get_or_create(code=entry[0], defaults={"nom": nom})
+        if created:
+            _check(commune, f"commune {entry[0]!r}")
+        found.append(commune)
+    return found
+
+
 def _restore_references(document, report):
     User = get_user_model()
     references = _References()
     for quartier in document.quartiers:
         obj, created = Quartier.objects.get_or_create(
             code=quartier["code"],
-            defaults={"nom": quartier["nom"], "communes": quartier.get("communes", "")},
+            defaults={"nom": quartier["nom"], "region": quartier.get("region") or ""},
         )
         references.add(Quartier, quartier.get("id"), obj.code, obj.pk)
         if created:
+            _check(obj, f"quartier {quartier['code']!r}")
+            obj.communes.set(_restore_communes(quartier.get("communes")))
             report.created_quartiers.append(quartier["code"])
     if not isinstance(document.referentiels, dict):
         raise BackupError("Sauvegarde abîmée : la partie « referentiels » est illisible.")

@@ -125,29 +125,88 @@ class DiagnosticQuerySet(models.QuerySet):
         return self.filter(statut__in=Diagnostic.STATUTS_PUBLICS)
 
 
+class CommuneManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Commune(models.Model):
+    """A commune, by its code INSEE (code officiel géographique), as the QPV référentiel
+    names the communes a quartier covers; its name when the référentiel gives it."""
+
+    code = models.CharField(
+        "code INSEE",
+        max_length=5,
+        validators=[
+            RegexValidator(
+                r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE d'une commune a cinq caractères : 03185."
+            )
+        ],
+    )
+    nom = models.CharField("nom", max_length=200, blank=True, validators=[validate_text])
+
+    objects = CommuneManager()
+
+    class Meta:
+        verbose_name = "commune"
+        verbose_name_plural = "communes"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                name="%(app_label)s_%(class)s_unique_code",
+                violation_error_message="Une commune porte déjà ce code INSEE.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.nom} ({self.code})" if self.nom else self.code
+
+    def natural_key(self):
+        return (self.code,)
+
+
 class QuartierManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
 
+QPV_CODE = r"^QN\d{5}[A-Z]$"
+
+
 class Quartier(TimestampedModel):
-    """A QPV (quartier prioritaire de la politique de la ville), as listed by the State."""
+    """A QPV (quartier prioritaire de la politique de la ville), as listed by the State in
+    its référentiel (`diagnostics.quartiers.referentiel`): its code, name, communes and
+    outline."""
 
     code = models.CharField(
         "code QPV",
         max_length=12,
-        validators=[
-            RegexValidator(r"^QN\d{5}[A-Z]$", "Le code QPV a la forme QN00304M."),
-        ],
+        validators=[RegexValidator(QPV_CODE, "Le code QPV a la forme QN00304M.")],
         help_text="Code national du quartier prioritaire, par exemple QN00304M.",
     )
     nom = models.CharField("nom", max_length=200, validators=[validate_text])
-    communes = models.CharField(
-        "communes",
-        max_length=500,
-        validators=[validate_text],
+    communes = models.ManyToManyField(
+        Commune,
+        verbose_name="communes",
+        related_name="quartiers",
         blank=True,
-        help_text="Communes couvertes par le quartier, séparées par des virgules.",
+        help_text="Communes couvertes par le quartier (un quartier peut en couvrir plusieurs).",
+    )
+    region = models.CharField(
+        "code région",
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^\d{2,3}$", "Le code région INSEE a deux chiffres : 84.")],
+    )
+    # The outline: a GeoJSON MultiPolygon in WGS 84 (longitude, latitude), simplified for
+    # drawing at city scale (`diagnostics.quartiers.geometrie`); None when the référentiel
+    # was loaded without outlines (a CSV).
+    contour = models.JSONField("contour", null=True, blank=True, editable=False)
+    contour_demonstration = models.BooleanField(
+        "tracé de démonstration",
+        default=False,
+        help_text="Contour dessiné pour la démonstration : ce n'est pas le tracé officiel.",
     )
 
     objects = QuartierManager()
@@ -162,6 +221,11 @@ class Quartier(TimestampedModel):
                 name="%(app_label)s_%(class)s_unique_code",
                 violation_error_message="Un quartier prioritaire porte déjà ce code.",
             ),
+            models.CheckConstraint(
+                condition=Q(code__regex=QPV_CODE),
+                name="%(app_label)s_%(class)s_code_qpv",
+                violation_error_message="Le code QPV a la forme QN00304M.",
+            ),
         ]
 
     def __str__(self):
@@ -169,6 +233,36 @@ class Quartier(TimestampedModel):
 
     def natural_key(self):
         return (self.code,)
+
+
+class ImportReferentiel(models.Model):
+    """One load of the QPV référentiel (`diagnostics.quartiers.referentiel`): what it
+    created, changed, left unchanged, and left aside (quartiers absent from the file)."""
+
+    date = models.DateTimeField("date", auto_now_add=True)
+    fichier = models.CharField("fichier", max_length=255)
+    importe_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    crees = models.PositiveIntegerField("quartiers créés", default=0)
+    modifies = models.PositiveIntegerField("quartiers modifiés", default=0)
+    inchanges = models.PositiveIntegerField("quartiers inchangés", default=0)
+    laisses = models.PositiveIntegerField("quartiers absents du fichier", default=0)
+    avec_contours = models.BooleanField("avec contours", default=True)
+    force = models.BooleanField("forcé", default=False)
+
+    class Meta:
+        verbose_name = "import du référentiel des quartiers"
+        verbose_name_plural = "imports du référentiel des quartiers"
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        return f"Référentiel « {self.fichier} » du {timezone.localtime(self.date):%d/%m/%Y %H:%M}"
 
 
 def free_slug(model, wanted):

@@ -7,7 +7,8 @@ on the instances under `loaded_*` attributes, so that templates never query:
 - `theme.loaded_sous_themes`: its sous-thèmes, in order;
 - `node.loaded_groups` on a thème (its theme-level items only) and on a sous-thème: an
   `ItemGroup` per kind of item (difficultés, indicateurs: `diagnostics.kinds`);
-- `element.loaded_quartiers`: the quartiers an item concerns, by code;
+- `element.loaded_quartiers`: the quartiers an item concerns, by code, each with `url`,
+  its fiche quartier in the page's edition;
 - what each kind adds to its items (`Kind.load`: an indicator's latest values as the user
   may see them, `loaded_valeurs`);
 - `element.url_source`, `element.source_ligne`, `element.url`: the links of an item
@@ -75,12 +76,28 @@ def url_maker(name, slug):
     return lambda pk: f"{before}{pk}{after}"
 
 
+def fiche_url_maker(slug):
+    """`code -> the URL of that quartier's fiche in the edition `slug`` (the page lives in
+    indicateurs, reached by its name), at the cost of one reverse."""
+    marker = "QN99999Z"
+    before, after = reverse("fiche_quartier", args=[slug, marker]).rsplit(marker, 1)
+    return lambda code: f"{before}{code}{after}"
+
+
+def attach_fiche_urls(quartiers, slug, maker=None):
+    """Sets `url` on each quartier: its fiche in the edition `slug`. No query."""
+    maker = maker or fiche_url_maker(slug)
+    for quartier in quartiers:
+        quartier.url = maker(quartier.code)
+
+
 def attach_links(elements):
     """Sets on each item of a list the links of its place: `url_pilier`, `url_sous_theme`
     and `url_source` ("" when it has no sous-thème or no source cell), and `url`, its own
-    page ("" when its kind has none, `Kind.detail_url_name`). Items come with the columns
-    of their place (diagnostics.views.LIST_COLUMNS); one reverse per diagnostic and kind
-    of link, no query."""
+    page ("" when its kind has none, `Kind.detail_url_name`); and on each of its quartiers
+    (prefetched `quartiers`) `url`, its fiche in the item's edition. Items come with the
+    columns of their place (diagnostics.views.LIST_COLUMNS); one reverse per diagnostic
+    and kind of link, no query."""
     makers = {}
     detail_url_names = {kind.model: kind.detail_url_name for kind in kinds.items()}
 
@@ -102,6 +119,9 @@ def attach_links(elements):
         )
         detail_url_name = detail_url_names.get(type(element), "")
         element.url = url(detail_url_name, slug, element.pk) if detail_url_name else ""
+        if ("fiche", slug) not in makers:
+            makers["fiche", slug] = fiche_url_maker(slug)
+        attach_fiche_urls(element.quartiers.all(), slug, makers["fiche", slug])
 
 
 def load_elements(querysets, diagnostic, user, sources=False):
@@ -126,6 +146,7 @@ def load_elements(querysets, diagnostic, user, sources=False):
 
     elements = {kind: load(queryset) for kind, queryset in querysets.items()}
     attach_quartiers(elements)
+    fiche_url = fiche_url_maker(diagnostic.slug)
     source_url = url_maker("diagnostics:source", diagnostic.slug)
     for kind, items in elements.items():
         if kind.load is not None:
@@ -136,6 +157,7 @@ def load_elements(querysets, diagnostic, user, sources=False):
         for element in items:
             element.url_source = source_url(element.source_id) if element.source_id else ""
             element.url = page_url(element.pk) if page_url else ""
+            attach_fiche_urls(element.loaded_quartiers, diagnostic.slug, fiche_url)
         mark_source_runs(items)
     return elements
 

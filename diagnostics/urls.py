@@ -4,6 +4,8 @@ from .converters import ModeleConverter, NatureConverter, NiveauConverter
 from .views import comparaison, consultation, edition, editions, lists, membres
 from .views import history as history_views
 from .views import imports as import_views
+from .views import quartiers as quartiers_views
+from .views import referentiel as referentiel_views
 
 app_name = "diagnostics"
 
@@ -46,6 +48,20 @@ urlpatterns = [
         comparaison.ComparaisonExportView.as_view(),
         name="comparaison_export",
     ),
+    # The quartiers of a contract, chosen from the référentiel (views.quartiers): its
+    # Administrateurs only
+    path(
+        "contrats/<slug:slug>/quartiers/",
+        quartiers_views.QuartiersContratView.as_view(),
+        name="quartiers_contrat",
+    ),
+    # The QPV référentiel (views.referentiel): the platform's administrator only ----------
+    path(
+        "quartiers/referentiel/",
+        referentiel_views.ReferentielView.as_view(),
+        name="referentiel_quartiers",
+    ),
+    # (end of the référentiel's block)
     # The members of a contract (views.membres): its Administrateurs only
     path("contrats/<slug:slug>/membres/", membres.MembresView.as_view(), name="membres"),
     path(

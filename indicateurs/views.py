@@ -18,7 +18,8 @@ period and place is this edition's, and is the one shown from then on.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -30,10 +31,10 @@ from diagnostics.queries import url_maker
 from diagnostics.views.lists import ElementExportView, ElementListView
 from diagnostics.views.mixins import DiagnosticAccessMixin
 
-from . import charts, entry, history, secret, tableau
+from . import carte, charts, entry, fiche, history, secret, tableau
 from .filters import IndicateurFilterSet, TableauFilterSet
 from .forms import IndicateurForm, MesureForm, ReperesForm, SaisieForm, SuppressionForm
-from .models import Indicateur, Mesure, latest_reperes, series
+from .models import Indicateur, Mesure, TerritoireComparaison, latest_reperes, series
 
 # Lists ------------------------------------------------------------------------------------
 
@@ -215,6 +216,8 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         indicateur, user = self.object, self.request.user
+        # The edition's quartiers, read once for the map and the references (one query).
+        prefetch_related_objects([self.diagnostic], "quartiers")
         # The values of its lineage, its own references and targets (one query).
         mesures = series(
             [indicateur],
@@ -233,6 +236,7 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
         return super().get_context_data(
             donnees=donnees,
             graphique=charts.chart(donnees, ident=f"graphique-{indicateur.pk}"),
+            carte=self.carte(indicateur, mesures, hidden),
             constats=charts.constats_of(valeurs),
             mesures=valeurs,
             hors_serie=[m for m in valeurs if not donnees.shows(m) and m.valeur is not None],
@@ -241,6 +245,18 @@ class IndicateurView(IndicateurAccessMixin, DetailView):
             seuil=indicateur.seuil,
             **kwargs,
         )
+
+    def carte(self, indicateur, mesures, hidden):
+        """The map of its latest values by quartier, for a quantitative indicator of an
+        edition with quartiers drawn. The edition's quartiers are read once for the map
+        and the references (`reperes_scopes`); their communes when a map is drawn (one
+        query)."""
+        quartiers = list(self.diagnostic.quartiers.all())  # cached for reperes_scopes
+        if not carte.a_dessiner(indicateur, quartiers):
+            return None
+        prefetch_related_objects(quartiers, "communes")
+        quartiers.sort(key=lambda q: q.code)
+        return carte.choroplethe(indicateur, mesures, hidden, quartiers, self.diagnostic)
 
 
 def reperes_by_scope(indicateur, mesures, diagnostic):
@@ -508,3 +524,85 @@ class MesureSupprimerView(MesureMixin, TemplateView):
                 messages.success(request, "La valeur est supprimée.")
                 return redirect(self.indicateur_url())
         return self.render_to_response(self.get_context_data(form=form))
+
+
+# The fiche quartier -----------------------------------------------------------------------
+
+
+class FicheQuartierView(DiagnosticAccessMixin, TemplateView):
+    """The page of one quartier in an edition (`indicateurs.fiche`): its communes and map,
+    the difficultés tagged with it, its indicators' latest values, their series, and the
+    other contracts holding it. A quartier that is not the edition's is a 404.
+
+    `?comparaison=<code>` chooses the comparison territory of the gaps among those the
+    edition's indicators have values for (absent: the first of them, the commune first;
+    empty: none)."""
+
+    template_name = "indicateurs/fiche_quartier.html"
+
+    def resolved(self):
+        self.quartier = fiche.quartier_of(self.diagnostic, self.kwargs["code"])
+        if self.quartier is None:
+            raise Http404("Ce quartier n'est pas un quartier de ce diagnostic.")
+
+    def comparaison(self):
+        """(the chosen territory or None, the territories offered, an error message)."""
+        lignees = Indicateur.objects.du_diagnostic(self.diagnostic).values("lignee")
+        offerts = list(
+            TerritoireComparaison.objects.filter(
+                Exists(
+                    Mesure.objects.filter(territoire=OuterRef("pk"), indicateur__lignee__in=lignees)
+                )
+            ).order_by("echelon", "nom")
+        )
+        if "comparaison" not in self.request.GET:
+            return (offerts[0] if offerts else None), offerts, ""
+        code = self.request.GET["comparaison"]
+        choisi = next((t for t in offerts if t.code == code), None)
+        if code and choisi is None:
+            return None, offerts, "Ce territoire de comparaison n’est pas proposé ici."
+        return choisi, offerts, ""
+
+    def get_context_data(self, **kwargs):
+        diagnostic, quartier, user = self.diagnostic, self.quartier, self.request.user
+        comparaison, offerts, erreur = self.comparaison()
+        difficultes = fiche.difficultes_of(diagnostic, quartier)
+        indicateurs = fiche.indicateurs_of(diagnostic, quartier)
+        lignes, sans_valeur = fiche.indicator_rows(indicateurs, quartier, user, comparaison)
+        graphiques = fiche.charts_of([ligne.indicateur for ligne in lignes], quartier, user)
+        url = url_maker("indicateurs:detail", diagnostic.slug)
+        for ligne in lignes:
+            ligne.url = url(ligne.indicateur.pk)
+            ligne.graphique = graphiques.get(ligne.indicateur.pk)
+        return super().get_context_data(
+            quartier=quartier,
+            communes=list(quartier.communes.all()),
+            carte=fiche.carte_of(diagnostic, quartier),
+            difficultes=difficultes,
+            difficultes_nombre=fiche.count(difficultes),
+            difficultes_territoire=fiche.territoire_count(diagnostic),
+            liste_difficultes_url=fiche.liste_url(diagnostic, quartier),
+            lignes=lignes,
+            sans_valeur=sans_valeur,
+            comparaison=comparaison,
+            comparaisons=offerts,
+            comparaison_erreur=erreur,
+            seuils=sorted(
+                {
+                    ligne.indicateur.seuil
+                    for ligne in lignes
+                    if ligne.indicateur.compte_des_personnes
+                }
+            ),
+            fictives=any(
+                ligne.fictive or (ligne.graphique and ligne.graphique.donnees.fictive)
+                for ligne in lignes
+            ),
+            tableau_url=(
+                reverse("indicateurs:tableau_de_bord", kwargs={"slug": diagnostic.slug})
+                + f"?quartier={quartier.code}"
+            ),
+            autres_contrats=fiche.autres_contrats(diagnostic, quartier, user),
+            peut_modifier=can_edit(user, diagnostic),
+            **kwargs,
+        )

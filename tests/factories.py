@@ -7,6 +7,7 @@ from comptes.models import Organisation, Profil
 from comptes.roles import Role
 from diagnostics.models import (
     CelluleSource,
+    Commune,
     Contrat,
     Diagnostic,
     Import,
@@ -58,10 +59,33 @@ class QuartierFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Quartier
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"QN{90000 + n:05d}M")
     nom = factory.Sequence(lambda n: f"Quartier {n}")
-    communes = "Montluçon"
+
+    @factory.post_generation
+    def communes(self, create, extracted, **kwargs):
+        """`communes=[...]`: Commune objects or codes INSEE; Montluçon by default."""
+        if not create:
+            return
+        wanted = ["03185"] if extracted is None else extracted
+        for commune in wanted:
+            if isinstance(commune, str):
+                commune = CommuneFactory(code=commune)
+            self.communes.add(commune)
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commune
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"{90000 + n:05d}")
+    nom = factory.LazyAttribute(lambda c: COMMUNES_CONNUES.get(c.code, f"Commune {c.code}"))
+
+
+COMMUNES_CONNUES = {"03185": "Montluçon", "03211": "Prémilhat", "03101": "Domérat"}
 
 
 class ContratFactory(factory.django.DjangoModelFactory):

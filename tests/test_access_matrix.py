@@ -47,6 +47,7 @@ from tests.factories import (
     IndicateurFactory,
     MembreFactory,
     PilierFactory,
+    QuartierFactory,
     SousThemeFactory,
     ThemeFactory,
     UserFactory,
@@ -363,6 +364,7 @@ EXPECTED = {
     "diagnostics:pilier": (PILIER, READ),
     "diagnostics:sous_theme": (SOUS_THEME, READ),
     "diagnostics:source": (of_diagnostic(pk=lambda built: built.cellule.pk), READ),
+    "fiche_quartier": (of_diagnostic(code=lambda built: "QN00304M"), READ),
     # Lists, exports and search: across the diagnostics the user may read (a public one
     # exists here, so anonymous visitors read too).
     "diagnostics:difficultes": (no_kwargs, everyone(200)),
@@ -386,6 +388,12 @@ EXPECTED = {
     # test_a_frozen_edition_refuses_the_undo_of_its_import).
     "diagnostics:imports": (no_kwargs, administrateurs(200)),
     "diagnostics:import_nouveau": (no_kwargs, administrateurs(200, 200)),
+    # The QPV référentiel: the national administrator only (a POST without a file shows the
+    # form's error, 200); a contract's Administrateur is refused like everyone else.
+    "diagnostics:referentiel_quartiers": (
+        no_kwargs,
+        {**administrateurs(403, 403), NATIONAL: (200, 200)},
+    ),
     "diagnostics:import_apercu": (someone_elses_upload, administrateurs_of(404, 404)),
     "diagnostics:import_detail": (
         lambda built: {"pk": built.cellule.import_source_id},
@@ -445,6 +453,8 @@ EXPECTED = {
     "diagnostics:comparaison": (of_contract, _read_contract()),
     "diagnostics:comparaison_export": (of_contract, _read_contract(get_public=404)),
     "diagnostics:nouvelle_edition": (of_contract, _manage_contract(200, 400)),
+    # The quartiers of a contract: a POST without the list's state token is stale (409).
+    "diagnostics:quartiers_contrat": (of_contract, _manage_contract(200, 409)),
     # The members of a contract (its administrators). An empty invitation or organisation
     # form is refused (400); changing a role without one, removing a member (refused for
     # the last administrator) and cancelling an invitation go back to the members (302).
@@ -509,6 +519,7 @@ def build(diagnostic, uploader, invitation, token):
     membre = Membre.objects.get(contrat=diagnostic.contrat, compte=uploader)
     cellule = CelluleSourceFactory(import_source=ImportFactory(diagnostic=diagnostic))
     pilier = PilierFactory(diagnostic=diagnostic, numero=1)
+    diagnostic.quartiers.add(QuartierFactory(code="QN00304M", nom="Rive Gauche"))
     sous_theme = SousThemeFactory(theme=ThemeFactory(pilier=pilier))
     DifficulteFactory(sous_theme=sous_theme, source=cellule)
     IndicateurFactory(sous_theme=sous_theme)

@@ -5,6 +5,8 @@ import screen alone takes a larger body, up to its largest file."""
 import pytest
 from django.urls import reverse
 
+from tests.factories import UserFactory
+
 BOUNDARY = "limite"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
@@ -113,3 +115,24 @@ def test_a_body_without_a_length_is_refused_unread(client):
 @pytest.mark.parametrize("method", ["get", "head"])
 def test_requests_without_a_body_are_untouched(client, method):
     assert getattr(client, method)(reverse("login")).status_code == 200
+
+
+def test_the_referentiel_page_takes_the_national_file_but_no_more(client, settings):
+    settings.REQUEST_MAX_BODY_SIZE = 2000
+    settings.REFERENTIEL_MAX_FILE_SIZE = 30_000
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    url = reverse("diagnostics:referentiel_quartiers")
+
+    # A file of 10 000 bytes reaches the page, which reads it (and refuses its layout).
+    file_body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="fichier"; '
+        f'filename="qp.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        + "a;b\n" * 2500
+        + f"\r\n--{BOUNDARY}--\r\n"
+    ).encode()
+    response = client.generic("POST", url, file_body, content_type=MULTIPART)
+    assert response.status_code != 413
+    assert "Requête trop volumineuse" not in response.content.decode()
+
+    # Beyond the référentiel's limit plus the form's other fields: refused unread.
+    assert post_announcing(client, url, 32_001).status_code == 413

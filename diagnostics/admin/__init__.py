@@ -14,6 +14,7 @@ from ..editions.states import ensure_modifiable_id
 from ..forms.edition import MISSING_VERSION
 from ..models import (
     CelluleSource,
+    Commune,
     Contrat,
     Diagnostic,
     Difficulte,
@@ -221,8 +222,27 @@ class ReadOnlyInline:
 @admin.register(Quartier)
 class QuartierAdmin(FlatImportExportAdmin):
     resource_classes = [resources.QuartierFlatResource]
-    list_display = ["code", "nom", "communes"]
-    search_fields = ["code", "nom", "communes"]
+    list_display = ["code", "nom", "liste_communes", "region", "a_un_contour"]
+    list_filter = ["contour_demonstration", "region"]
+    search_fields = ["code", "nom", "communes__code", "communes__nom"]
+    filter_horizontal = ["communes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("communes")
+
+    @admin.display(description="communes")
+    def liste_communes(self, quartier):
+        return ", ".join(str(commune) for commune in quartier.communes.all())
+
+    @admin.display(description="contour", boolean=True)
+    def a_un_contour(self, quartier):
+        return quartier.contour is not None
+
+
+@admin.register(Commune)
+class CommuneAdmin(admin.ModelAdmin):
+    list_display = ["code", "nom"]
+    search_fields = ["code", "nom"]
 
 
 class PilierInline(ReadOnlyInline, admin.TabularInline):

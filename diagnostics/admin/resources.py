@@ -9,6 +9,7 @@ from diagnostics.exports import (
     unneutralize_formula,
 )
 from diagnostics.models import (
+    Commune,
     Diagnostic,
     Difficulte,
     Pilier,
@@ -222,9 +223,16 @@ def element_parent_lookups(row):
 
 
 class QuartierFlatResource(FlatResource):
+    prefetched = ("communes",)
+    communes = fields.Field(
+        attribute="communes",
+        column_name="communes",
+        widget=ManyToManyWidget(Commune, field="code", separator=","),
+    )
+
     class Meta(FlatResource.Meta):
         model = Quartier
-        fields = ("code", "nom", "communes")
+        fields = ("code", "nom", "region", "communes")
         import_id_fields = ("code",)
 
     def natural_key(self, row):

@@ -20,7 +20,7 @@ class DiagnosticView(DiagnosticAccessMixin, TemplateView):
         return super().get_context_data(
             piliers=queries.diagnostic_summary(self.diagnostic),
             colonnes=queries.summary_kinds(),
-            quartiers=list(self.diagnostic.quartiers.all()),
+            quartiers=list(self.diagnostic.quartiers.prefetch_related("communes")),
             **kwargs,
         )
 

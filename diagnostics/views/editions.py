@@ -21,6 +21,7 @@ from ..access import (
 from ..editions import states
 from ..editions.copy import latest_edition, start_edition
 from ..forms.editions import DepublicationForm, NouvelleEditionForm
+from ..quartiers import carte
 from .mixins import DiagnosticAccessMixin
 
 ADMIN_ONLY = "Seuls les administrateurs du contrat gèrent ses éditions."
@@ -70,7 +71,13 @@ class ContratView(ContratMixin, TemplateView):
         editions = self.editions()
         administrateur = can_administer(self.request.user, self.contrat)
         brouillon = next((e for e in editions if e.est_brouillon), None)
+        # The quartiers of the latest edition the user may read, and their map.
+        derniere = editions[-1] if editions else None
+        quartiers = carte.quartiers_of(derniere) if derniere else []
         return super().get_context_data(
+            derniere=derniere,
+            quartiers=quartiers,
+            carte=carte.carte_edition(derniere, quartiers) if quartiers else None,
             editions=editions,
             journal=states.journal(self.contrat)
             if can_edit(self.request.user, self.contrat)

@@ -102,7 +102,7 @@ def content():
         measures = Mesure.objects.filter(indicateur__in=items_of(Indicateur, diagnostic))
         result[diagnostic.slug] = {
             "diagnostic": (diagnostic.titre, diagnostic.statut, diagnostic.est_public),
-            "quartiers": sorted(diagnostic.quartiers.values_list("code", "nom", "communes")),
+            "quartiers": sorted(diagnostic.quartiers.values_list("code", "nom", "communes__code")),
             "themes": sorted(
                 Theme.objects.filter(pilier__diagnostic=diagnostic).values_list(
                     "pilier__numero", "pilier__libelle", "position", "libelle"
@@ -401,6 +401,9 @@ def test_retirer_removes_the_synthetic_data_and_nothing_else(debug, montlucon):
     after = row_counts()
     after["diagnostics.Quartier"] -= 1
     after["diagnostics.Diagnostic_quartiers"] -= 1
+    # …with its communes.
+    after["diagnostics.Quartier_communes"] -= kept.communes.count()
+    after["diagnostics.Commune"] -= kept.communes.count()
     assert after == before
     assert montlucon.quartiers.filter(pk=kept.pk).exists()
 

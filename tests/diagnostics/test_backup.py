@@ -23,7 +23,7 @@ from diagnostics.backup import (
     read,
     restore,
 )
-from diagnostics.models import Diagnostic, Difficulte, Membre, Pilier, Quartier
+from diagnostics.models import Commune, Diagnostic, Difficulte, Membre, Pilier, Quartier
 from indicateurs.models import Indicateur, Mesure, TerritoireComparaison
 from tests.factories import (
     DiagnosticFactory,
@@ -89,7 +89,7 @@ def rich(montlucon):
     quartiers, edits by named people, a deletion, indicator metadata, measures, a
     cancelled import, hostile texts; and another diagnostic that must stay out of it."""
     rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche")
-    bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes="Montluçon, Domérat")
+    bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes=["03185", "03101"])
     montlucon.quartiers.set([rive_gauche, bien_assis])
     claire = UserFactory(
         username="claire.martin",
@@ -161,6 +161,7 @@ def empty_the_database():
     for model in reversed(backed_up_models()):
         model.objects.all().delete()
     Quartier.objects.all().delete()
+    Commune.objects.all().delete()
     TerritoireComparaison.objects.all().delete()
     get_user_model().objects.all().delete()
 
@@ -182,6 +183,54 @@ def test_the_round_trip_loses_nothing(rich):
     assert {s: without_ids(r) for s, r in read(after).referentiels.items()} == {
         s: without_ids(r) for s, r in read(text).referentiels.items()
     }
+
+
+def test_the_quartiers_come_back_with_their_communes(rich):
+    text = backup(rich)
+    empty_the_database()
+
+    restore(text)
+
+    bien_assis = Quartier.objects.get(code="QN00306M")
+    assert sorted((c.code, c.nom) for c in bien_assis.communes.all()) == [
+        ("03101", "Domérat"),
+        ("03185", "Montluçon"),
+    ]
+    assert list(Quartier.objects.get(code="QN00304M").communes.values_list("nom", flat=True)) == [
+        "Montluçon"
+    ]
+
+
+def test_a_backup_holding_the_communes_as_one_text_is_still_restored(rich):
+    """Backups written before the référentiel of the quartiers held a quartier's communes
+    as one text: it is ignored, the quartier restored without communes."""
+    lines = backup(rich).splitlines()
+    section = json.loads(lines[2])
+    for quartier in section["quartiers"]:
+        quartier["communes"] = "Montluçon, Domérat"
+        del quartier["region"]
+    lines[2] = json.dumps(section, ensure_ascii=False)
+    empty_the_database()
+
+    report = restore("\n".join(lines) + "\n")
+
+    assert sorted(report.created_quartiers) == ["QN00304M", "QN00306M"]
+    assert not Commune.objects.exists()
+    assert Quartier.objects.get(code="QN00306M").nom == "Bien-Assis"
+
+
+def test_a_damaged_commune_writes_nothing(rich):
+    lines = backup(rich).splitlines()
+    section = json.loads(lines[2])
+    section["quartiers"][0]["communes"] = [["pas un code", "Nulle part"]]
+    lines[2] = json.dumps(section, ensure_ascii=False)
+    empty_the_database()
+
+    with pytest.raises(BackupError, match="Sauvegarde abîmée : commune"):
+        restore("\n".join(lines) + "\n")
+
+    assert not Quartier.objects.exists() and not Commune.objects.exists()
+    assert not Diagnostic.objects.exists()
 
 
 def test_the_backup_is_one_json_value_a_line_ending_with_its_count(rich):

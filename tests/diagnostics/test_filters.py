@@ -364,7 +364,8 @@ def test_the_list_shows_the_filters_the_count_and_each_item_with_its_path(
     assert f'<a href="{soins_url}">Accès aux soins</a>' in page
     pilier_url = reverse("diagnostics:pilier", args=["montlucon-2024", 1])
     assert f'<a href="{pilier_url}#theme-{monde.jeunesse.pk}">Jeunesse</a>' in page
-    assert '<li class="badge badge-quartier">Rive Gauche</li>' in page
+    fiche = reverse("fiche_quartier", args=["montlucon-2024", "QN00304M"])
+    assert f'<li class="badge badge-quartier"><a href="{fiche}">Rive Gauche</a></li>' in page
     assert "confidentiel" not in page
 
 

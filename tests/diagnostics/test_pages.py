@@ -136,7 +136,12 @@ def test_items_show_their_quartiers_and_a_link_to_their_source(partenaire, pilie
 
     cellule = CelluleSource.objects.get()
     source_url = reverse("diagnostics:source", args=[pilier_page.diagnostic.slug, cellule.pk])
-    assertContains(response, '<li class="badge badge-quartier">Fontbouillant</li>', html=True)
+    fiche = reverse("fiche_quartier", args=[pilier_page.diagnostic.slug, "QN00305M"])
+    assertContains(
+        response,
+        f'<li class="badge badge-quartier"><a href="{fiche}">Fontbouillant</a></li>',
+        html=True,
+    )
     assertContains(response, f'<a class="lien-source" href="{source_url}">Source : ligne 13</a>')
 
 
@@ -254,7 +259,9 @@ def test_the_diagnostic_page_counts_each_themes_contents_theme_level_items_inclu
     partenaire, contrat
 ):
     diagnostic = DiagnosticFactory(contrat=contrat)
-    diagnostic.quartiers.set([QuartierFactory(code="QN00306M", nom="Bien-Assis")])
+    diagnostic.quartiers.set(
+        [QuartierFactory(code="QN00306M", nom="Bien-Assis", communes=["03185", "03101"])]
+    )
     theme = ThemeFactory(pilier__diagnostic=diagnostic, pilier__numero=1, libelle="Santé")
     sous_themes = SousThemeFactory.create_batch(2, theme=theme)
     DifficulteFactory.create_batch(3, sous_theme=sous_themes[0])
@@ -266,7 +273,12 @@ def test_the_diagnostic_page_counts_each_themes_contents_theme_level_items_inclu
     page = text(response)
     assert "1 thème, 2 sous-thèmes, 4 difficultés, 1 indicateur" in page
     assert re.search(r">Santé</a></th> <td[^>]*>2</td> <td[^>]*>4</td> <td[^>]*>1</td>", page)
-    assert 'Bien-Assis</span> <span class="code">QN00306M</span>' in page
+    # The quartier, its code and the names of its communes.
+    assert re.search(
+        r'Bien-Assis(</a>)?</span> <span class="code">QN00306M</span> '
+        r'<span class="quartier-communes">\(Domérat, Montluçon\)</span>',
+        page,
+    )
 
 
 def test_the_sous_theme_page_shows_its_items_quartiers_and_provenance(partenaire, contrat):

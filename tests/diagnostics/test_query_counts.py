@@ -16,7 +16,8 @@ PAGES = {
     # Home: the contracts, their editions with their figures, the last changes, the last
     # imports, the piliers (diagnostics.accueil).
     "home": (lambda built: reverse("home"), 8),
-    "diagnostic": (lambda built: built.diagnostic.get_absolute_url(), 7),
+    # Diagnostic: its quartiers, then their communes in one query.
+    "diagnostic": (lambda built: built.diagnostic.get_absolute_url(), 8),
     # Pilier and sous-thème: one query for the latest values of the indicators.
     "pilier": (lambda built: reverse("diagnostics:pilier", args=[built.diagnostic.slug, 1]), 10),
     "sous_theme": (

@@ -284,8 +284,8 @@ FLAT = [
 def everything():
     """The edge cases, with quartiers, indicator details and measures."""
     diagnostic = edge_cases()
-    rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche", communes="Montluçon")
-    bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes="Montluçon, Domérat")
+    rive_gauche = QuartierFactory(code="QN00304M", nom="Rive Gauche", communes=["03185"])
+    bien_assis = QuartierFactory(code="QN00306M", nom="Bien-Assis", communes=["03185", "03101"])
     diagnostic.quartiers.set([rive_gauche, bien_assis])
     difficulte = Difficulte.objects.get(libelle="- commence par un tiret")
     difficulte.quartiers.set([rive_gauche, bien_assis])
@@ -314,7 +314,7 @@ def snapshot():
         "diagnostics": list(
             Diagnostic.objects.order_by("slug").values_list("slug", "titre", "territoire", "statut")
         ),
-        "quartiers": sorted(Quartier.objects.values_list("code", "nom", "communes")),
+        "quartiers": sorted(Quartier.objects.values_list("code", "nom", "communes__code")),
         "tags": sorted(
             Difficulte.objects.filter(quartiers__isnull=False).values_list(
                 "libelle", "quartiers__code"

@@ -650,24 +650,34 @@ def _restore_communes(communes):
         if not (isinstance(entry, list | tuple) and entry and isinstance(entry[0], str)):
             raise BackupError("Sauvegarde abîmée : une commune d'un quartier est illisible.")
         nom = entry[1] if len(entry) > 1 and isinstance(entry[1], str) else ""
-        commune, created = Commune.objects.get_or_create(code=entry[0], defaults={"nom": nom})
-        if created:
-            _check(commune, f"commune {entry[0]!r}")
+        commune, _ = _checked_or_existing(Commune(code=entry[0], nom=nom), f"commune {entry[0]!r}")
         found.append(commune)
     return found
+
+
+def _checked_or_existing(obj, label):
+    """(the row of this code, False) when the database holds it, else (`obj`, True) once
+    checked (`_check`, before the database sees a value it would refuse) and saved."""
+    existing = type(obj).objects.filter(code=obj.code).first()
+    if existing is not None:
+        return existing, False
+    _check(obj, label)
+    obj.save()
+    return obj, True
 
 
 def _restore_references(document, report):
     User = get_user_model()
     references = _References()
     for quartier in document.quartiers:
-        obj, created = Quartier.objects.get_or_create(
-            code=quartier["code"],
-            defaults={"nom": quartier["nom"], "region": quartier.get("region") or ""},
+        obj, created = _checked_or_existing(
+            Quartier(
+                code=quartier["code"], nom=quartier["nom"], region=quartier.get("region") or ""
+            ),
+            f"quartier {quartier['code']!r}",
         )
         references.add(Quartier, quartier.get("id"), obj.code, obj.pk)
         if created:
-            _check(obj, f"quartier {quartier['code']!r}")
             obj.communes.set(_restore_communes(quartier.get("communes")))
             report.created_quartiers.append(quartier["code"])
     if not isinstance(document.referentiels, dict):

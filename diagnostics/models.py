@@ -173,6 +173,29 @@ class QuartierManager(models.Manager):
 
 QPV_CODE = r"^QN\d{5}[A-Z]$"
 
+# The régions by their code INSEE (code officiel géographique, since 2016), as the QPV
+# référentiel gives them (`insee_reg`).
+REGIONS = {
+    "01": "Guadeloupe",
+    "02": "Martinique",
+    "03": "Guyane",
+    "04": "La Réunion",
+    "06": "Mayotte",
+    "11": "Île-de-France",
+    "24": "Centre-Val de Loire",
+    "27": "Bourgogne-Franche-Comté",
+    "28": "Normandie",
+    "32": "Hauts-de-France",
+    "44": "Grand Est",
+    "52": "Pays de la Loire",
+    "53": "Bretagne",
+    "75": "Nouvelle-Aquitaine",
+    "76": "Occitanie",
+    "84": "Auvergne-Rhône-Alpes",
+    "93": "Provence-Alpes-Côte d'Azur",
+    "94": "Corse",
+}
+
 
 class Quartier(TimestampedModel):
     """A QPV (quartier prioritaire de la politique de la ville), as listed by the State in
@@ -233,6 +256,12 @@ class Quartier(TimestampedModel):
 
     def natural_key(self):
         return (self.code,)
+
+    @property
+    def region_nom(self):
+        """ "Auvergne-Rhône-Alpes (84)", or the code alone when it is not a région's."""
+        nom = REGIONS.get(self.region)
+        return f"{nom} ({self.region})" if nom else self.region
 
 
 class ImportReferentiel(models.Model):

@@ -19,6 +19,7 @@ from ..models import (
     Diagnostic,
     Difficulte,
     Import,
+    ImportReferentiel,
     Membre,
     Pilier,
     Quartier,
@@ -222,6 +223,7 @@ class ReadOnlyInline:
 @admin.register(Quartier)
 class QuartierAdmin(FlatImportExportAdmin):
     resource_classes = [resources.QuartierFlatResource]
+    change_list_template = "diagnostics/quartiers/admin_change_list.html"
     list_display = ["code", "nom", "liste_communes", "region", "a_un_contour"]
     list_filter = ["contour_demonstration", "region"]
     search_fields = ["code", "nom", "communes__code", "communes__nom"]
@@ -243,6 +245,24 @@ class QuartierAdmin(FlatImportExportAdmin):
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ["code", "nom"]
     search_fields = ["code", "nom"]
+
+
+@admin.register(ImportReferentiel)
+class ImportReferentielAdmin(admin.ModelAdmin):
+    """The loads of the référentiel, read only: they are made on the référentiel's page."""
+
+    list_display = ["date", "fichier", "importe_par", "crees", "modifies", "inchanges", "laisses"]
+    list_select_related = ["importe_par"]
+    change_list_template = "diagnostics/quartiers/admin_imports_change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PilierInline(ReadOnlyInline, admin.TabularInline):

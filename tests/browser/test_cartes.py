@@ -19,8 +19,11 @@ from tests.indicateurs_data import mesure, quantitatif
 
 pytestmark = pytest.mark.browser
 
-LARGEURS = [1280, 375]
 ROLES = {"partenaire": Role.PARTENAIRE, "administrateur": Role.ADMINISTRATEUR}
+# Each role at each width, over the two pages: a partner and an Administrateur each see
+# each page once, each page is seen once at each width.
+CASES = [("partenaire", 375), ("administrateur", 1280)]
+CROSSED = [("partenaire", 1280), ("administrateur", 375)]
 
 # The boxes of the labels written on the map, as the browser lays them out.
 LABEL_BOXES = """() => [...document.querySelectorAll('svg.carte .carte-etiquettes text')]
@@ -53,8 +56,7 @@ def tab_to_the_map(page, limit=80):
     pytest.fail("aucun quartier de la carte n'est atteint au clavier")
 
 
-@pytest.mark.parametrize("largeur", LARGEURS)
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("role", "largeur"), CASES)
 def test_the_contract_page_shows_the_map_of_its_quartiers(page, montlucon, role, largeur):
     user = UserFactory(role=ROLES[role], contrat=montlucon.contrat)
     page.set_viewport_size({"width": largeur, "height": 900})
@@ -88,8 +90,7 @@ def test_the_contract_page_shows_the_map_of_its_quartiers(page, montlucon, role,
     )
 
 
-@pytest.mark.parametrize("largeur", LARGEURS)
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("role", "largeur"), CROSSED)
 def test_an_indicator_page_shows_its_map_by_quartier(page, montlucon, role, largeur):
     pilier = Pilier.objects.filter(diagnostic=montlucon).order_by("numero").first()
     indicateur = quantitatif(

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from comptes.roles import Role
-from diagnostics.models import Diagnostic, SousTheme
+from diagnostics.models import Diagnostic, Quartier, SousTheme
 from indicateurs.models import Mesure, TerritoireComparaison
 from tests.factories import (
     ContratFactory,
@@ -111,6 +111,14 @@ def test_anyone_reads_the_fiche_of_a_public_edition(client, edition):
 
     assert '<h1>Rive Gauche <span class="code">QN00304M</span></h1>' in content
     assert 'Montluçon <span class="code">(code INSEE 03185)</span>' in content
+
+
+def test_the_fiche_names_the_region_of_the_quartier(client, edition):
+    Quartier.objects.filter(code=RIVE_GAUCHE).update(region="84")
+
+    content = fiche(client, edition, RIVE_GAUCHE)
+
+    assert "<dt>Région</dt><dd>Auvergne-Rhône-Alpes (84)</dd>" in content
 
 
 def test_an_anonymous_visitor_signs_in_to_read_a_fiche_of_a_non_public_edition(client, edition):

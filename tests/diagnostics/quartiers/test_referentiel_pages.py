@@ -274,3 +274,34 @@ def test_a_hostile_file_is_refused_with_a_message_never_a_500(national, name, co
     assert 'role="alert"' in page
     assert message in page
     assert written() == before
+
+
+# The admin ---------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_quartiers_with_their_communes_and_leads_to_the_referentiel(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    QuartierFactory(code="QN00305M", nom="Fontbouillant", communes=["03185", "03211"])
+
+    page = client.get(reverse("admin:diagnostics_quartier_changelist")).content.decode()
+
+    assert "Montluçon (03185), Prémilhat (03211)" in page
+    assert f'href="{URL}"' in page and "Charger le référentiel de l’ANCT" in page
+    assert reverse("admin:diagnostics_quartier_export") in page  # the flat export stays
+    found = client.get(reverse("admin:diagnostics_quartier_changelist"), {"q": "Prémilhat"})
+    assert "Fontbouillant" in found.content.decode()
+
+
+def test_the_admin_shows_the_loads_of_the_referentiel_read_only(client, superuser):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    import_referentiel("QP2024.geojson", montlucon_2024(), utilisateur=superuser)
+    changelist = reverse("admin:diagnostics_importreferentiel_changelist")
+
+    page = client.get(changelist).content.decode()
+
+    assert "QP2024.geojson" in page and f'href="{URL}"' in page
+    change = reverse(
+        "admin:diagnostics_importreferentiel_change", args=[ImportReferentiel.objects.get().pk]
+    )
+    assert client.post(change, {"fichier": "autre.geojson"}).status_code == 403
+    assert ImportReferentiel.objects.get().fichier == "QP2024.geojson"

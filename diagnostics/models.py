@@ -125,6 +125,12 @@ class DiagnosticQuerySet(models.QuerySet):
         return self.filter(statut__in=Diagnostic.STATUTS_PUBLICS)
 
 
+# The codes of the QPV référentiel (read by `diagnostics.quartiers.referentiel` too).
+COMMUNE_CODE = r"^(\d{5}|2[AB]\d{3})$"  # code INSEE: 03185, 2A004 in Corsica
+QPV_CODE = r"^QN\d{5}[A-Z]$"
+REGION_CODE = r"^\d{2,3}$"
+
+
 class CommuneManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
@@ -138,9 +144,7 @@ class Commune(models.Model):
         "code INSEE",
         max_length=5,
         validators=[
-            RegexValidator(
-                r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE d'une commune a cinq caractères : 03185."
-            )
+            RegexValidator(COMMUNE_CODE, "Le code INSEE d'une commune a cinq caractères : 03185.")
         ],
     )
     nom = models.CharField("nom", max_length=200, blank=True, validators=[validate_text])
@@ -170,8 +174,6 @@ class QuartierManager(models.Manager):
     def get_by_natural_key(self, code):
         return self.get(code=code)
 
-
-QPV_CODE = r"^QN\d{5}[A-Z]$"
 
 # The régions by their code INSEE (code officiel géographique, since 2016), as the QPV
 # référentiel gives them (`insee_reg`).
@@ -220,7 +222,7 @@ class Quartier(TimestampedModel):
         "code région",
         max_length=3,
         blank=True,
-        validators=[RegexValidator(r"^\d{2,3}$", "Le code région INSEE a deux chiffres : 84.")],
+        validators=[RegexValidator(REGION_CODE, "Le code région INSEE a deux chiffres : 84.")],
     )
     # The outline: a GeoJSON MultiPolygon in WGS 84 (longitude, latitude), simplified for
     # drawing at city scale (`diagnostics.quartiers.geometrie`); None when the référentiel

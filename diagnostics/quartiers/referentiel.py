@@ -34,8 +34,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from diagnostics import models
 from diagnostics.imports.formats import UnreadableFile, check_size, decode
-from diagnostics.models import QPV_CODE, Commune, ImportReferentiel, Quartier
+from diagnostics.models import Commune, ImportReferentiel, Quartier
 from diagnostics.text import collapse_whitespace, control_character
 
 from . import geometrie
@@ -51,9 +52,9 @@ MAX_FILE_SIZE = 100 * 1024 * 1024
 MAX_QUARTIERS = 20_000
 NAME_MAX_LENGTH = 200
 
-COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-QUARTIER_CODE = re.compile(QPV_CODE)
-REGION_CODE = re.compile(r"^\d{2,3}$")
+COMMUNE_CODE = re.compile(models.COMMUNE_CODE)
+QUARTIER_CODE = re.compile(models.QPV_CODE)
+REGION_CODE = re.compile(models.REGION_CODE)
 CODE_SEPARATORS = re.compile(r"[,;\s|]+")
 NAME_SEPARATORS = re.compile(r"\s*[,;|]\s*")
 

@@ -573,9 +573,12 @@ class FicheQuartierView(DiagnosticAccessMixin, TemplateView):
         url = url_maker("indicateurs:detail", diagnostic.slug)
         for ligne in lignes:
             ligne.url = url(ligne.indicateur.pk)
+            ligne.libelle_court = tableau.truncate(ligne.indicateur.libelle, 160)
+            ligne.valeur_courte = tableau.truncate(ligne.valeur, 140)
             ligne.graphique = graphiques.get(ligne.indicateur.pk)
         return super().get_context_data(
             quartier=quartier,
+            titre_tableau=f"Indicateurs de {quartier.nom}",
             communes=list(quartier.communes.all()),
             carte=fiche.carte_of(diagnostic, quartier),
             difficultes=difficultes,

@@ -157,19 +157,7 @@ def indicateurs_of(diagnostic, quartier):
         .annotate(concerne=_tagged_with(Indicateur, quartier))
         .defer("created_at", "updated_at")
     )
-
-    def place(indicateur):
-        theme, sous_theme = indicateur.theme_effectif, indicateur.sous_theme
-        return (
-            theme.pilier.numero,
-            theme.position,
-            theme.pk,
-            (1, sous_theme.position, sous_theme.pk) if sous_theme else (0,),
-            indicateur.position,
-            indicateur.pk,
-        )
-
-    indicateurs = sorted(indicateurs, key=place)
+    indicateurs = sorted(indicateurs, key=tableau.place_in_diagnostic)
     for indicateur in indicateurs:
         indicateur.diagnostic = diagnostic
     return indicateurs

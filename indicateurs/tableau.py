@@ -486,18 +486,21 @@ def in_diagnostic_order(indicateurs, diagnostic, themes):
         else:
             indicateur.theme = themes[indicateur.theme_id]
 
-    def place(indicateur):
-        theme, sous_theme = indicateur.theme_effectif, indicateur.sous_theme
-        return (
-            theme.pilier.numero,
-            theme.position,
-            theme.pk,
-            (1, sous_theme.position, sous_theme.pk) if sous_theme else (0,),
-            indicateur.position,
-            indicateur.pk,
-        )
+    return sorted(indicateurs, key=place_in_diagnostic)
 
-    return sorted(indicateurs, key=place)
+
+def place_in_diagnostic(indicateur):
+    """The sort key of an indicator (its thème and pilier loaded) in the order of its
+    diagnostic: pilier, thème, the thème's own level before its sous-thèmes, position."""
+    theme, sous_theme = indicateur.theme_effectif, indicateur.sous_theme
+    return (
+        theme.pilier.numero,
+        theme.position,
+        theme.pk,
+        (1, sous_theme.position, sous_theme.pk) if sous_theme else (0,),
+        indicateur.position,
+        indicateur.pk,
+    )
 
 
 # Rows of the tableau de bord ------------------------------------------------------------

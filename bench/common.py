@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -23,6 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PYTHON = sys.executable
+# For the tests only (tests/bench/conftest.py): a SQLite file migrated once per test session.
+# When set, `manage(url, "migrate")` on a new SQLite database copies it instead of migrating
+# (15 s of CPU each time). `make bench` never sets it: its databases are always migrated.
+MIGRATED_SQLITE = "BANC_SQLITE_MIGREE"
 
 
 @contextlib.contextmanager
@@ -85,6 +90,8 @@ def django_env(url, debug=True, **extra):
 
 def manage(url, *arguments, debug=True, capture=False, **extra_env):
     """Run `manage.py <arguments>` on database `url`; raise if it fails."""
+    if _copied_migrated_sqlite(url, arguments):
+        return subprocess.CompletedProcess([PYTHON, "manage.py", *arguments], 0, "", "")
     return subprocess.run(
         [PYTHON, "manage.py", *arguments],
         cwd=ROOT,
@@ -93,6 +100,23 @@ def manage(url, *arguments, debug=True, capture=False, **extra_env):
         capture_output=capture,
         text=True,
     )
+
+
+def _copied_migrated_sqlite(url, arguments):
+    """A full `migrate` of a new SQLite database, with MIGRATED_SQLITE set (the tests):
+    the database becomes a copy of that migrated file; True if it was copied."""
+    template = os.environ.get(MIGRATED_SQLITE)
+    if not template or not url.startswith("sqlite:///") or arguments[:1] != ("migrate",):
+        return False
+    options = arguments[1:]
+    values = {i + 1 for i, option in enumerate(options) if option in ("-v", "--verbosity")}
+    if any(not option.startswith("-") for i, option in enumerate(options) if i not in values):
+        return False  # an app or a migration named: a real migrate
+    path = Path(url.removeprefix("sqlite:///"))
+    if path.exists() and path.stat().st_size > 0:
+        return False  # a database with content: a real migrate
+    shutil.copyfile(template, path)
+    return True
 
 
 def run_child(url, workdir, script, case, params, *, debug=False):

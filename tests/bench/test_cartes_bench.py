@@ -6,7 +6,7 @@ measured in bench/)."""
 from bench import cartes
 
 
-def test_the_part_draws_each_map_and_loads_each_page():
+def test_the_part_draws_each_map_and_loads_each_page(migrated_sqlite):
     result = cartes.run(None, quiet=True, quartiers=8, sommets=40, national=12, tours=2)
 
     assert result["base"] == "sqlite"

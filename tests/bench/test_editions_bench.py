@@ -49,7 +49,7 @@ def test_the_part_copies_the_largest_diagnostic_and_leaves_nothing_behind():
     assert [(check["objectif"], check["atteint"]) for check in checks] == [(label, met)]
 
 
-def test_the_part_runs_alone_in_a_throwaway_database():
+def test_the_part_runs_alone_in_a_throwaway_database(migrated_sqlite):
     """`python bench/editions.py` as `make bench --parties editions` runs it: a SQLite file
     migrated and filled by the generator (subprocesses), the measure in a child process."""
     result = editions.run(None, echelle=0.003, tours=1, taille=0.003, quiet=True)

@@ -522,7 +522,7 @@ def test_the_app_still_creates_rows_after_generation(debug):
     assert mesure.history.get().history_type == "+"
 
 
-def test_the_benches_run_the_generator_as_a_script_on_their_own_database(tmp_path):
+def test_the_benches_run_the_generator_as_a_script_on_their_own_database(tmp_path, migrated_sqlite):
     """`python -m bench.generate_scale_data`, as bench/run.py calls it (a database of its
     own, migrated first), sets Django up itself."""
     url = f"sqlite:///{tmp_path / 'banc.sqlite3'}"

@@ -6,7 +6,7 @@ case of the page. It checks the benchmark, not the speed (speed is measured in b
 from bench import historique
 
 
-def test_the_part_builds_a_history_and_loads_every_case_of_the_page():
+def test_the_part_builds_a_history_and_loads_every_case_of_the_page(migrated_sqlite):
     result = historique.run(None, quiet=True, lignes=60, mesures=300, modifications=12, tours=1)
 
     assert result["base"] == "sqlite"

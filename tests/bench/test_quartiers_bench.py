@@ -27,7 +27,7 @@ def test_the_generated_referentiel_is_realistic_and_accepted():
     assert len(lecture.quartiers) == 200
 
 
-def test_the_part_times_an_import_and_a_reimport_that_changes_nothing():
+def test_the_part_times_an_import_and_a_reimport_that_changes_nothing(migrated_sqlite):
     result = quartiers.run(None, quiet=True, quartiers=40)["referentiel"]
 
     assert result["base"] == "sqlite" and result["quartiers"] == 40

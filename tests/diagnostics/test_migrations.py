@@ -1,6 +1,15 @@
-"""A database made by the previous version migrates forward with its data and history
-intact, and back again: rows written through the old schema (with the old way of tying
-history rows together) are read through the new one."""
+"""A database made by a previous version migrates forward with its data and history
+intact, and back again: rows written through an old schema (with the old way of tying
+history rows together, the old references and targets of the indicators, diagnostics before
+contracts and editions) are read through the new one.
+
+Migrating the whole schema back and forth costs about 45 s of CPU each time (Django renders
+the models' states at each operation): one round trip serves every version. The rows of
+each version are written when the database is at that version, on the way forward; each
+version's rows are checked at the latest schema, and on the way back at their version."""
+
+import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -11,6 +20,16 @@ from django.utils import timezone
 BEFORE = [
     ("diagnostics", "0007_recherche_vecteur_stocke"),
     ("indicateurs", "0003_mesure_donnee_fictive"),
+]
+# Before the references and targets of the indicators were values scoped to a territory.
+BEFORE_PORTEES = [
+    ("diagnostics", "0009_liens_historique"),
+    ("indicateurs", "0005_liens_historique"),
+]
+# Before contracts and editions (diagnostics 0010).
+BEFORE_EDITIONS = [
+    ("diagnostics", "0009_liens_historique"),
+    ("indicateurs", "0006_portees_taux_comparaisons"),
 ]
 
 
@@ -50,7 +69,9 @@ class OldDatabase:
         self.now = timezone.now()
         # Who made the changes: history rows pointing to an account, as in a real database
         # (their foreign keys are then checked at commit).
-        self.user = apps.get_model("auth", "User").objects.create(username="ancienne.version")
+        self.user, _ = apps.get_model("auth", "User").objects.get_or_create(
+            username="ancienne.version"
+        )
 
     def model(self, label):
         return self.apps.get_model(*label.split("."))
@@ -204,11 +225,28 @@ def fill_old_database(apps):
     }
 
 
-def test_levels_items_and_their_history_get_their_diagnostic_and_migrate_back(executor):
+def test_each_previous_version_migrates_forward_and_back(executor):
     ids = fill_old_database(migrate(executor, BEFORE))
+    indicateurs = old_indicators(migrate(executor, BEFORE_PORTEES))
+    edition = diagnostic_before_editions(migrate(executor, BEFORE_EDITIONS))
 
     apps = migrate(executor, latest(executor))
 
+    check_levels_and_items_get_their_diagnostic(apps, ids)
+    check_history_links_become_columns_and_reasons_sentences(apps, ids)
+    check_references_and_targets_become_the_territorys(apps, indicateurs)
+    check_each_diagnostic_becomes_the_first_edition_of_its_contract(apps, edition)
+
+    check_references_and_targets_come_back(migrate(executor, BEFORE_PORTEES), indicateurs)
+    apps = migrate(executor, BEFORE)
+    check_levels_and_items_come_back(apps, ids)
+    check_history_reasons_come_back(apps, ids)
+
+
+# Levels and items get their diagnostic; history links become columns ---------------------
+
+
+def check_levels_and_items_get_their_diagnostic(apps, ids):
     def model(label):
         return apps.get_model(*label.split("."))
 
@@ -230,23 +268,15 @@ def test_levels_items_and_their_history_get_their_diagnostic_and_migrate_back(ex
         assert rows.count() == 2
         assert set(rows.values_list("diagnostic_id", flat=True)) == {diagnostic}, label
 
-    apps = migrate(executor, BEFORE)
 
-    assert apps.get_model("diagnostics", "Difficulte").objects.get(pk=ids["difficulte"])
-    assert apps.get_model("diagnostics", "HistoricalTheme").objects.filter(id=theme).count() == 2
-
-
-def test_history_links_become_columns_and_reasons_sentences_and_back(executor):
-    ids = fill_old_database(migrate(executor, BEFORE))
+def check_history_links_become_columns_and_reasons_sentences(apps, ids):
     seed, undone = ids["imports"]
     theme, sous_theme, difficulte = ids["supprime"]
-
-    apps = migrate(executor, latest(executor))
 
     def history(label):
         return apps.get_model(*label.split(".")).objects
 
-    pilier = history("diagnostics.HistoricalPilier").get()
+    pilier = history("diagnostics.HistoricalPilier").get(diagnostic_id=ids["diagnostic"])
     assert (pilier.import_source_id, pilier.history_change_reason) == (
         seed,
         "Import du fichier « diagnostic-montlucon.tsv »",
@@ -276,18 +306,28 @@ def test_history_links_become_columns_and_reasons_sentences_and_back(executor):
     suppressions = {row.suppression_id for row in deleted}
     assert len(suppressions) == 1 and None not in suppressions
     suppression = apps.get_model("diagnostics", "Suppression").objects.get()
-    assert (suppression.diagnostic_id, suppression.date) == (
+    assert (suppression.pk, suppression.diagnostic_id, suppression.date) == (
+        suppressions.pop(),
         ids["diagnostic"],
         deleted[0].history_date,
     )
     assert deleted[1].history_change_reason == f"Suppression avec le thème n° {theme} « Éducation »"
-    assert history("diagnostics.HistoricalTheme").filter(suppression=None).count() == 2
+    themes = history("diagnostics.HistoricalTheme").filter(diagnostic_id=ids["diagnostic"])
+    assert themes.filter(suppression=None).count() == 2
 
-    apps = migrate(executor, BEFORE)
 
-    assert apps.get_model(
-        "diagnostics", "HistoricalPilier"
-    ).objects.get().history_change_reason == (f"import:{seed}")
+def check_levels_and_items_come_back(apps, ids):
+    theme = ids["supprime"][0]
+    assert apps.get_model("diagnostics", "Difficulte").objects.get(pk=ids["difficulte"])
+    assert apps.get_model("diagnostics", "HistoricalTheme").objects.filter(id=theme).count() == 2
+
+
+def check_history_reasons_come_back(apps, ids):
+    seed, undone = ids["imports"]
+    pilier = apps.get_model("diagnostics", "HistoricalPilier").objects.get(
+        diagnostic_id=ids["diagnostic"]
+    )
+    assert pilier.history_change_reason == f"import:{seed}"
     reasons = (
         apps.get_model("diagnostics", "HistoricalDifficulte")
         .objects.filter(id=ids["annule"])
@@ -295,3 +335,128 @@ def test_history_links_become_columns_and_reasons_sentences_and_back(executor):
         .values_list("history_change_reason", flat=True)
     )
     assert list(reasons) == [f"import:{undone}", f"annulation:import:{undone}"]
+
+
+# References and targets become the territory's (indicateurs 0006) ------------------------
+# The indicator's reference and target become the territory's, its periodicity comes from
+# its first value, the national comparison territories are there; and it migrates back.
+
+
+def old_indicators(apps):
+    old = OldDatabase(apps)
+    diagnostic = old.model("diagnostics.Diagnostic").objects.create(
+        titre="Vichy", slug="vichy", annee_debut=2024, annee_fin=2030
+    )
+    pilier = old.create(
+        "diagnostics.Pilier", diagnostic=diagnostic, numero=1, libelle="Cohésion", cle="c"
+    )
+    theme = old.create(
+        "diagnostics.Theme", pilier=pilier, diagnostic=diagnostic, libelle="Emploi", cle="e"
+    )
+    chomage = old.create(
+        "indicateurs.Indicateur",
+        theme=theme,
+        diagnostic=diagnostic,
+        libelle="Taux de chômage",
+        cle="t",
+        type="quantitatif",
+        valeur_reference=Decimal("22.5"),
+        annee_reference=2019,
+        valeur_cible=Decimal(18),
+        annee_cible=None,
+        version=1,
+    )
+    trimestriel = old.create(
+        "indicateurs.Indicateur",
+        theme=theme,
+        diagnostic=diagnostic,
+        libelle="Demandeurs d'emploi",
+        cle="d",
+        type="quantitatif",
+        position=1,
+        version=1,
+    )
+    Mesure = old.model("indicateurs.Mesure")
+    Mesure.objects.create(indicateur=chomage, annee=2019, valeur=Decimal("22.5"), version=1)
+    Mesure.objects.create(
+        indicateur=trimestriel, annee=2024, type_periode="trimestre", numero_periode=1,
+        valeur=Decimal(12), version=1,
+    )  # fmt: skip
+    Mesure.objects.create(indicateur=trimestriel, annee=2024, valeur=Decimal(40), version=1)
+    return chomage.pk, trimestriel.pk
+
+
+def check_references_and_targets_become_the_territorys(apps, indicateurs):
+    chomage, trimestriel = indicateurs
+    Mesure = apps.get_model("indicateurs", "Mesure")
+    Indicateur = apps.get_model("indicateurs", "Indicateur")
+    Territoire = apps.get_model("indicateurs", "TerritoireComparaison")
+
+    reperes = Mesure.objects.filter(indicateur_id=chomage).exclude(nature="valeur")
+    assert sorted(reperes.values_list("nature", "annee", "valeur", "quartier_id")) == [
+        ("cible", 2030, Decimal(18), None),  # no year given: the contract's end
+        ("reference", 2019, Decimal("22.5"), None),
+    ]
+    # A periodicity from the first value: 2024 (the year) ends after T1 2024 starts it.
+    assert Indicateur.objects.get(pk=trimestriel).periodicite == "trimestrielle"
+    assert Indicateur.objects.get(pk=chomage).periodicite == "annuelle"
+    assert set(Territoire.objects.values_list("code", flat=True)) >= {"FM", "FR", "QPV"}
+
+
+def check_references_and_targets_come_back(apps, indicateurs):
+    chomage, trimestriel = indicateurs
+    Indicateur = apps.get_model("indicateurs", "Indicateur")
+    back = Indicateur.objects.get(pk=chomage)
+    assert (back.valeur_reference, back.annee_reference) == (Decimal("22.5"), 2019)
+    assert (back.valeur_cible, back.annee_cible) == (Decimal(18), 2030)
+    mesures = apps.get_model("indicateurs", "Mesure").objects
+    assert mesures.filter(indicateur_id__in=indicateurs).count() == 3
+
+
+# Each diagnostic becomes the first edition of its own contract (diagnostics 0010) --------
+# With its history; every level and item, and its history rows, get the same lineage.
+
+
+def diagnostic_before_editions(apps):
+    Diagnostic = apps.get_model("diagnostics", "Diagnostic")
+    Pilier = apps.get_model("diagnostics", "Pilier")
+    HistoricalPilier = apps.get_model("diagnostics", "HistoricalPilier")
+    diagnostic = Diagnostic.objects.create(
+        titre="Diagnostic de Moulins",
+        slug="moulins",
+        territoire="Moulins Communauté",
+        annee_debut=2024,
+        annee_fin=2030,
+        statut="publie",
+    )
+    pilier = Pilier.objects.create(
+        diagnostic=diagnostic, numero=1, libelle="Cohésion", cle="cohesion"
+    )
+    HistoricalPilier.objects.create(
+        id=pilier.pk,
+        diagnostic_id=diagnostic.pk,
+        numero=1,
+        libelle="Cohésion",
+        cle="cohesion",
+        created_at=pilier.created_at,
+        updated_at=pilier.updated_at,
+        version=1,
+        history_date=pilier.created_at,
+        history_type="+",
+    )
+    return diagnostic.pk
+
+
+def check_each_diagnostic_becomes_the_first_edition_of_its_contract(apps, edition):
+    migrated = apps.get_model("diagnostics", "Diagnostic").objects.get(pk=edition)
+    assert migrated.contrat.nom == "Diagnostic de Moulins"
+    assert migrated.contrat.slug == "moulins"
+    assert migrated.nom_edition == "Diagnostic initial — 2024"
+    assert migrated.statut == "publie"
+    pilier = apps.get_model("diagnostics", "Pilier").objects.get(diagnostic=migrated)
+    assert pilier.lignee == uuid.UUID(int=pilier.pk)
+    history = apps.get_model("diagnostics", "HistoricalPilier").objects.get(id=pilier.pk)
+    assert history.lignee == pilier.lignee
+    # The other versions' diagnostics became the first editions of their own contracts too.
+    contrats = apps.get_model("diagnostics", "Contrat").objects
+    assert set(contrats.values_list("slug", flat=True)) >= {"montlucon", "vichy", "moulins"}

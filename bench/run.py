@@ -14,8 +14,9 @@ always in throwaway databases created for the run and dropped at its end:
    filled at the bench scale, when neither pages nor load are measured); the backup and
    restoration of a diagnostic of 100,000 values (bench/sauvegarde.py), the "Dernières
    modifications" page of a diagnostic with a long history (bench/historique.py), the maps
-   of the quartiers (bench/cartes.py) and the import of the QPV référentiel of all France
-   (bench/quartiers.py), in databases of their own.
+   of the quartiers (bench/cartes.py), the import of the QPV référentiel of all France
+   (bench/quartiers.py) and the annual report's documents (bench/rapport_annuel.py), in
+   databases of their own.
 
 Prints a table per part and the targets of the performance issue (met or not), and writes
 everything to bench/results/<date>-<database>-echelle-<scale>.json (followed by the parts
@@ -46,6 +47,7 @@ PARTS = [
     "historique",
     "cartes",  # bench/cartes.py: the maps of the quartiers
     "quartiers",  # bench/quartiers.py: the import of the QPV référentiel
+    "rapports",  # bench/rapport_annuel.py: the annual report's ODT, DOCX and PDF
 ]
 DEFAULT_SCALE = 0.25
 SMALL_SCALE = 0.01
@@ -135,6 +137,12 @@ def main(argv=None):
             _section("Référentiel des quartiers")
             result["quartiers"] = quartiers.run(url)
             print(quartiers.format_table(result["quartiers"]), flush=True)
+        if "rapports" in args.parties:
+            from bench import rapport_annuel
+
+            _section("Documents du rapport annuel")
+            result["rapports"] = rapport_annuel.run(url)
+            print(rapport_annuel.format_table(result["rapports"]), flush=True)
     result["duree_totale_s"] = round(time.monotonic() - started, 1)
     result["objectifs"] = targets(result)
     _section("Objectifs de l'issue « performances »")
@@ -273,6 +281,8 @@ def targets(result):
     for target in result.get("historique", {}).get("objectifs", []):
         check(target["objectif"], target["mesure"], target["atteint"])
     for target in result.get("cartes", {}).get("objectifs", []):
+        check(target["objectif"], target["mesure"], target["atteint"])
+    for target in result.get("rapports", {}).get("objectifs", []):
         check(target["objectif"], target["mesure"], target["atteint"])
     if result.get("quartiers"):
         from bench import quartiers

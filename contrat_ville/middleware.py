@@ -21,6 +21,8 @@ from diagnostics.text import file_size, file_size_over
 UPLOAD_VIEWS = {"diagnostics:import_nouveau"}
 # The page of the QPV référentiel takes the national GeoJSON (tens of Mo).
 REFERENTIEL_VIEWS = {"diagnostics:referentiel_quartiers"}
+# The page of a consulted body takes its signed opinion (rapports.fichiers).
+RAPPORTS_FICHIER_VIEWS = {"rapports:instance"}
 
 
 def upload_limit():
@@ -39,6 +41,8 @@ def body_limit(request):
         from diagnostics.quartiers.referentiel import max_file_size
 
         return max_file_size() + settings.REQUEST_MAX_BODY_SIZE
+    if match is not None and match.view_name in RAPPORTS_FICHIER_VIEWS:
+        return settings.RAPPORTS_FICHIER_MAX + settings.REQUEST_MAX_BODY_SIZE
     return settings.REQUEST_MAX_BODY_SIZE
 
 

@@ -49,7 +49,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 
 # The project's own applications, lowest layer first (import-linter holds the layers:
 # pyproject.toml); the Administrateur role manages every model of these (comptes.roles).
-LOCAL_APPS = ["comptes", "diagnostics", "indicateurs"]
+LOCAL_APPS = ["comptes", "diagnostics", "indicateurs", "rapports"]
 
 INSTALLED_APPS = [
     # Django's admin, on a site that only the Administrateur role may enter.
@@ -145,6 +145,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = BASE_DIR / "media"
+# The files uploaded with the annual reports (signed opinions): outside the web root, served
+# only to the contract's members by their page (rapports.stockage).
+RAPPORTS_FICHIERS_ROOT = Path(os.environ.get("RAPPORTS_FICHIERS_ROOT", BASE_DIR / "prive"))
+# The largest signed opinion accepted (bytes; rapports.fichiers): its page accepts a request
+# body of this size on top of REQUEST_MAX_BODY_SIZE (contrat_ville.middleware).
+RAPPORTS_FICHIER_MAX = env_int("RAPPORTS_FICHIER_MAX", 10 * 1024 * 1024)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

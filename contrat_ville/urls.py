@@ -75,5 +75,6 @@ urlpatterns = [
         FicheQuartierView.as_view(),
         name="fiche_quartier",
     ),
+    path("", include("rapports.urls")),  # the annual reports, under their contract
     path("", include("diagnostics.urls")),
 ]

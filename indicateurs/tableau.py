@@ -57,7 +57,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Case, F, Value, When, Window
+from django.db.models import Case, F, Q, Value, When, Window
 from django.db.models.functions import DenseRank
 from django.utils.text import Truncator
 
@@ -216,10 +216,11 @@ class Portee:
     secret: object = None  # the secret.Secret of what it read, for the user
 
 
-def load(indicateurs, quartier, user, comparaison=None):
+def load(indicateurs, quartier, user, comparaison=None, annee_max=None):
     """{indicator pk: Portee} for these indicators in the scope of `quartier` (None: the
     whole territory), with the value of `comparaison` (a TerritoireComparaison) for the
-    same period. Two queries, three for a reader who does not see secrets, one more with a
+    same period; only the years up to `annee_max` when given (an annual report). Two
+    queries, three for a reader who does not see secrets, one more with a
     comparison territory; none without indicators."""
     indicateurs = list(indicateurs)
     if not indicateurs:
@@ -228,6 +229,8 @@ def load(indicateurs, quartier, user, comparaison=None):
         "created_at", "updated_at", "commentaire"
     )
     scope = scope.filter(quartier=quartier) if quartier else scope.filter(quartier__isnull=True)
+    if annee_max is not None:  # a target is an objective: whatever its year
+        scope = scope.filter(Q(annee__lte=annee_max) | Q(nature=Mesure.Nature.CIBLE))
     # No ORDER BY: the window orders each partition. The two latest years of each kind and
     # number of period: enough for a latest value, its previous comparable one, and the
     # latest reference and target. Values are ranked over the whole lineage (every
@@ -592,12 +595,13 @@ def row_of(indicateur, portee, quartier):
     return row
 
 
-def rows_of(indicateurs, quartier, user, statut=None, comparaison=None):
+def rows_of(indicateurs, quartier, user, statut=None, comparaison=None, annee_max=None):
     """The rows of the tableau de bord for these indicators (evaluated, in order), in the
     scope of `quartier` (None: the whole territory), with the gap to `comparaison`; only
-    those of `statut` if given (statuses are those shown: a filter never tells more)."""
+    those of `statut` if given (statuses are those shown: a filter never tells more); the
+    years up to `annee_max` only, when given."""
     indicateurs = list(indicateurs)
-    portees = load(indicateurs, quartier, user, comparaison)
+    portees = load(indicateurs, quartier, user, comparaison, annee_max)
     rows = [row_of(indicateur, portees[indicateur.pk], quartier) for indicateur in indicateurs]
     if statut:
         rows = [row for row in rows if row.statut == statut]

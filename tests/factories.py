@@ -1,5 +1,7 @@
 """factory_boy factories: real objects in the real database."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -18,6 +20,9 @@ from diagnostics.models import (
     Theme,
 )
 from indicateurs.models import Indicateur, Mesure
+from rapports import consultation
+from rapports import sections as decret
+from rapports.models import Instance, Rapport, Section
 
 PASSWORD = "mot-de-passe-de-test"
 
@@ -232,3 +237,36 @@ class MembreFactory(factory.django.DjangoModelFactory):
             raise TypeError("Un rôle porte sur un contrat : contrat=… est requis.")
         kwargs["role"] = Role(kwargs["role"]).value
         return super()._create(model_class, *args, **kwargs)
+
+
+class RapportFactory(factory.django.DjangoModelFactory):
+    """An annual report (brouillon) with the décret's sections, as `etats.commencer`
+    creates it."""
+
+    class Meta:
+        model = Rapport
+        skip_postgeneration_save = True
+
+    contrat = factory.SubFactory(ContratFactory)
+    annee = 2025
+
+    @factory.post_generation
+    def sections(self, create, extracted, **kwargs):
+        if create:
+            Section.objects.bulk_create(
+                Section(rapport=self, cle=s.cle, titre=s.titre, ordre=i)
+                for i, s in enumerate(decret.SECTIONS)
+            )
+
+
+class InstanceFactory(factory.django.DjangoModelFactory):
+    """A body consulted on a report, sent the draft on 1 September 2026."""
+
+    class Meta:
+        model = Instance
+
+    rapport = factory.SubFactory(RapportFactory)
+    nature = "conseil_citoyen"
+    nom = factory.Sequence(lambda n: f"Conseil citoyen n° {n}")
+    date_envoi = datetime.date(2026, 9, 1)
+    date_limite = factory.LazyAttribute(lambda o: consultation.date_limite_minimale(o.date_envoi))

@@ -9,7 +9,8 @@ an Administrateur of A; besides them, anonymous visitors and the national admini
 on six editions: A's published, draft and frozen editions (one contract), B's published
 and draft editions (another contract, on which A's roles hold nothing) and a published
 edition of B marked public (its own contract, readable by anyone). Pages of a contract
-are checked once per contract: A's, B's and that of B's public edition.
+are checked once per contract: A's, B's and that of B's public edition; so are the pages
+of the annual reports, each contract holding a 2025 report (see `_rapport_page`).
 
 An expectation is a status code, or LOGIN (302 to the login page with ?next=) or a
 `Redirect` (302 to a page of the site: HOME, LOGIN_PAGE...). A case where the code is
@@ -23,14 +24,17 @@ To add a URL: add a line to EXPECTED, with `kwargs` building its URL arguments (
 the diagnostic under test for pages of a diagnostic) and its expectations per role.
 """
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from comptes.proconnect import is_configured
 from comptes.roles import Role
@@ -38,6 +42,7 @@ from diagnostics import membres
 from diagnostics.imports import upload as uploads
 from diagnostics.models import Diagnostic, Membre
 from indicateurs.models import Indicateur, Mesure
+from rapports.models import Rapport
 from tests.factories import (
     CelluleSourceFactory,
     ContratFactory,
@@ -45,9 +50,11 @@ from tests.factories import (
     DifficulteFactory,
     ImportFactory,
     IndicateurFactory,
+    InstanceFactory,
     MembreFactory,
     PilierFactory,
     QuartierFactory,
+    RapportFactory,
     SousThemeFactory,
     ThemeFactory,
     UserFactory,
@@ -312,6 +319,140 @@ def _etat_edition(kind, role):
     return (200, 302 if kind in (A_BROUILLON, B_BROUILLON) else 409)
 
 
+# The annual reports (rapports.acces, rapports.views.mixins), one per contract: A's in
+# consultation (its body gave an opinion, with its signed file), B's published (its body
+# too), and a draft on the contract of B's public edition (its body has not answered).
+# A report that a signed-in user may not read is a 404 (as one that does not exist), the
+# login page for an anonymous visitor; a POST to a page without one is answered 405 once
+# the report is readable. Reading: a draft for the Équipe ville and the Administrateurs,
+# from the consultation on for every member, anyone once published. Writing the sections,
+# asking for contributions and keeping the consultation's record: Équipe ville and
+# Administrateurs (an empty form is refused, 400; a contribution without partner comes
+# back to the report with a message, 302). Changing the state: Administrateurs (an
+# unknown action comes back to the report, 302). The signed opinions: members only.
+RAPPORT_DOCUMENT = "odt"
+
+
+def roles(anonyme, partenaire, equipe, administrateur, national):
+    return {
+        ANONYME: anonyme,
+        PARTENAIRE: partenaire,
+        EQUIPE: equipe,
+        ADMIN: administrateur,
+        NATIONAL: national,
+    }
+
+
+def _rapport(built):
+    return Rapport.objects.get(contrat=built.diagnostic.contrat_id, annee=2025)
+
+
+def of_rapport(**kwargs):
+    """URL arguments of the 2025 report of the built diagnostic's contract, and
+    `kwargs` computed from that report."""
+
+    def build_kwargs(built):
+        rapport = _rapport(built)
+        return {
+            "slug": built.diagnostic.contrat.slug,
+            "annee": rapport.annee,
+            "version": rapport.version,
+            **{name: value(rapport) for name, value in kwargs.items()},
+        }
+
+    return build_kwargs
+
+
+def _rapport_page(a, b, on_the_draft_national):
+    """A page of a report: `a` and `b` {role: (GET, POST)} on A's and B's; the draft of
+    the third contract is a 404 for A's roles, the login page for anonymous visitors."""
+    return contract_pages(
+        a=a,
+        b=b,
+        public=roles((LOGIN, LOGIN), (404, 404), (404, 404), (404, 404), on_the_draft_national),
+    )
+
+
+def _lecture_rapport(get=200, post=405):
+    """Reading a report (its page, its documents)."""
+    return _rapport_page(
+        a=roles((LOGIN, LOGIN), (get, post), (get, post), (get, post), (get, post)),
+        b=everyone(get, post),
+        on_the_draft_national=(get, post),
+    )
+
+
+def _ecriture_rapport(get, post, partner_reads):
+    """A page of the Équipe ville and the Administrateurs on a report (`partner_reads`:
+    readers who may not write get the page, their POST a 403)."""
+    reader = (200, 403) if partner_reads else (403, 403)
+    anonymous_on_b = (200, LOGIN) if partner_reads else (LOGIN, LOGIN)
+    return _rapport_page(
+        a=roles((LOGIN, LOGIN), reader, (get, post), (get, post), (get, post)),
+        b=roles(anonymous_on_b, reader, reader, reader, (get, post)),
+        on_the_draft_national=(get, post),
+    )
+
+
+def _etat_rapport():
+    """The state changes (POST only): Administrateurs."""
+    refused = (403, 403)
+    return _rapport_page(
+        a=roles((LOGIN, LOGIN), refused, refused, (405, 302), (405, 302)),
+        b=roles(
+            (LOGIN, LOGIN),
+            refused,
+            refused,
+            refused,
+            (405, 302),
+        ),
+        on_the_draft_national=(405, 302),
+    )
+
+
+def _liste_rapports():
+    """A contract's reports: read by whoever reads the contract or one of its reports;
+    starting one is for its Administrateurs (an empty form is refused, 400)."""
+    start_refused = (200, 403)
+    return contract_pages(
+        a=roles((LOGIN, LOGIN), start_refused, start_refused, (200, 400), (200, 400)),
+        b=roles(
+            (200, LOGIN),
+            start_refused,
+            start_refused,
+            start_refused,
+            (200, 400),
+        ),
+        public=roles(
+            (200, LOGIN),
+            start_refused,
+            start_refused,
+            start_refused,
+            (200, 400),
+        ),
+    )
+
+
+def _derniere_version():
+    """/rapports/<année>/: a redirect to the latest version the user may read (a POST is
+    answered 405 before anything: it tells nothing of the reports)."""
+    return contract_pages(
+        a=roles((LOGIN, 405), (302, 405), (302, 405), (302, 405), (302, 405)),
+        b=everyone(302, 405),
+        public=roles((LOGIN, 405), (404, 405), (404, 405), (404, 405), (302, 405)),
+    )
+
+
+def _fichier_avis():
+    """A signed opinion (GET only): members of the contract (the draft's body has no
+    file: 404)."""
+    return _rapport_page(
+        a=roles((LOGIN, LOGIN), (200, 405), (200, 405), (200, 405), (200, 405)),
+        b=roles((LOGIN, 405), (404, 405), (404, 405), (404, 405), (200, 405)),
+        on_the_draft_national=(404, 405),
+    )
+
+
 # URL name -> (kwargs of its URL, expectations). Expectations are {role: (GET, POST)}
 # for the site's pages, {kind: {role: (GET, POST)}} for pages of a diagnostic or contract.
 EXPECTED = {
@@ -470,6 +611,38 @@ EXPECTED = {
         of_diagnostic(action=lambda built: "publier"),
         per_kind(_etat_edition),
     ),
+    # The annual reports (see _rapport_page).
+    "rapports:liste": (of_contract, _liste_rapports()),
+    "rapports:annee": (
+        lambda built: {"slug": built.diagnostic.contrat.slug, "annee": 2025},
+        _derniere_version(),
+    ),
+    "rapports:rapport": (of_rapport(), _lecture_rapport()),
+    "rapports:document": (
+        of_rapport(format=lambda rapport: RAPPORT_DOCUMENT),
+        _lecture_rapport(),
+    ),
+    "rapports:etat": (of_rapport(), _etat_rapport()),
+    "rapports:section": (
+        of_rapport(pk=lambda rapport: rapport.sections.get(cle="perspectives").pk),
+        _ecriture_rapport(200, 400, partner_reads=False),
+    ),
+    "rapports:contributions": (
+        of_rapport(),
+        _ecriture_rapport(405, 302, partner_reads=False),
+    ),
+    "rapports:consultation": (
+        of_rapport(),
+        _ecriture_rapport(200, 400, partner_reads=True),
+    ),
+    "rapports:instance": (
+        of_rapport(pk=lambda rapport: rapport.instances.get().pk),
+        _ecriture_rapport(200, 400, partner_reads=True),
+    ),
+    "rapports:fichier": (
+        of_rapport(pk=lambda rapport: rapport.instances.get().pk),
+        _fichier_avis(),
+    ),
 }
 
 
@@ -526,6 +699,31 @@ def build(diagnostic, uploader, invitation, token):
     return Built(diagnostic, pilier, sous_theme, cellule, uploader, membre.pk, invitation.pk, token)
 
 
+def build_rapports(contrats):
+    """The 2025 report of each contract (see _rapport_page), each with one body."""
+    envoi = datetime.date(2026, 9, 1)
+    a = RapportFactory(contrat=contrats["A"], statut=Rapport.Statut.CONSULTATION)
+    b = RapportFactory(
+        contrat=contrats["B"],
+        statut=Rapport.Statut.PUBLIE,
+        date_deliberation=datetime.date(2026, 10, 15),
+        contenu_fige={},
+        date_publication=timezone.now(),
+    )
+    RapportFactory(contrat=contrats["B public"])
+    for rapport in (a, b):
+        instance = InstanceFactory(
+            rapport=rapport,
+            date_envoi=envoi,
+            avis="favorable",
+            avis_date=envoi + datetime.timedelta(days=10),
+            fichier_nom="avis-signe.pdf",
+            fichier_type="application/pdf",
+        )
+        instance.fichier.save("avis.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    InstanceFactory(rapport=Rapport.objects.get(contrat=contrats["B public"]), date_envoi=envoi)
+
+
 @dataclass
 class Site:
     built: dict  # kind -> Built
@@ -560,6 +758,7 @@ def build_site():
             **fields,
         )
         built[kind] = build(diagnostic, uploader, *invitations[contract])
+    build_rapports(contrats)
     users = {
         role: UserFactory(role=ROLES[role], contrat=contrats["A"])
         for role in (PARTENAIRE, EQUIPE, ADMIN)
@@ -576,9 +775,12 @@ def build_site():
 
 
 @pytest.fixture(scope="module")
-def site(django_db_setup, django_db_blocker):
+def site(django_db_setup, django_db_blocker, tmp_path_factory):
     """The six editions and the personas, built once for the module in a transaction
-    rolled back after its last test (each test runs in a savepoint of its own)."""
+    rolled back after its last test (each test runs in a savepoint of its own). The
+    reports' files are kept in a folder of the module's."""
+    fichiers = override_settings(RAPPORTS_FICHIERS_ROOT=tmp_path_factory.mktemp("prive"))
+    fichiers.enable()
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -589,11 +791,13 @@ def site(django_db_setup, django_db_blocker):
                 data = build_site()
         except BaseException as error:
             atomic.__exit__(type(error), error, error.__traceback__)
+            fichiers.disable()
             raise
     yield data
     with django_db_blocker.unblock():
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
+    fichiers.disable()
 
 
 def sign_in(client, site, role):

@@ -104,6 +104,8 @@ class Command(BaseCommand):
         if settings.DEBUG:
             # Invented values so that the charts are not empty, labelled as such.
             call_command("demo_mesures", diagnostic=diagnostic.slug, stdout=self.stdout)
+            # The annual report of 2025, begun (rapports.management.commands.demo_rapport).
+            call_command("demo_rapport", contrat=diagnostic.contrat.slug, stdout=self.stdout)
         self.stdout.write("\nComptes de démonstration (identifiant / mot de passe — rôle) :")
         for username, password, role, _, national in accounts:
             quoi = "administration nationale (/admin/)" if national else role

@@ -62,10 +62,11 @@ browser-deps:
 	else echo "npm absent : les tests d'accessibilité dans le navigateur seront ignorés."; fi
 
 # The layers first (import-linter, contracts in pyproject.toml), then the whole suite, on
-# TEST_WORKERS processes, each with its own test database.
+# TEST_WORKERS processes, each with its own test database; an idle process takes tests
+# from a busy one (worksteal): the long browser and document tests do not end the run alone.
 test: install browser-deps
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Benchmarks (README, « Performances ») : on PostgreSQL when DATABASE_URL is set, else
 # SQLite, always in throwaway databases. Options: BENCH_ARGS="--echelle 1 --parties pages".

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 from comptes.roles import Role
 from diagnostics.imports import import_source_table
@@ -21,11 +22,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _private_files_in_a_temporary_folder(settings, tmp_path):
-    """The reports' private files (signed opinions, kept documents) of each test in a
-    folder of its own, never in the project's `prive/`."""
-    settings.RAPPORTS_FICHIERS_ROOT = tmp_path / "prive"
+@pytest.fixture(scope="session", autouse=True)
+def _private_files_in_a_temporary_folder(tmp_path_factory):
+    """The reports' private files (signed opinions, kept documents) in a temporary folder
+    of the session, never in the project's `prive/` (a test may set its own)."""
+    with override_settings(RAPPORTS_FICHIERS_ROOT=tmp_path_factory.mktemp("prive")):
+        yield
 
 
 @pytest.fixture

@@ -56,9 +56,15 @@ def nom_de_fichier(rapport, extension):
     return f"{nom}.{extension}"
 
 
+def prefixe(rapport):
+    """The report's own: its id, and when it was created (an id alone may come back in a
+    database rolled back, as tests do)."""
+    return f"rapport-{rapport.pk}-{rapport.created_at:%Y%m%d%H%M%S%f}-"
+
+
 def _nom_garde(rapport, format_):
     publication = int(rapport.date_publication.timestamp()) if rapport.date_publication else 0
-    return f"{DOSSIER}/rapport-{rapport.pk}-{rapport.statut}-{publication}.{format_.extension}"
+    return f"{DOSSIER}/{prefixe(rapport)}{rapport.statut}-{publication}.{format_.extension}"
 
 
 def produire(rapport, cle):
@@ -74,10 +80,10 @@ def produire(rapport, cle):
             return fichier.read()
     contenu = format_.rendre(construire(rapport))
     # The documents of its earlier states (adopted, then published) are of no more use.
-    prefixe = f"rapport-{rapport.pk}-"
+    siens = prefixe(rapport)
     if stockage.exists(DOSSIER):
         for ancien in stockage.listdir(DOSSIER)[1]:
-            if ancien.startswith(prefixe) and ancien.endswith(f".{format_.extension}"):
+            if ancien.startswith(siens) and ancien.endswith(f".{format_.extension}"):
                 stockage.delete(f"{DOSSIER}/{ancien}")
     stockage.save(nom, ContentFile(contenu))
     return contenu

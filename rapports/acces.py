@@ -56,8 +56,8 @@ def contributions_de(user, rapport):
 
 
 def rapports_lisibles(user, contrat):
-    """The reports of a contract this user may read (a queryset)."""
-    rapports = Rapport.objects.filter(contrat=contrat)
+    """The reports of a contract this user may read (a queryset, with their contract)."""
+    rapports = Rapport.objects.filter(contrat=contrat).select_related("contrat")
     if ecrit(user, contrat):
         return rapports
     if membre(user, contrat):

@@ -237,3 +237,17 @@ def test_the_report_page_reads_a_fixed_number_of_queries(
 def test_the_page_names_the_known_figure_as_its_table_says(client, marie, rapport):
     client.force_login(marie)
     assert PERMIS in client.get(url(rapport)).content.decode()
+
+
+def test_the_list_reads_a_fixed_number_of_queries(
+    client, paul, rapport, django_assert_max_num_queries
+):
+    client.force_login(paul)
+    liste = reverse("rapports:liste", args=[rapport.contrat.slug])
+    with django_assert_max_num_queries(20) as first:
+        client.get(liste)
+    for annee in (2024, 2026):
+        etats.commencer(rapport.contrat, annee, paul)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        page = client.get(liste).content.decode()
+    assert "Rapport 2026" in page and "Rapport 2024" in page

@@ -4,28 +4,19 @@ platform's administrator find one and see its state and its consultation."""
 
 from django.contrib import admin
 
+from diagnostics.admin import ReadOnlyInline
+
 from .models import Instance, Rapport, Section
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SectionInline(ReadOnlyMixin, admin.TabularInline):
+class SectionInline(ReadOnlyInline, admin.TabularInline):
     model = Section
     fields = ["titre", "cle", "auteur", "revision", "updated_at"]
     readonly_fields = fields
     extra = 0
 
 
-class InstanceInline(ReadOnlyMixin, admin.TabularInline):
+class InstanceInline(ReadOnlyInline, admin.TabularInline):
     model = Instance
     fields = ["nom", "nature", "date_envoi", "date_limite", "avis", "avis_date"]
     readonly_fields = fields
@@ -33,7 +24,7 @@ class InstanceInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Rapport)
-class RapportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RapportAdmin(ReadOnlyInline, admin.ModelAdmin):
     list_display = ["__str__", "annee", "version", "statut", "date_deliberation"]
     list_filter = ["statut", "annee"]
     search_fields = ["contrat__nom", "contrat__slug"]

@@ -251,3 +251,23 @@ def test_the_list_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(first.captured_queries)):
         page = client.get(liste).content.decode()
     assert "Rapport 2026" in page and "Rapport 2024" in page
+
+
+def test_the_national_administrator_reads_the_reports_in_the_admin_without_changing_them(
+    client, rapport
+):
+    national = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(national)
+    InstanceFactory(rapport=rapport, nom="Conseil citoyen de Bien-Assis")
+    liste = client.get(reverse("admin:rapports_rapport_changelist"))
+    assert liste.status_code == 200
+    assert "Rapport annuel 2025" in liste.content.decode()
+    fiche = client.get(reverse("admin:rapports_rapport_change", args=[rapport.pk]))
+    assert fiche.status_code == 200
+    assert "Conseil citoyen de Bien-Assis" in fiche.content.decode()
+    assert client.get(reverse("admin:rapports_rapport_add")).status_code == 403
+    response = client.post(
+        reverse("admin:rapports_rapport_delete", args=[rapport.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Rapport.objects.filter(pk=rapport.pk).exists()

@@ -122,7 +122,7 @@ def _difficultes_par_pilier(edition):
         .defer("created_at", "updated_at")
     )
     found = {}
-    for difficulte in sorted(difficultes, key=lambda d: tableau.place_in_diagnostic(d)):
+    for difficulte in sorted(difficultes, key=tableau.place_in_diagnostic):
         noms = sorted(q.nom for q in difficulte.quartiers.all())
         libelle = difficulte.libelle + (f" ({', '.join(noms)})" if noms else "")
         found.setdefault(difficulte.theme_effectif.pilier_id, []).append(libelle)
